@@ -1,0 +1,1 @@
+"""A PowerVC simulator for trying the plugin and testing scripts."""
