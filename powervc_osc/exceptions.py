@@ -1,0 +1,131 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""One small exception hierarchy; every message is one line for a human."""
+
+from __future__ import annotations
+
+import typing as ty
+
+UNSUPPORTED_HINT = (
+    'ref_code works only for IBM i and AIX virtual machines, and for IBM i '
+    'only on NovaLink-managed hosts')
+
+
+class RefcodeError(Exception):
+    """Base of every error raised by powervc_osc."""
+
+
+class ServerNotFound(RefcodeError):
+    """No server matches what the user typed."""
+
+    def __init__(self, server: str) -> None:
+        super().__init__('No server with a name or ID of %r exists.' % server)
+        self.server = server
+
+
+class AmbiguousServer(RefcodeError):
+    """More than one server has the name the user typed."""
+
+    def __init__(self, server: str, ids: ty.Sequence[str]) -> None:
+        super().__init__(
+            'More than one server is named %r: %s. Use an ID instead.'
+            % (server, ', '.join(ids)))
+        self.server = server
+        self.ids = list(ids)
+
+
+class WaitTimeout(RefcodeError):
+    """A wait or watch ran out of time."""
+
+
+class BadResponse(RefcodeError):
+    """PowerVC answered with something that is not the expected JSON."""
+
+
+class CommunicationError(RefcodeError):
+    """PowerVC could not be reached, or did not answer in time."""
+
+
+class HttpError(RefcodeError):
+    """PowerVC answered with an HTTP error status."""
+
+    status_code: int = 0
+    #: One-line explanation; ``{target}`` names the server, ``{code}`` the
+    #: HTTP status.
+    template = 'PowerVC refused the request for {target} (HTTP {code})'
+
+    def __init__(self, message: str, server: str | None = None,
+                 status_code: int | None = None,
+                 details: str | None = None) -> None:
+        super().__init__(message)
+        if status_code is not None:
+            self.status_code = status_code
+        self.server = server
+        self.details = details
+
+
+class BadRequest(HttpError):
+    """400: PowerVC rejected the request (often: not IBM i or AIX)."""
+
+    status_code = 400
+    template = ('PowerVC rejected the request for {target} (HTTP 400). '
+                + UNSUPPORTED_HINT + '.')
+
+
+class Unauthorized(HttpError):
+    """401: the credentials or token were not accepted."""
+
+    status_code = 401
+    template = ('PowerVC did not accept the credentials while handling '
+                '{target} (HTTP 401); check the cloud\'s auth settings')
+
+
+class Forbidden(HttpError):
+    """403: the user may not see or change this server."""
+
+    status_code = 403
+    template = ('Access to {target} was denied (HTTP 403): this user or '
+                'project may not see or change it')
+
+
+class NotFound(HttpError):
+    """404: the server does not exist (any more)."""
+
+    status_code = 404
+    template = '{target} was not found (HTTP 404)'
+
+
+class ServerError(HttpError):
+    """5xx: PowerVC failed while answering."""
+
+    status_code = 500
+    template = 'PowerVC failed while handling {target} (HTTP {code})'
+
+
+_BY_STATUS: dict[int, type[HttpError]] = {
+    400: BadRequest, 401: Unauthorized, 403: Forbidden, 404: NotFound}
+
+
+def from_status(status_code: int, server: str | None = None,
+                details: str | None = None) -> HttpError:
+    """Build the error for an HTTP status, naming the server it concerns."""
+    cls = _BY_STATUS.get(status_code)
+    if cls is None:
+        cls = ServerError if status_code >= 500 else HttpError
+    target = 'server %s' % server if server else 'the request'
+    message = cls.template.format(target=target, code=status_code)
+    message = message[0].upper() + message[1:]
+    if details:
+        message = message.rstrip('.') + '. PowerVC said: %s' % details
+    return cls(message, server=server, status_code=status_code,
+               details=details)

@@ -1,0 +1,147 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The Refcode value and the decoding of PowerVC metadata (no I/O here)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import re
+import typing as ty
+
+REFCODE_KEY = 'powervc:vm_refcode'
+LED_CODE_KEY = 'powervc:vm_led_code'
+QUERY_TS_KEY = 'powervc:vm_refcode_query_ts'
+REQUIRED_KEY = 'powervc:vm_refcode_required'
+
+#: Longest text kept from one metadata value; PowerVC's are 32 characters.
+MAX_TEXT = 255
+
+_TIMESTAMP = re.compile(r'^(\d{14})(\d{6})?$')
+_TRUE_WORDS = frozenset(('true',))
+
+
+def decode_text(value: ty.Any) -> str | None:
+    """Return a metadata value as printable text, or None when absent.
+
+    PowerVC sends strings; anything else (numbers, lists, bytes) is shown
+    best-effort rather than rejected. Control characters are replaced so a
+    hostile value cannot rewrite the operator's terminal, and very long
+    values are cut to :data:`MAX_TEXT` characters.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        value = value.decode('utf-8', errors='replace')
+    elif not isinstance(value, str):
+        value = str(value)
+    value = ''.join(ch if ch.isprintable() else '\ufffd' for ch in value)
+    if len(value) > MAX_TEXT:
+        value = value[:MAX_TEXT] + '\u2026'
+    return value
+
+
+def decode_refcode(value: ty.Any) -> str | None:
+    """Return the reference code (``000e``, ``C6004031``); empty is None."""
+    text = decode_text(value)
+    if text is None:
+        return None
+    text = text.strip()
+    return text or None
+
+
+def decode_led_code(value: ty.Any) -> str | None:
+    """Return the operator-panel text without its trailing ``_`` padding."""
+    text = decode_text(value)
+    if text is None:
+        return None
+    text = text.rstrip('_').rstrip()
+    return text or None
+
+
+def parse_query_ts(value: ty.Any) -> datetime.datetime | None:
+    """Parse ``YYYYMMDDhhmmss`` plus optional microseconds, else None.
+
+    The zone is not documented by PowerVC, so the result is naive.
+    """
+    text = decode_text(value)
+    if not text:
+        return None
+    match = _TIMESTAMP.match(text.strip())
+    if not match:
+        return None
+    whole, micro = match.group(1), match.group(2) or '000000'
+    try:
+        stamp = datetime.datetime.strptime(whole, '%Y%m%d%H%M%S')
+    except ValueError:
+        return None
+    return stamp.replace(microsecond=int(micro))
+
+
+def decode_required(value: ty.Any) -> bool:
+    """Return whether collection is on: ``"true"`` in any case; absent off."""
+    if isinstance(value, bool):
+        return value
+    text = decode_text(value)
+    return bool(text) and text.strip().lower() in _TRUE_WORDS
+
+
+@dataclasses.dataclass(frozen=True)
+class Refcode:
+    """A virtual machine's reference code as PowerVC reported it."""
+
+    server_id: str
+    server_name: str | None
+    refcode: str | None
+    led_code: str | None
+    queried_at: datetime.datetime | None
+    required: bool
+    raw: ty.Mapping[str, ty.Any] = dataclasses.field(
+        default_factory=dict, compare=False, repr=False)
+    host: str | None = None
+    status: str | None = None
+
+    @classmethod
+    def from_metadata(
+        cls,
+        server_id: str,
+        server_name: str | None,
+        metadata: ty.Mapping[str, ty.Any] | None,
+        host: str | None = None,
+        status: str | None = None,
+    ) -> Refcode:
+        """Decode a server's metadata dictionary into a Refcode."""
+        metadata = metadata if isinstance(metadata, dict) else {}
+        return cls(
+            server_id=server_id,
+            server_name=server_name,
+            refcode=decode_refcode(metadata.get(REFCODE_KEY)),
+            led_code=decode_led_code(metadata.get(LED_CODE_KEY)),
+            queried_at=parse_query_ts(metadata.get(QUERY_TS_KEY)),
+            required=decode_required(metadata.get(REQUIRED_KEY)),
+            raw=dict(metadata),
+            host=host,
+            status=status,
+        )
+
+    @property
+    def queried_at_text(self) -> str | None:
+        """``queried_at`` in ISO 8601, or PowerVC's own text if unparseable."""
+        if self.queried_at is not None:
+            return self.queried_at.isoformat()
+        return decode_text(self.raw.get(QUERY_TS_KEY)) or None
+
+    @property
+    def observation(self) -> tuple[ty.Any, ...]:
+        """What a watcher compares to tell that something changed."""
+        return (self.refcode, self.led_code, self.queried_at_text)

@@ -1,0 +1,357 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""``openstack server refcode show|set|list``: parse, call, format.
+
+OSC imports this module for every command of the compute group, so it
+imports only cliff/osc-lib here; the client is imported when a refcode
+command actually runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import typing as ty
+
+from osc_lib.command import command
+
+if ty.TYPE_CHECKING:
+    from powervc_osc import client as client_mod
+    from powervc_osc import model
+
+SHOW_FIELDS = ('id', 'name', 'refcode', 'led_code', 'queried_at', 'required')
+LIST_COLUMNS = ('ID', 'Name', 'Refcode', 'LED Code', 'Queried At', 'Required')
+LONG_COLUMNS = ('Host', 'Status')
+USAGE_EXIT = 2
+DEFAULT_TIMEOUT = 300.0
+
+
+def _positive(text: str) -> float:
+    """argparse type: a number of seconds greater than zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError('%r is not a number' % text)
+    if not value > 0 or value == float('inf'):
+        raise argparse.ArgumentTypeError('%r must be greater than 0' % text)
+    return value
+
+
+def _workers(text: str) -> int:
+    """argparse type: a worker count from 1 to 256."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError('%r is not a whole number' % text)
+    if not 1 <= value <= 256:
+        raise argparse.ArgumentTypeError('%r is not between 1 and 256' % text)
+    return value
+
+
+def _api_timeout(app: ty.Any) -> float | None:
+    """The HTTP timeout from OS_API_TIMEOUT or the cloud's ``api_timeout``.
+
+    osc-lib drops ``api_timeout`` from the session it builds, so it is read
+    back from the loaded clouds.yaml here.
+    """
+    value = os.environ.get('OS_API_TIMEOUT')
+    if not value:
+        loaded = getattr(getattr(app, 'cloud_config', None),
+                         'cloud_config', None) or {}
+        cloud = loaded.get('clouds', {}).get(
+            getattr(app.options, 'cloud', None) or '', {})
+        value = cloud.get('api_timeout') or cloud.get('timeout')
+    try:
+        return float(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def make_client(app: ty.Any,
+                max_workers: int | None = None) -> client_mod.RefcodeClient:
+    """A RefcodeClient on OSC's own session, region, interface and TLS."""
+    from powervc_osc import client as client_mod
+
+    manager = app.client_manager
+    endpoint = manager.get_endpoint_for_service_type(
+        'compute', region_name=manager.region_name,
+        interface=manager.interface)
+    kwargs: dict[str, ty.Any] = {}
+    if max_workers:
+        kwargs['max_workers'] = max_workers
+    return client_mod.RefcodeClient(
+        manager.session, region_name=manager.region_name,
+        interface=manager.interface, endpoint_override=endpoint,
+        timeout=_api_timeout(app), **kwargs)
+
+
+def show_values(rc: model.Refcode) -> tuple[ty.Any, ...]:
+    """The ``show`` fields of a Refcode, typed for every cliff formatter."""
+    return (rc.server_id, rc.server_name, rc.refcode, rc.led_code,
+            rc.queried_at_text, rc.required)
+
+
+def _usage_error(cmd: command.Command, message: str) -> int:
+    cmd.app.stderr.write('openstack %s: error: %s\n' % (cmd.cmd_name, message))
+    return USAGE_EXIT
+
+
+class _Progress:
+    """A one-line progress report on stderr, only when it is a terminal."""
+
+    def __init__(self, stream: ty.TextIO, server: str) -> None:
+        self.stream = stream
+        self.server = server
+        self.shown = bool(getattr(stream, 'isatty', lambda: False)())
+
+    def __call__(self, rc: model.Refcode) -> None:
+        if self.shown:
+            self.stream.write('\rWaiting for %s to report a reference code'
+                              ' (collection %s)...' % (
+                                  self.server, 'on' if rc.required else 'off'))
+            self.stream.flush()
+
+    def done(self) -> None:
+        if self.shown:
+            self.stream.write('\n')
+            self.stream.flush()
+
+
+class ShowRefcode(command.ShowOne):
+    _description = (
+        "Show a server's reference code (IBM i SRC or AIX LED code).\n\n"
+        "Asks PowerVC for fresh ref_code metadata of one IBM i or AIX "
+        "virtual machine and decodes it: the LED code without its '_' "
+        "padding, the query time in ISO 8601 and 'required' as a boolean. "
+        "Use --wait while collection starts, or --watch to follow an IPL.")
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument(
+            'server', metavar='<server>',
+            help='Server to show (name or ID; a name must match exactly)')
+        mode = parser.add_mutually_exclusive_group()
+        mode.add_argument(
+            '--wait', action='store_true',
+            help='Poll until the server reports a reference code, then '
+                 'show it (see --timeout)')
+        mode.add_argument(
+            '--watch', action='store_true',
+            help='Print a row each time the reference code, LED code or '
+                 'query time changes; -f json prints one object per line. '
+                 'Stop with Ctrl-C, --until or --timeout')
+        parser.add_argument(
+            '--interval', metavar='<seconds>', type=_positive, default=None,
+            help='Seconds between polls with --wait or --watch '
+                 '(default: 2 for --wait, 5 for --watch)')
+        parser.add_argument(
+            '--until', metavar='<code>',
+            help='With --watch (implied): stop once the reference code '
+                 'equals <code> (case-insensitive), e.g. C9002960')
+        parser.add_argument(
+            '--timeout', metavar='<seconds>', type=_positive, default=None,
+            help='Give up after this many seconds (exit 1). Default: %d for '
+                 '--wait; --watch runs until stopped' % DEFAULT_TIMEOUT)
+        return parser
+
+    def take_action(self, parsed_args: argparse.Namespace) -> tuple:
+        client = make_client(self.app)
+        if parsed_args.wait:
+            progress = _Progress(self.app.stderr, parsed_args.server)
+            try:
+                rc = client.wait(
+                    parsed_args.server,
+                    timeout=parsed_args.timeout or DEFAULT_TIMEOUT,
+                    interval=parsed_args.interval or 2.0, progress=progress)
+            finally:
+                progress.done()
+        else:
+            rc = client.show(parsed_args.server)
+        return SHOW_FIELDS, show_values(rc)
+
+    def run(self, parsed_args: argparse.Namespace) -> int:
+        if parsed_args.until is not None:
+            if parsed_args.wait:
+                return _usage_error(self, '--until cannot be used with --wait')
+            parsed_args.watch = True
+        if not parsed_args.watch:
+            return super().run(parsed_args)
+        return self._watch(parsed_args)
+
+    def _watch(self, parsed_args: argparse.Namespace) -> int:
+        from powervc_osc import exceptions
+
+        self.formatter = self._formatter_plugins[parsed_args.formatter].obj
+        parsed_args.noindent = True
+        client = make_client(self.app)
+        rows = client.watch(parsed_args.server,
+                            interval=parsed_args.interval or 5.0,
+                            until=parsed_args.until,
+                            timeout=parsed_args.timeout)
+        first = True
+        try:
+            for rc in rows:
+                self._emit_change(parsed_args, rc, first)
+                first = False
+        except exceptions.WaitTimeout as exc:
+            if parsed_args.until is None:
+                return 0
+            self.app.stderr.write('%s\n' % exc)
+            return 1
+        except KeyboardInterrupt:
+            return 0
+        return 0
+
+    def _emit_change(self, parsed_args: argparse.Namespace,
+                     rc: model.Refcode, first: bool) -> None:
+        out = self.app.stdout
+        if parsed_args.formatter == 'table':
+            if first:
+                out.write('%-26s  %-10s  %-8s  %s\n' % (
+                    'Queried At', 'Refcode', 'Required', 'LED Code'))
+            out.write('%-26s  %-10s  %-8s  %s\n' % (
+                rc.queried_at_text or '-', rc.refcode or '-',
+                rc.required, rc.led_code or ''))
+        else:
+            if parsed_args.formatter == 'yaml':
+                out.write('---\n')
+            self.produce_output(parsed_args, SHOW_FIELDS, show_values(rc))
+        out.flush()
+
+
+class SetRefcode(command.Command):
+    _description = (
+        "Turn PowerVC reference-code collection on or off for servers.\n\n"
+        "Sends only POST /servers/<id>/metadata with "
+        "powervc:vm_refcode_required; every other metadata key is kept. "
+        "Prints nothing on success. Exit status: 0 when every server was "
+        "set, 1 when any failed (each failure is named on stderr), 2 for "
+        "a usage error.")
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument(
+            'servers', metavar='<server>', nargs='+',
+            help='Server(s) to change (name or ID)')
+        switch = parser.add_mutually_exclusive_group(required=True)
+        switch.add_argument(
+            '--enable', dest='required', action='store_true', default=None,
+            help='Turn collection on (PowerVC starts reporting the code)')
+        switch.add_argument(
+            '--disable', dest='required', action='store_false',
+            help='Turn collection off')
+        parser.add_argument(
+            '--wait', action='store_true',
+            help='With --enable: wait until each server reports a reference '
+                 'code (see --timeout)')
+        parser.add_argument(
+            '--timeout', metavar='<seconds>', type=_positive,
+            default=DEFAULT_TIMEOUT,
+            help='With --wait: give up after this many seconds '
+                 '(default: %d)' % DEFAULT_TIMEOUT)
+        return parser
+
+    def take_action(self, parsed_args: argparse.Namespace) -> int:
+        if parsed_args.wait and not parsed_args.required:
+            return _usage_error(self, '--wait works only with --enable')
+        client = make_client(self.app)
+        failed = client.set_required_many(
+            parsed_args.servers, parsed_args.required,
+            on_error=self._report)
+        done = [s for s in parsed_args.servers if s not in failed]
+        if parsed_args.wait and done:
+            failed.update(client.wait_many(
+                done, timeout=parsed_args.timeout, on_error=self._report))
+        return 1 if failed else 0
+
+    def _report(self, failure: client_mod.Failure) -> None:
+        self.app.stderr.write('%s\n' % failure.error)
+
+
+class ListRefcode(command.Lister):
+    _description = (
+        "List reference codes of many servers.\n\n"
+        "Without <server> arguments every server in scope is listed through "
+        "one paged /servers/detail walk (filters are applied by PowerVC); "
+        "fresh codes are then fetched concurrently for the servers whose "
+        "collection is on. Failed servers are named on stderr and the exit "
+        "status is 1; every good row is still printed.")
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument(
+            'servers', metavar='<server>', nargs='*',
+            help='Only these servers (names or IDs); default: all in scope')
+        parser.add_argument(
+            '--host', metavar='<host>',
+            help='Only servers on this host (e.g. 9109RMD_1031CAT)')
+        parser.add_argument(
+            '--all-projects', action='store_true',
+            help='Servers of every project (admin only)')
+        parser.add_argument(
+            '--project', metavar='<project-id>',
+            help='Only servers of this project ID (admin only; implies '
+                 '--all-projects)')
+        parser.add_argument(
+            '--name', metavar='<regex>',
+            help='Only servers whose name matches this regular expression '
+                 '(Nova semantics)')
+        parser.add_argument(
+            '--status', metavar='<status>',
+            help='Only servers in this status (e.g. ACTIVE, SHUTOFF)')
+        parser.add_argument(
+            '--enabled-only', action='store_true',
+            help='Only servers with reference-code collection on')
+        parser.add_argument(
+            '--long', action='store_true',
+            help='Also show host and status')
+        parser.add_argument(
+            '--max-workers', metavar='<n>', type=_workers, default=None,
+            help='Concurrent metadata requests (default: 16)')
+        return parser
+
+    def take_action(self, parsed_args: argparse.Namespace) -> tuple:
+        if parsed_args.servers and any((
+                parsed_args.host, parsed_args.all_projects,
+                parsed_args.project, parsed_args.name, parsed_args.status)):
+            raise _command_error(
+                'Filters (--host, --all-projects, --project, --name, '
+                '--status) cannot be combined with <server> arguments')
+        client = make_client(self.app, parsed_args.max_workers)
+        self._failures: list = []
+        rows = client.list(
+            parsed_args.servers or None, host=parsed_args.host,
+            all_projects=parsed_args.all_projects,
+            project=parsed_args.project, name=parsed_args.name,
+            status=parsed_args.status,
+            enabled_only=parsed_args.enabled_only,
+            on_error=self._failures.append)
+        columns = LIST_COLUMNS + (LONG_COLUMNS if parsed_args.long else ())
+        return columns, [self._row(rc, parsed_args.long) for rc in rows]
+
+    @staticmethod
+    def _row(rc: model.Refcode, long: bool) -> tuple[ty.Any, ...]:
+        row = show_values(rc)
+        return row + ((rc.host, rc.status) if long else ())
+
+    def run(self, parsed_args: argparse.Namespace) -> int:
+        result = super().run(parsed_args)
+        for failure in self._failures:
+            self.app.stderr.write('%s\n' % failure.error)
+        return 1 if self._failures else result
+
+
+def _command_error(message: str) -> Exception:
+    from osc_lib import exceptions
+
+    return exceptions.CommandError(message)

@@ -1,0 +1,246 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+import json
+import threading
+
+import fixtures
+from keystoneauth1 import session as ks_session
+from keystoneauth1 import token_endpoint
+import requests
+import testtools
+
+from powervc_osc import client as client_mod
+from powervc_osc import exceptions
+from powervc_osc.tests.unit import fakes
+
+SERVER_URL = fakes.COMPUTE_URL + '/servers/' + fakes.SERVER_ID
+METADATA_URL = SERVER_URL + '/metadata'
+
+
+class BarrierAdapter(requests.adapters.BaseAdapter):
+    """A transport whose answers are held until two requests are waiting."""
+
+    def __init__(self, bodies):
+        super().__init__()
+        self.bodies = bodies
+        self.barrier = threading.Barrier(2, timeout=10)
+
+    def send(self, request, **kwargs):
+        self.barrier.wait()
+        response = requests.Response()
+        response.status_code = 200
+        response.headers['Content-Type'] = 'application/json'
+        response._content = json.dumps(self.bodies[request.url]).encode()
+        response.url = request.url
+        response.request = request
+        return response
+
+    def close(self):
+        pass
+
+
+class ClientTestCase(fakes.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.client = client_mod.RefcodeClient(
+            self.powervc.session(), region_name='RegionOne',
+            interface='public', retries=0)
+        self.client._sleep = lambda seconds: None
+
+    def mock_server(self, metadata=None, **kwargs):
+        self.requests.get(SERVER_URL,
+                          json={'server': fakes.server_body(**kwargs)})
+        self.requests.get(METADATA_URL,
+                          json={'metadata': metadata or fakes.METADATA})
+
+    def methods(self):
+        return [(r.method, r.path) for r in self.powervc.compute_requests()]
+
+
+class TestShow(ClientTestCase):
+
+    def test_show_by_id_two_requests_no_discovery(self):
+        self.mock_server()
+        rc = self.client.show(fakes.SERVER_ID)
+        self.assertEqual((fakes.SERVER_ID, 'ibmi-prod-1', 'C6004031',
+                          'Surr_rebooting', True),
+                         (rc.server_id, rc.server_name, rc.refcode,
+                          rc.led_code, rc.required))
+        self.assertEqual(fakes.HOST, rc.host)
+        self.assertEqual(2, len(self.methods()))
+        self.assertNotIn(('GET', '/powervc/openstack/compute/'),
+                         self.methods())
+        self.assertTrue(all(p.startswith('/powervc/openstack/compute/v2.1/')
+                            for _, p in self.methods()))
+
+    def test_show_by_name_matches_exactly(self):
+        other = fakes.server_body('11111111-2222-3333-4444-555555555555',
+                                  'web.11')
+        wanted = fakes.server_body(name='web.1+')
+        self.requests.get(fakes.COMPUTE_URL + '/servers',
+                          json={'servers': [other, wanted]})
+        self.requests.get(METADATA_URL, json={'metadata': fakes.METADATA})
+        rc = self.client.show('web.1+')
+        self.assertEqual((fakes.SERVER_ID, 'web.1+'),
+                         (rc.server_id, rc.server_name))
+        lookup = self.powervc.compute_requests()[0]
+        self.assertEqual(['^web\\.1\\+$'], lookup.qs['name'])
+        self.assertEqual(2, len(self.methods()))
+
+    def test_show_ambiguous_name_lists_ids(self):
+        one = fakes.server_body('11111111-2222-3333-4444-555555555555', 'dup')
+        two = fakes.server_body('66666666-2222-3333-4444-555555555555', 'dup')
+        self.requests.get(fakes.COMPUTE_URL + '/servers',
+                          json={'servers': [one, two]})
+        exc = self.assertRaises(exceptions.AmbiguousServer,
+                                self.client.show, 'dup')
+        self.assertIn('11111111-2222-3333-4444-555555555555', str(exc))
+        self.assertIn('66666666-2222-3333-4444-555555555555', str(exc))
+
+    def test_show_unknown_name(self):
+        self.requests.get(fakes.COMPUTE_URL + '/servers',
+                          json={'servers': []})
+        exc = self.assertRaises(exceptions.ServerNotFound,
+                                self.client.show, 'nope')
+        self.assertIn("'nope'", str(exc))
+
+    def test_show_unknown_id(self):
+        self.requests.get(SERVER_URL, status_code=404, json={
+            'itemNotFound': {'code': 404, 'message': 'Instance not found'}})
+        self.requests.get(METADATA_URL, status_code=404)
+        exc = self.assertRaises(exceptions.ServerNotFound,
+                                self.client.show, fakes.SERVER_ID)
+        self.assertIn(fakes.SERVER_ID, str(exc))
+
+    def test_bad_json_is_a_clear_error(self):
+        self.requests.get(SERVER_URL, text='<html>proxy</html>')
+        self.requests.get(METADATA_URL, json={'metadata': fakes.METADATA})
+        exc = self.assertRaises(exceptions.BadResponse,
+                                self.client.show, fakes.SERVER_ID)
+        self.assertIn('not JSON', str(exc))
+
+    def test_wrong_shape_is_a_clear_error(self):
+        self.requests.get(SERVER_URL, json={'server': fakes.server_body()})
+        self.requests.get(METADATA_URL, json={'metadata': ['x']})
+        exc = self.assertRaises(exceptions.BadResponse,
+                                self.client.show, fakes.SERVER_ID)
+        self.assertIn("'metadata'", str(exc))
+
+
+class TestConcurrency(testtools.TestCase):
+
+    def test_show_by_id_requests_overlap(self):
+        # requests-mock serialises every send, so this test uses its own
+        # transport: each answer waits until both requests are in flight.
+        session = ks_session.Session(auth=token_endpoint.Token(
+            fakes.COMPUTE_URL, fakes.TOKEN_ID))
+        session.session.mount(fakes.COMPUTE_URL, BarrierAdapter({
+            SERVER_URL: {'server': fakes.server_body()},
+            METADATA_URL: {'metadata': fakes.METADATA}}))
+        client = client_mod.RefcodeClient(session, retries=0)
+        self.assertEqual('C6004031', client.show(fakes.SERVER_ID).refcode)
+
+
+class TestErrors(ClientTestCase):
+
+    def fail_metadata(self, status, **kwargs):
+        self.requests.get(SERVER_URL, json={'server': fakes.server_body()})
+        self.requests.get(METADATA_URL, status_code=status, **kwargs)
+        return self.assertRaises(exceptions.HttpError, self.client.show,
+                                 fakes.SERVER_ID)
+
+    def test_400_explains_support_and_adds_powervc_message(self):
+        exc = self.fail_metadata(400, json={'badRequest': {
+            'code': 400, 'message': 'Linux is not supported'}})
+        self.assertIsInstance(exc, exceptions.BadRequest)
+        self.assertIn('IBM i and AIX', str(exc))
+        self.assertIn('NovaLink', str(exc))
+        self.assertIn('Linux is not supported', str(exc))
+        self.assertIn(fakes.SERVER_ID, str(exc))
+
+    def test_403(self):
+        exc = self.fail_metadata(403, json={'forbidden': {
+            'code': 403, 'message': 'Policy does not allow'}})
+        self.assertIsInstance(exc, exceptions.Forbidden)
+        self.assertIn('HTTP 403', str(exc))
+        self.assertIn('Policy does not allow', str(exc))
+
+    def test_500_with_html_body(self):
+        exc = self.fail_metadata(500, text='<html><body>oops</body></html>',
+                                 reason='Internal Server Error')
+        self.assertIsInstance(exc, exceptions.ServerError)
+        self.assertIn('HTTP 500', str(exc))
+        self.assertNotIn('<html>', str(exc))
+        self.assertEqual(1, len(str(exc).splitlines()))
+
+    def test_connection_error(self):
+        self.requests.get(SERVER_URL, exc=requests.exceptions.ConnectionError)
+        self.requests.get(METADATA_URL,
+                          exc=requests.exceptions.ConnectionError)
+        exc = self.assertRaises(exceptions.CommunicationError,
+                                self.client.show, fakes.SERVER_ID)
+        self.assertIn('connect', str(exc))
+
+    def test_retries_503_then_succeeds(self):
+        client = client_mod.RefcodeClient(self.powervc.session(), retries=2)
+        self.requests.get(SERVER_URL, json={'server': fakes.server_body()})
+        self.requests.get(METADATA_URL, [
+            {'status_code': 503}, {'json': {'metadata': fakes.METADATA}}])
+        self.useFixture(fixtures.MockPatch('time.sleep'))
+        self.assertEqual('C6004031', client.show(fakes.SERVER_ID).refcode)
+        self.assertEqual(3, len(self.methods()))
+
+
+class TestSet(ClientTestCase):
+
+    def test_set_by_id_posts_only_the_key(self):
+        self.requests.post(METADATA_URL, json={'metadata': dict(
+            fakes.METADATA, original_host=fakes.HOST)})
+        rc = self.client.set_required(fakes.SERVER_ID, False)
+        self.assertEqual([('POST', METADATA_URL.split('.com')[1])],
+                         self.methods())
+        self.assertEqual(
+            {'metadata': {'powervc:vm_refcode_required': 'false'}},
+            self.powervc.compute_requests()[0].json())
+        self.assertEqual(fakes.HOST, rc.host)
+
+    def test_set_by_name_two_requests(self):
+        self.requests.get(fakes.COMPUTE_URL + '/servers',
+                          json={'servers': [fakes.server_body()]})
+        self.requests.post(METADATA_URL, json={'metadata': {
+            'powervc:vm_refcode_required': 'true',
+            'orginal_host': 'misspelt-host'}})
+        rc = self.client.set_required('ibmi-prod-1', True)
+        self.assertEqual(['GET', 'POST'], [m for m, _ in self.methods()])
+        self.assertEqual(
+            {'metadata': {'powervc:vm_refcode_required': 'true'}},
+            self.powervc.compute_requests()[1].json())
+        self.assertEqual('misspelt-host', rc.host)
+
+    def test_set_unknown_id(self):
+        self.requests.post(METADATA_URL, status_code=404)
+        self.assertRaises(exceptions.ServerNotFound, self.client.set_required,
+                          fakes.SERVER_ID, True)
+
+    def test_bulk_set_attempts_every_server(self):
+        other = '11111111-2222-3333-4444-555555555555'
+        self.requests.post(METADATA_URL, status_code=403)
+        self.requests.post(fakes.COMPUTE_URL + '/servers/%s/metadata' % other,
+                           json={'metadata': {}})
+        seen = []
+        failed = self.client.set_required_many(
+            [fakes.SERVER_ID, other], True, on_error=seen.append)
+        self.assertEqual({fakes.SERVER_ID}, failed)
+        self.assertIsInstance(seen[0].error, exceptions.Forbidden)
+        self.assertEqual(2, len(self.methods()))
