@@ -321,12 +321,6 @@ class ListRefcode(command.Lister):
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple:
-        if parsed_args.servers and any((
-                parsed_args.host, parsed_args.all_projects,
-                parsed_args.project, parsed_args.name, parsed_args.status)):
-            raise _command_error(
-                'Filters (--host, --all-projects, --project, --name, '
-                '--status) cannot be combined with <server> arguments')
         client = make_client(self.app, parsed_args.max_workers)
         self._failures: list = []
         rows = client.list(
@@ -345,13 +339,14 @@ class ListRefcode(command.Lister):
         return row + ((rc.host, rc.status) if long else ())
 
     def run(self, parsed_args: argparse.Namespace) -> int:
+        if parsed_args.servers and any((
+                parsed_args.host, parsed_args.all_projects,
+                parsed_args.project, parsed_args.name, parsed_args.status)):
+            return _usage_error(
+                self, 'filters (--host, --all-projects, --project, --name, '
+                '--status) cannot be combined with <server> arguments')
         result = super().run(parsed_args)
         for failure in self._failures:
             self.app.stderr.write('%s\n' % failure.error)
         return 1 if self._failures else result
 
-
-def _command_error(message: str) -> Exception:
-    from osc_lib import exceptions
-
-    return exceptions.CommandError(message)

@@ -225,7 +225,7 @@ class TestListCommand(FleetMixin, test_commands.CommandTestCase):
     def test_filters_with_servers_is_an_error(self):
         status, _, err = self.run_osc('server', 'refcode', 'list', 'vm-1',
                                       '--host', 'h')
-        self.assertEqual(1, status)
+        self.assertEqual(2, status)
         self.assertIn('cannot be combined', err)
         self.assertEqual([], self.powervc.compute_requests())
 
