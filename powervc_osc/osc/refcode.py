@@ -349,4 +349,3 @@ class ListRefcode(command.Lister):
         for failure in self._failures:
             self.app.stderr.write('%s\n' % failure.error)
         return 1 if self._failures else result
-
