@@ -1,0 +1,165 @@
+# Copyright 2026 The powervc_osc Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""``powervc-osc-simulator``: serve the simulator until SIGINT/SIGTERM.
+
+``powervc-osc-simulator demo [...]`` runs the guided demo instead
+(:mod:`powervc_osc.simulator.demo`).
+"""
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+from powervc_osc.simulator import server as sim_server
+from powervc_osc.simulator import state as sim_state
+
+
+def _probability(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError('%r is not a number' % text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError('must be between 0 and 1')
+    return value
+
+
+def _non_negative(kind):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError('%r is not a number' % text)
+        if value < 0:
+            raise argparse.ArgumentTypeError('must not be negative')
+        return value
+    return parse
+
+
+def _positive_int(text):
+    value = _non_negative(int)(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError('must be at least 1')
+    return value
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog='powervc-osc-simulator',
+        description='Serve a simulated IBM PowerVC (Keystone v3 + Nova '
+                    'compute v2.1 with reference-code metadata).',
+        epilog='Run "powervc-osc-simulator demo --help" for the guided '
+               'demo.')
+    parser.add_argument('--host', default='127.0.0.1',
+                        help='listen address (default: %(default)s)')
+    parser.add_argument('--port', type=_non_negative(int), default=0,
+                        help='listen port; 0 picks a free port '
+                             '(default: %(default)s)')
+    parser.add_argument('--clouds-yaml', metavar='PATH',
+                        help='write (merge) the clouds "%s", "%s-operator" '
+                             'and "%s-other" into this clouds.yaml'
+                             % ((sim_server.CLOUD_NAME,) * 3))
+    parser.add_argument('--servers', type=_non_negative(int), metavar='N',
+                        help='generate a fleet of N servers instead of the '
+                             'default fleet')
+    parser.add_argument('--latency', type=_non_negative(float),
+                        default=0.0, metavar='MS',
+                        help='delay every API answer by MS milliseconds')
+    parser.add_argument('--error-rate', type=_probability, default=0.0,
+                        metavar='P',
+                        help='answer compute API requests with 503 with '
+                             'probability P')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed of boot sequences, generated fleet and '
+                             'random errors (default: %(default)s)')
+    parser.add_argument('--token-ttl', type=_non_negative(float),
+                        default=3600.0, metavar='S',
+                        help='token lifetime in seconds '
+                             '(default: %(default)s)')
+    parser.add_argument('--step-seconds', type=_non_negative(float),
+                        default=2.0, metavar='S',
+                        help='duration of each boot-sequence step '
+                             '(default: %(default)s)')
+    parser.add_argument('--max-limit', type=_positive_int,
+                        default=sim_state.DEFAULT_MAX_LIMIT, metavar='N',
+                        help='maximum page size of server listings '
+                             '(default: %(default)s)')
+    parser.add_argument('--verbose', '-v', action='store_true',
+                        help='log every request on stderr')
+    return parser
+
+
+def serve(args, stdout=None, stderr=None, stop_event=None):
+    """Run until ``stop_event`` is set (by SIGINT/SIGTERM); returns 0."""
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    if not sim_server.is_loopback(args.host):
+        print('WARNING: listening on %s, which is not a loopback address: '
+              'anyone who can reach it can use the simulator and its '
+              'well-known passwords, without TLS.' % args.host,
+              file=stderr, flush=True)
+    sim = sim_server.Simulator(
+        servers=args.servers, host=args.host, port=args.port,
+        latency_ms=args.latency, seed=args.seed, token_ttl=args.token_ttl,
+        error_rate=args.error_rate, step_seconds=args.step_seconds,
+        max_limit=args.max_limit)
+    try:
+        sim.start()
+    except OSError as exc:
+        print('powervc-osc-simulator: cannot listen on %s:%s: %s'
+              % (args.host, args.port, exc), file=stderr, flush=True)
+        return 1
+    try:
+        line = 'PowerVC simulator listening on %s (auth_url %s)' % (
+            sim.url, sim.auth_url)
+        if args.clouds_yaml:
+            sim.write_clouds_yaml(args.clouds_yaml)
+            line += '; clouds.yaml %s (cloud %s)' % (
+                args.clouds_yaml, sim_server.CLOUD_NAME)
+        print(line, file=stdout, flush=True)
+        stop_event = stop_event or threading.Event()
+        while not stop_event.wait(0.5):
+            pass
+    finally:
+        sim.stop()
+    return 0
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] == 'demo':
+        from powervc_osc.simulator import demo
+        return demo.main(argv[1:])
+    args = build_parser().parse_args(argv)
+    if args.verbose:
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr,
+                            format='%(asctime)s %(message)s')
+    stop_event = threading.Event()
+
+    def _stop(signum, frame):
+        stop_event.set()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        return serve(args, stop_event=stop_event)
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

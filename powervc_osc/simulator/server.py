@@ -1,0 +1,304 @@
+# Copyright 2026 The powervc_osc Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Run the simulator: a threaded Werkzeug server plus a Python API.
+
+Example::
+
+    from powervc_osc.simulator.server import Simulator
+
+    with Simulator(step_seconds=0.5) as sim:
+        sim.write_clouds_yaml('/tmp/clouds.yaml')
+        ...  # openstack --os-cloud powervc-simulator server list
+        print(sim.requests.snapshot())
+
+For testtools tests, see
+:class:`powervc_osc.simulator.fixture.SimulatorFixture`.
+"""
+
+import ipaddress
+import logging
+import os
+import tempfile
+import threading
+
+import yaml
+
+from werkzeug import serving
+
+from powervc_osc.simulator import app as sim_app
+from powervc_osc.simulator import identity
+from powervc_osc.simulator import state as sim_state
+
+LOG = logging.getLogger(__name__)
+
+CLOUD_NAME = 'powervc-simulator'
+CLOUD_USERS = (
+    (CLOUD_NAME, 'admin'),
+    (CLOUD_NAME + '-operator', 'operator'),
+    (CLOUD_NAME + '-other', 'other'),
+)
+
+
+class _Handler(serving.WSGIRequestHandler):
+    """Logs to the module logger (debug) rather than to stderr."""
+
+    def log(self, type, message, *args):
+        LOG.debug('%s - %s', self.address_string(), message % args)
+
+    def log_request(self, code='-', size='-'):
+        LOG.debug('%s "%s" %s', self.address_string(), self.requestline,
+                  code)
+
+
+def is_loopback(host):
+    """True for loopback addresses and ``localhost``."""
+    if host in ('localhost', 'localhost.localdomain'):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class Simulator:
+    """A PowerVC simulator listening on ``host:port``.
+
+    :param servers: None (default fleet), an int (generated fleet) or an
+        iterable of :meth:`SimulatorState.add_server` keyword dicts.
+    :param host: listen address (default ``127.0.0.1``).
+    :param port: listen port (0: an ephemeral port).
+    :param latency_ms: sleep before each identity and compute answer.
+    :param seed: seeds boot sequence variants, the generated fleet and
+        ``error_rate``.
+    :param token_ttl: token lifetime in seconds.
+    :param error_rate: probability of a 503 on project-scoped compute
+        requests.
+    :param step_seconds: duration of each boot-sequence step.
+    :param max_limit: the maximum (and default) page size.
+    :param clock: a monotonic clock (seconds), e.g. for tests.
+    :param wall_clock: an epoch clock (seconds) for timestamps.
+    :param admin_only_host: Nova's default policy: only admins see the
+        ``OS-EXT-SRV-ATTR:*`` attributes and may filter by ``host``.
+    :param sleep: the function used for latency and delay faults.
+    """
+
+    def __init__(self, servers=None, host='127.0.0.1', port=0,
+                 latency_ms=0, seed=0, token_ttl=3600, error_rate=0.0,
+                 step_seconds=2.0, max_limit=sim_state.DEFAULT_MAX_LIMIT,
+                 clock=None, wall_clock=None, admin_only_host=True,
+                 sleep=None):
+        if not 0.0 <= float(error_rate) <= 1.0:
+            raise ValueError('error_rate must be between 0 and 1')
+        self.host = host
+        self.port = int(port)
+        self.state = sim_state.SimulatorState(
+            servers=servers, seed=seed, step_seconds=step_seconds,
+            clock=clock, wall_clock=wall_clock, max_limit=max_limit,
+            admin_only_host_filter=admin_only_host)
+        self.tokens = identity.TokenStore(self.state, token_ttl=token_ttl)
+        kwargs = {'sleep': sleep} if sleep is not None else {}
+        self.app = sim_app.SimulatorApp(
+            self.state, self.tokens, latency_ms=latency_ms,
+            error_rate=error_rate, seed=seed,
+            admin_only_host=admin_only_host, **kwargs)
+        self._server = None
+        self._thread = None
+        self._temp_files = []
+
+    # -- lifecycle ----------------------------------------------------
+
+    def start(self):
+        """Start serving in a daemon thread; returns self."""
+        if self._server is not None:
+            raise RuntimeError('the simulator is already running')
+        self._server = serving.make_server(
+            self.host, self.port, self.app, threaded=True,
+            request_handler=_Handler)
+        self.port = self._server.socket.getsockname()[1]
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={'poll_interval': 0.1},
+            name='powervc-osc-simulator', daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        """Stop serving (idempotent) and remove files it wrote to /tmp."""
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+            self._thread.join(10)
+            self._thread = None
+        for path in self._temp_files:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        self._temp_files = []
+
+    @property
+    def running(self):
+        return self._server is not None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+    # -- URLs ---------------------------------------------------------
+
+    @property
+    def url(self):
+        """``http://host:port`` (IPv6 hosts in brackets).
+
+        A wildcard listen address is advertised as loopback.
+        """
+        host = self.host or '127.0.0.1'
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            address = None
+        if address is not None and address.is_unspecified:
+            host = '::1' if address.version == 6 else '127.0.0.1'
+        if ':' in host:
+            host = '[%s]' % host
+        return 'http://%s:%d' % (host, self.port)
+
+    @property
+    def auth_url(self):
+        return self.url + identity.IDENTITY_PATH + '/v3'
+
+    @property
+    def compute_root(self):
+        """The unversioned compute URL."""
+        return self.url + identity.COMPUTE_PATH
+
+    @property
+    def compute_url(self):
+        """The catalog's compute endpoint of ``ibm-default``."""
+        return '%s/v2.1/%s' % (self.compute_root,
+                               sim_state.PROJECTS[sim_state.PROJECT_DEFAULT])
+
+    def compute_url_for(self, project):
+        project_id = sim_state.PROJECTS.get(project, project)
+        return '%s/v2.1/%s' % (self.compute_root, project_id)
+
+    # -- clouds.yaml --------------------------------------------------
+
+    def clouds(self):
+        """The ``clouds`` entries for the three users."""
+        clouds = {}
+        for cloud_name, user_name in CLOUD_USERS:
+            user = sim_state.USERS[user_name]
+            clouds[cloud_name] = {
+                'auth_type': 'password',
+                'auth': {
+                    'auth_url': self.auth_url,
+                    'username': user.name,
+                    'password': user.password,
+                    'project_name': user.project,
+                    'user_domain_name': sim_state.DOMAIN_NAME,
+                    'project_domain_name': sim_state.DOMAIN_NAME,
+                },
+                'region_name': identity.REGION,
+                'interface': 'public',
+                'identity_api_version': 3,
+            }
+        return clouds
+
+    def write_clouds_yaml(self, path=None):
+        """Write (merge into) a clouds.yaml; returns its path.
+
+        Other clouds of an existing file are kept.  Without ``path`` a
+        temporary file is written and removed by :meth:`stop`.
+        """
+        if path is None:
+            fd, path = tempfile.mkstemp(prefix='powervc-sim-',
+                                        suffix='-clouds.yaml')
+            os.close(fd)
+            self._temp_files.append(path)
+        return write_clouds_yaml(path, self.clouds())
+
+    # -- test helpers -------------------------------------------------
+
+    @property
+    def requests(self):
+        """The :class:`~powervc_osc.simulator.app.RequestLog`."""
+        return self.app.requests
+
+    @property
+    def faults(self):
+        """The :class:`~powervc_osc.simulator.app.FaultList`."""
+        return self.app.faults
+
+    def add_fault(self, **kwargs):
+        """Add a targeted :class:`~powervc_osc.simulator.app.Fault`."""
+        return self.app.faults.add(**kwargs)
+
+    def clear_faults(self):
+        self.app.faults.clear()
+
+    def revoke_tokens(self):
+        """Invalidate every issued token; returns how many."""
+        return self.tokens.revoke_all()
+
+    def advance(self, seconds):
+        """Move the simulated clocks forward."""
+        self.state.advance(seconds)
+
+    @property
+    def latency_ms(self):
+        return self.app.latency_ms
+
+    @latency_ms.setter
+    def latency_ms(self, value):
+        self.app.latency_ms = float(value)
+
+    @property
+    def error_rate(self):
+        return self.app.error_rate
+
+    @error_rate.setter
+    def error_rate(self, value):
+        if not 0.0 <= float(value) <= 1.0:
+            raise ValueError('error_rate must be between 0 and 1')
+        self.app.error_rate = float(value)
+
+    def server_id(self, name):
+        """The id of the only server called ``name``."""
+        return self.state.server_id(name)
+
+
+def write_clouds_yaml(path, clouds):
+    """Merge ``clouds`` into the clouds.yaml at ``path``.
+
+    A new file is created with mode 0600; an existing file keeps its mode.
+    """
+    data = {}
+    if os.path.exists(path) and os.path.getsize(path):
+        with open(path) as stream:
+            data = yaml.safe_load(stream) or {}
+        if not isinstance(data, dict):
+            raise ValueError('%s is not a clouds.yaml mapping' % path)
+    existing = data.get('clouds')
+    if not isinstance(existing, dict):
+        existing = {}
+    existing.update(clouds)
+    data['clouds'] = existing
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, 'w') as stream:
+        yaml.safe_dump(data, stream, default_flow_style=False)
+    return path

@@ -1,0 +1,169 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""``list``, bulk ``set``, ``--wait`` and ``--watch`` against the simulator."""
+
+import json
+import signal
+import subprocess
+
+from powervc_osc.tests.functional import base
+
+DEFAULT_FLEET = {'ibmi-prod-1', 'ibmi-prod-2', 'ibmi-dev-1', 'ibmi-stuck-1',
+                 'ibmi-off-1', 'ibmi-hmc-1', 'aix-prod-1', 'aix-dev-1',
+                 'linux-web-1'}
+
+
+class TestList(base.FunctionalTestCase):
+
+    simulator_kwargs = {'max_limit': 3}
+
+    def test_pages_followed_to_the_end(self):
+        self.sim.requests.clear()
+        rows = self.openstack('server', 'refcode', 'list', '-f', 'json',
+                              '--long').json()
+        self.assertEqual(DEFAULT_FLEET, {r['Name'] for r in rows})
+        self.assertEqual(['ID', 'Name', 'Refcode', 'LED Code', 'Queried At',
+                          'Required', 'Host', 'Status'], list(rows[0]))
+        listings = [r for r in self.sim.requests
+                    if r.path.endswith('/servers/detail')]
+        self.assertEqual(4, len(listings))  # 9 servers, 3 a page, last empty
+        enabled = {r['Name'] for r in rows if r['Required']}
+        metadata = [r for r in self.sim.requests
+                    if r.path.endswith('/metadata')]
+        # Only servers whose listing says collection is on are asked again.
+        self.assertEqual(len(enabled), len(metadata))
+        stuck = next(r for r in rows if r['Name'] == 'ibmi-stuck-1')
+        self.assertEqual('B2008105', stuck['Refcode'])
+        again = self.openstack('server', 'refcode', 'list', '-f', 'value',
+                               '-c', 'ID').out
+        self.assertEqual([r['ID'] for r in rows], again.split())
+
+    def test_filters(self):
+        names = self.openstack('server', 'refcode', 'list', '--name', '^ibmi-',
+                               '--enabled-only', '-f', 'value',
+                               '-c', 'Name').out.split()
+        self.assertEqual({'ibmi-prod-1', 'ibmi-prod-2', 'ibmi-stuck-1',
+                          'ibmi-off-1'}, set(names))
+        names = self.openstack('server', 'refcode', 'list', '--status',
+                               'shutoff', '-f', 'value', '-c', 'Name').out
+        self.assertEqual('ibmi-off-1\n', names)
+        names = self.openstack('server', 'refcode', 'list', '--host',
+                               '9009-42A_HMC01', '-f', 'value',
+                               '-c', 'Name').out.split()
+        self.assertEqual({'ibmi-hmc-1', 'aix-prod-1'}, set(names))
+
+    def test_all_projects_admin_only(self):
+        names = self.openstack('server', 'refcode', 'list', '--all-projects',
+                               '-f', 'value', '-c', 'Name').out.split()
+        self.assertIn('other-proj-vm', names)
+        names = self.openstack('server', 'refcode', 'list', '--all-projects',
+                               '-f', 'value', '-c', 'Name',
+                               cloud=base.OPERATOR).out.split()
+        self.assertNotIn('other-proj-vm', names)
+
+    def test_named_servers_in_argument_order(self):
+        rows = self.openstack('server', 'refcode', 'list', 'aix-prod-1',
+                              'ibmi-prod-1', '-f', 'json').json()
+        self.assertEqual(['aix-prod-1', 'ibmi-prod-1'],
+                         [r['Name'] for r in rows])
+
+    def test_partial_failure_prints_good_rows_and_exits_1(self):
+        broken = self.sim.server_id('ibmi-prod-2')
+        self.sim.add_fault(path=broken + '/metadata', status=500)
+        result = self.openstack('server', 'refcode', 'list', '-f', 'value',
+                                '-c', 'Name', status=1, stderr=True)
+        self.assertEqual(DEFAULT_FLEET - {'ibmi-prod-2'},
+                         set(result.out.split()))
+        self.assertEqual(1, len(result.err.splitlines()), result)
+        self.assertIn(broken, result.err)
+        self.assertIn('HTTP 500', result.err)
+
+
+class TestWait(base.FunctionalTestCase):
+
+    def test_enable_and_wait(self):
+        self.openstack('server', 'refcode', 'set', '--enable', '--wait',
+                       'ibmi-dev-1', 'aix-dev-1')
+        for name in ('ibmi-dev-1', 'aix-dev-1'):
+            rc = self.openstack('server', 'refcode', 'show', name,
+                                '-f', 'json').json()
+            self.assertIsNotNone(rc['refcode'], name)
+
+    def test_show_wait(self):
+        self.sim.state.add_server('fresh', refcode=True, boot_progress=0.0)
+        rc = self.openstack('server', 'refcode', 'show', 'fresh', '--wait',
+                            '--interval', '0.1', '-f', 'json').json()
+        self.assertRegex(rc['refcode'], '^C[269]')
+
+    def test_wait_timeout(self):
+        result = self.openstack('server', 'refcode', 'show', 'ibmi-dev-1',
+                                '--wait', '--timeout', '1', '--interval',
+                                '0.2', status=1, stderr=True)
+        self.assertIn('no reference code within 1 seconds', result.err)
+        self.assertEqual('', result.out)
+
+
+class TestWatch(base.FunctionalTestCase):
+
+    simulator_kwargs = {'step_seconds': 0.1}
+
+    def test_watch_until_code_json_lines(self):
+        self.sim.state.add_server('ipl-1', pace=4)
+        self.openstack('server', 'refcode', 'set', '--enable', 'ipl-1')
+        out = self.openstack('server', 'refcode', 'show', 'ipl-1',
+                             '--watch', '--until', '00000000', '--interval',
+                             '0.1', '--timeout', '60', '-f', 'json').out
+        rows = [json.loads(line) for line in out.splitlines()]
+        codes = [r['refcode'] for r in rows if r['refcode']]
+        self.assertEqual('00000000', codes[-1])
+        self.assertTrue(any(c.startswith('C6') for c in codes), codes)
+        self.assertTrue(any(c.startswith('C9') for c in codes), codes)
+        stamps = [r['queried_at'] for r in rows if r['queried_at']]
+        self.assertEqual(sorted(stamps), stamps)
+
+    def test_watch_survives_token_revocation(self):
+        self.sim.state.add_server('slow', refcode=True, boot_progress=0.0,
+                                  pace=5)
+        proc = self._start_watch('slow', '--until', '00000000',
+                                 '--timeout', '120')
+        first = proc.stdout.readline()
+        self.assertTrue(first.startswith('{'), first)
+        self.sim.revoke_tokens()
+        out, err = proc.communicate(timeout=base.COMMAND_TIMEOUT)
+        self.assertEqual((0, ''), (proc.returncode, err))
+        self.assertEqual('00000000', json.loads(out.splitlines()[-1])[
+            'refcode'])
+        revoked = [r for r in self.sim.requests if r.status == 401]
+        self.assertTrue(revoked)
+
+    def test_ctrl_c_is_a_clean_exit(self):
+        proc = self._start_watch('ibmi-stuck-1')
+        self.assertIn('B2008105', proc.stdout.readline())
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=base.COMMAND_TIMEOUT)
+        self.assertEqual((0, ''), (proc.returncode, err))
+
+    def _start_watch(self, server, *args):
+        proc = subprocess.Popen(
+            [base.OPENSTACK, '--os-cloud', base.ADMIN, 'server', 'refcode',
+             'show', server, '--watch', '--interval', '0.1', '-f', 'json'] +
+            list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, env=base.clean_env(self.sim.clouds_yaml))
+        self.addCleanup(_kill, proc)
+        return proc
+
+
+def _kill(proc):
+    if proc.poll() is None:
+        proc.kill()
+        proc.communicate()
