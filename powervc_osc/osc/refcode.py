@@ -191,7 +191,9 @@ class ShowRefcode(command.ShowOne):
     def _watch(self, parsed_args: argparse.Namespace) -> int:
         from powervc_osc import exceptions
 
-        self.formatter = self._formatter_plugins[parsed_args.formatter].obj
+        formatter = self._formatter_plugins[parsed_args.formatter].obj
+        assert formatter is not None  # nosec B101: cliff always loads it
+        self.formatter = formatter
         parsed_args.noindent = True
         client = make_client(self.app)
         rows = client.watch(parsed_args.server,
