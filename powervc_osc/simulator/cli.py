@@ -20,6 +20,7 @@
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -100,11 +101,61 @@ def build_parser():
                              '(default: %(default)s)')
     parser.add_argument('--verbose', '-v', action='store_true',
                         help='log every request on stderr')
+    _add_keystone_arguments(parser)
     return parser
 
 
-def serve(args, stdout=None, stderr=None, stop_event=None):
-    """Run until ``stop_event`` is set (by SIGINT/SIGTERM); returns 0."""
+# -- Keystone mode (see powervc_osc.simulator.keystone_mode) -------------
+
+KEYSTONE_PASSWORD_ENV = 'POWERVC_OSC_SIM_KEYSTONE_PASSWORD'
+
+
+def _add_keystone_arguments(parser):
+    group = parser.add_argument_group(
+        'Keystone mode',
+        'Validate tokens with a real Keystone (keystonemiddleware.auth_token'
+        ') instead of the built-in identity service; project scope and '
+        'roles come from the validated token.  Register the printed compute '
+        'URL in Keystone\'s catalog.  Needs keystonemiddleware.')
+    group.add_argument('--keystone-url', metavar='URL',
+                       help='Keystone v3 URL, e.g. http://127.0.0.1:5000/v3 '
+                            '(turns Keystone mode on)')
+    group.add_argument('--keystone-username', metavar='NAME',
+                       default='powervc-sim',
+                       help='service user of auth_token, with the service '
+                            'role (default: %(default)s)')
+    group.add_argument('--keystone-password', metavar='PASSWORD',
+                       default=os.environ.get(KEYSTONE_PASSWORD_ENV),
+                       help='its password (default: $%s)'
+                            % KEYSTONE_PASSWORD_ENV)
+    group.add_argument('--keystone-project', metavar='NAME',
+                       default='service',
+                       help="the service user's project "
+                            "(default: %(default)s)")
+    group.add_argument('--keystone-region', metavar='REGION',
+                       help='region of the identity endpoint that validates '
+                            'tokens (default: any)')
+
+
+def _keystone_auth(args, parser):
+    if not getattr(args, 'keystone_url', None):
+        return None
+    if not args.keystone_password:
+        parser.error('--keystone-url needs --keystone-password or $%s'
+                     % KEYSTONE_PASSWORD_ENV)
+    from powervc_osc.simulator import keystone_mode
+    return keystone_mode.KeystoneAuth(
+        args.keystone_url, username=args.keystone_username,
+        password=args.keystone_password,
+        project_name=args.keystone_project,
+        region_name=args.keystone_region)
+
+
+def serve(args, stdout=None, stderr=None, stop_event=None, keystone=None):
+    """Run until ``stop_event`` is set (by SIGINT/SIGTERM); returns 0.
+
+    :param keystone: a ``keystone_mode.KeystoneAuth`` for Keystone mode.
+    """
     stdout = stdout or sys.stdout
     stderr = stderr or sys.stderr
     if not sim_server.is_loopback(args.host):
@@ -116,7 +167,7 @@ def serve(args, stdout=None, stderr=None, stop_event=None):
         servers=args.servers, host=args.host, port=args.port,
         latency_ms=args.latency, seed=args.seed, token_ttl=args.token_ttl,
         error_rate=args.error_rate, step_seconds=args.step_seconds,
-        max_limit=args.max_limit)
+        max_limit=args.max_limit, keystone=keystone)
     try:
         sim.start()
     except OSError as exc:
@@ -126,6 +177,9 @@ def serve(args, stdout=None, stderr=None, stop_event=None):
     try:
         line = 'PowerVC simulator listening on %s (auth_url %s)' % (
             sim.url, sim.auth_url)
+        if keystone is not None:
+            line += '; compute endpoint %s/v2.1/$(project_id)s' % (
+                sim.compute_root)
         if args.clouds_yaml:
             sim.write_clouds_yaml(args.clouds_yaml)
             line += '; clouds.yaml %s (cloud %s)' % (
@@ -144,7 +198,9 @@ def main(argv=None):
     if argv and argv[0] == 'demo':
         from powervc_osc.simulator import demo
         return demo.main(argv[1:])
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    keystone = _keystone_auth(args, parser)
     if args.verbose:
         logging.basicConfig(level=logging.DEBUG, stream=sys.stderr,
                             format='%(asctime)s %(message)s')
@@ -156,7 +212,7 @@ def main(argv=None):
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     try:
-        return serve(args, stop_event=stop_event)
+        return serve(args, stop_event=stop_event, keystone=keystone)
     except KeyboardInterrupt:
         return 0
 

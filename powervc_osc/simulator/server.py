@@ -92,13 +92,16 @@ class Simulator:
     :param admin_only_host: Nova's default policy: only admins see the
         ``OS-EXT-SRV-ATTR:*`` attributes and may filter by ``host``.
     :param sleep: the function used for latency and delay faults.
+    :param keystone: a
+        :class:`~powervc_osc.simulator.keystone_mode.KeystoneAuth` for
+        Keystone mode (a real Keystone instead of the built-in identity).
     """
 
     def __init__(self, servers=None, host='127.0.0.1', port=0,
                  latency_ms=0, seed=0, token_ttl=3600, error_rate=0.0,
                  step_seconds=2.0, max_limit=sim_state.DEFAULT_MAX_LIMIT,
                  clock=None, wall_clock=None, admin_only_host=True,
-                 sleep=None):
+                 sleep=None, keystone=None):
         if not 0.0 <= float(error_rate) <= 1.0:
             raise ValueError('error_rate must be between 0 and 1')
         self.host = host
@@ -109,7 +112,13 @@ class Simulator:
             admin_only_host_filter=admin_only_host)
         self.tokens = identity.TokenStore(self.state, token_ttl=token_ttl)
         kwargs = {'sleep': sleep} if sleep is not None else {}
-        self.app = sim_app.SimulatorApp(
+        app_class = sim_app.SimulatorApp
+        # Keystone mode hook (see keystone_mode): another scope source.
+        self.keystone = keystone
+        if keystone is not None:
+            from powervc_osc.simulator import keystone_mode
+            app_class = keystone_mode.KeystoneSimulatorApp
+        self.app = app_class(
             self.state, self.tokens, latency_ms=latency_ms,
             error_rate=error_rate, seed=seed,
             admin_only_host=admin_only_host, **kwargs)
@@ -123,8 +132,13 @@ class Simulator:
         """Start serving in a daemon thread; returns self."""
         if self._server is not None:
             raise RuntimeError('the simulator is already running')
+        app = self.app
+        if self.keystone is not None:
+            # Keystone mode hook: auth_token validates every token.
+            from powervc_osc.simulator import keystone_mode
+            app = keystone_mode.wrap(app, self.keystone)
         self._server = serving.make_server(
-            self.host, self.port, self.app, threaded=True,
+            self.host, self.port, app, threaded=True,
             request_handler=_Handler)
         self.port = self._server.socket.getsockname()[1]
         self._thread = threading.Thread(
@@ -179,6 +193,8 @@ class Simulator:
 
     @property
     def auth_url(self):
+        if self.keystone is not None:   # Keystone mode hook
+            return self.keystone.auth_url
         return self.url + identity.IDENTITY_PATH + '/v3'
 
     @property

@@ -1,0 +1,309 @@
+# Copyright 2026 The powervc_osc Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The ``openstack`` executable against a real Keystone.
+
+One Keystone (and a simulator per region) serves every test of this
+module: ``setUpModule`` starts it and ``tearDownModule`` stops it, so run
+these tests in one worker (``tox -e functional-keystone`` does).  Each
+test writes a clouds.yaml from a template of ``clouds/`` (the files the
+documentation shows) and runs the installed ``openstack`` executable.  A
+test fails on a traceback or on anything unexpected on stderr.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import fixtures
+import requests
+import testtools
+from testtools import content
+import yaml
+
+from powervc_osc.simulator import state as sim_state
+from powervc_osc.tests.functional_keystone import keystone_fixture as kf
+
+OPENSTACK = os.path.join(os.path.dirname(sys.executable), 'openstack')
+COMMAND_TIMEOUT = 120
+DOCS_EXAMPLES = os.path.join(kf.REPO_ROOT, 'doc', 'source', 'examples')
+
+ENV = None
+
+
+def setUpModule():
+    global ENV
+    env = kf.KeystoneEnvironment()
+    env.setUp()
+    ENV = env
+
+
+def tearDownModule():
+    global ENV
+    env, ENV = ENV, None
+    if env is not None:
+        env.cleanUp()
+
+
+class Result:
+    def __init__(self, returncode, stdout, stderr):
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+
+    def json(self):
+        return json.loads(self.stdout)
+
+
+class KeystoneTestCase(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        if ENV is None:
+            self.skipTest('the Keystone environment did not start')
+        self.env = ENV
+        self.tmp = self.useFixture(fixtures.TempDir()).path
+        self.addDetail('keystone-log', content.Content(
+            content.UTF8_TEXT,
+            lambda: [self.env.keystone.logs().encode('utf-8')]))
+
+    # -- clouds.yaml --------------------------------------------------
+
+    def clouds(self, template, **values):
+        values.setdefault('auth_url', self.env.keystone.auth_url)
+        values.setdefault('cacert', os.path.join(self.tmp, 'unused-ca.pem'))
+        values.setdefault('region_name', kf.REGION_ONE)
+        path = os.path.join(self.tmp, 'clouds-%d.yaml' % len(os.listdir(
+            self.tmp)))
+        return kf.render_clouds(template, path, **values)
+
+    def password_clouds(self, username='operator', **values):
+        user = sim_state.USERS[username]
+        values.setdefault('password', user.password)
+        return self.clouds('clouds-password.yaml', username=user.name,
+                           project_name=user.project, **values)
+
+    # -- running openstack --------------------------------------------
+
+    def openstack(self, clouds_yaml, *args, expect_status=0):
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith('OS_')}
+        env.update(OS_CLIENT_CONFIG_FILE=clouds_yaml, HOME=self.tmp,
+                   XDG_CONFIG_HOME=os.path.join(self.tmp, '.config'),
+                   XDG_CACHE_HOME=os.path.join(self.tmp, '.cache'))
+        cmd = [OPENSTACK, '--os-cloud', 'powervc'] + list(args)
+        done = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              timeout=COMMAND_TIMEOUT, cwd=self.tmp)
+        result = Result(done.returncode, done.stdout.decode(),
+                        done.stderr.decode())
+        self._runs = getattr(self, '_runs', 0) + 1
+        label = 'openstack-%d' % self._runs
+        self.addDetail(label, content.text_content(' '.join(args)))
+        self.addDetail('%s-stdout' % label, content.text_content(
+            result.stdout))
+        self.addDetail('%s-stderr' % label, content.text_content(
+            result.stderr))
+        for stream in (result.stdout, result.stderr):
+            self.assertNotIn('Traceback (most recent call last)', stream)
+        self.assertEqual(expect_status, result.returncode,
+                         '%s: %s' % (' '.join(args), result.stderr))
+        if expect_status == 0:
+            self.assertEqual('', result.stderr)
+        return result
+
+    def show(self, clouds_yaml, server, *extra):
+        return self.openstack(clouds_yaml, 'server', 'refcode', 'show',
+                              server, '-f', 'json', *extra).json()
+
+
+class TestAuthentication(KeystoneTestCase):
+    """Each clouds.yaml form of the documentation, against Keystone."""
+
+    def assert_booted(self, row, name='ibmi-prod-1'):
+        self.assertEqual(name, row['name'])
+        self.assertEqual(sim_state.server_uuid(name), row['id'])
+        self.assertIs(True, row['required'])
+        self.assertEqual('00000000', row['refcode'])
+        self.assertEqual('Running', row['led_code'])
+
+    def test_password(self):
+        self.assert_booted(self.show(self.password_clouds(), 'ibmi-prod-1'))
+
+    def test_application_credential(self):
+        cred_id, secret = self.env.create_application_credential(
+            'operator', 'powervc-osc-%s' % self.getUniqueString())
+        clouds = self.clouds('clouds-appcred.yaml',
+                             application_credential_id=cred_id,
+                             application_credential_secret=secret)
+        self.assert_booted(self.show(clouds, 'ibmi-prod-1'))
+
+    def test_pre_issued_token(self):
+        token = self.env.issue_token('operator')
+        clouds = self.clouds('clouds-token.yaml', token=token,
+                             project_name='ibm-default')
+        self.assert_booted(self.show(clouds, 'ibmi-prod-1'))
+
+    def test_wrong_password(self):
+        clouds = self.password_clouds(password='not-the-password')
+        result = self.openstack(clouds, 'server', 'refcode', 'show',
+                                'ibmi-prod-1', expect_status=1)
+        self.assertIn('401', result.stderr)
+        self.assertEqual('', result.stdout)
+
+    def test_docs_show_these_examples(self):
+        for name in sorted(os.listdir(kf.CLOUDS_DIR)):
+            docs = os.path.join(DOCS_EXAMPLES, name)
+            if not os.path.exists(docs):
+                continue
+            with open(os.path.join(kf.CLOUDS_DIR, name)) as stream:
+                ours = yaml.safe_load(stream)
+            with open(docs) as stream:
+                theirs = yaml.safe_load(stream)
+            self.assertEqual(ours, theirs, name)
+
+
+class TestScope(KeystoneTestCase):
+    """Project scope comes from the token that Keystone validated."""
+
+    def test_member_denied_other_projects_server(self):
+        other_vm = sim_state.server_uuid('other-proj-vm')
+        result = self.openstack(
+            self.password_clouds('operator'), 'server', 'refcode', 'show',
+            other_vm, expect_status=1)
+        self.assertIn('HTTP 403', result.stderr)
+        self.assertIn(other_vm, result.stderr)
+        self.assertEqual(1, len(result.stderr.strip().splitlines()),
+                         result.stderr)
+        self.assertEqual('', result.stdout)
+        # Its owner may.
+        row = self.show(self.password_clouds('other'), other_vm)
+        self.assertEqual('other-proj-vm', row['name'])
+
+    def test_member_lists_own_project(self):
+        result = self.openstack(self.password_clouds('operator'), 'server',
+                                'refcode', 'list', '-f', 'json')
+        names = {row['Name'] for row in result.json()}
+        self.assertIn('ibmi-prod-1', names)
+        self.assertNotIn('other-proj-vm', names)
+
+    def test_admin_all_projects(self):
+        clouds = self.password_clouds('admin')
+        result = self.openstack(clouds, 'server', 'refcode', 'list',
+                                '--all-projects', '--long', '-f', 'json')
+        names = {row['Name'] for row in result.json()}
+        self.assertIn('other-proj-vm', names)
+        self.assertIn('ibmi-prod-1', names)
+        hosts = {row['Host'] for row in result.json()}
+        self.assertIn(sim_state.HOST_NL1, hosts)
+        own = self.openstack(clouds, 'server', 'refcode', 'list',
+                             '-f', 'json')
+        self.assertNotIn('other-proj-vm', {r['Name'] for r in own.json()})
+
+
+class TestMiddleware(KeystoneTestCase):
+    """The simulator trusts only what auth_token validated."""
+
+    def url(self, server='ibmi-prod-1'):
+        sim = self.env.simulators[kf.REGION_ONE]
+        return '%s/v2.1/%s/servers/%s/metadata' % (
+            sim.compute_root, sim_state.PROJECTS['other-project'],
+            sim_state.server_uuid(server))
+
+    def test_forged_identity_headers_are_ignored(self):
+        answer = requests.get(self.url(), timeout=30, headers={
+            'X-Identity-Status': 'Confirmed', 'X-Roles': 'admin',
+            'X-Project-Id': sim_state.PROJECTS['other-project'],
+            'X-User-Id': 'forged'})
+        self.assertEqual(401, answer.status_code)
+        self.assertIn(self.env.keystone.auth_url,
+                      answer.headers.get('WWW-Authenticate', ''))
+
+    def test_invalid_token(self):
+        answer = requests.get(self.url(), timeout=30,
+                              headers={'X-Auth-Token': 'gAAAAAnot-a-token'})
+        self.assertEqual(401, answer.status_code)
+
+    def test_scope_comes_from_the_token(self):
+        # operator's token, another project's URL: 403, as Nova says.
+        token = self.env.issue_token('operator')
+        answer = requests.get(self.url('other-proj-vm'), timeout=30,
+                              headers={'X-Auth-Token': token})
+        self.assertEqual(403, answer.status_code)
+        token = self.env.issue_token('other')
+        answer = requests.get(self.url('other-proj-vm'), timeout=30,
+                              headers={'X-Auth-Token': token})
+        self.assertEqual(200, answer.status_code)
+        self.assertIn('powervc:vm_refcode', answer.json()['metadata'])
+
+
+class TestRegions(KeystoneTestCase):
+    """region_name picks the compute endpoint from Keystone's catalog."""
+
+    def test_region_two(self):
+        sim_one = self.env.simulators[kf.REGION_ONE]
+        sim_two = self.env.simulators[kf.REGION_TWO]
+        before_one = len(sim_one.requests)
+        before_two = len(sim_two.requests())
+        result = self.openstack(
+            self.password_clouds(region_name=kf.REGION_TWO), 'server',
+            'refcode', 'list', '-f', 'json')
+        self.assertEqual(sorted(kf.REGION_TWO_SERVERS),
+                         sorted(row['Name'] for row in result.json()))
+        self.assertEqual(before_one, len(sim_one.requests))
+        new = sim_two.requests()[before_two:]
+        self.assertIn('/servers/detail',
+                      {r['path'].rsplit('/v2.1/', 1)[-1][32:] for r in new})
+        self.assertEqual({200}, {r['status'] for r in new})
+
+    def test_region_one_does_not_have_region_two_servers(self):
+        name = kf.REGION_TWO_SERVERS[0]
+        result = self.openstack(
+            self.password_clouds(region_name=kf.REGION_ONE), 'server',
+            'refcode', 'show', name, expect_status=1)
+        self.assertIn(name, result.stderr)
+        self.assertEqual(1, len(result.stderr.strip().splitlines()),
+                         result.stderr)
+
+
+class TestTokenExpiry(KeystoneTestCase):
+
+    def test_watch_outlives_its_token(self):
+        # Authenticate with the Keystone process whose tokens live a few
+        # seconds, and watch for longer than that.
+        sim = self.env.simulators[kf.REGION_ONE]
+        keystone = self.env.short_keystone
+        started = time.time()
+        result = self.openstack(
+            self.password_clouds('operator', auth_url=keystone.auth_url),
+            'server', 'refcode', 'show', 'ibmi-prod-1', '--watch',
+            '--interval', '1', '--timeout', str(keystone.expiration + 3),
+            '-f', 'json')
+        finished = time.time()
+        rows = [json.loads(line) for line in result.stdout.splitlines()]
+        # Every poll gets a new query time, so every poll prints a row.
+        self.assertGreaterEqual(len(rows), 3)
+        self.assertEqual({'ibmi-prod-1'}, {row['name'] for row in rows})
+        self.assertGreater(finished - started, keystone.expiration)
+        seen = [r for r in sim.app.seen_tokens
+                if started <= r.seen <= finished]
+        first = seen[0]
+        self.assertIsNotNone(first.expires)
+        # Keystone's first token expired while the watch went on, and
+        # requests after that carried newer tokens that were accepted.
+        later = [r for r in seen if r.seen > first.expires]
+        self.assertNotEqual([], later)
+        self.assertNotIn(first.token, {r.token for r in later})
