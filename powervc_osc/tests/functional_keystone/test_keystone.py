@@ -32,14 +32,12 @@ import fixtures
 import requests
 import testtools
 from testtools import content
-import yaml
 
 from powervc_osc.simulator import state as sim_state
 from powervc_osc.tests.functional_keystone import keystone_fixture as kf
 
 OPENSTACK = os.path.join(os.path.dirname(sys.executable), 'openstack')
 COMMAND_TIMEOUT = 120
-DOCS_EXAMPLES = os.path.join(kf.REPO_ROOT, 'doc', 'source', 'examples')
 
 ENV = None
 
@@ -163,17 +161,6 @@ class TestAuthentication(KeystoneTestCase):
                                 'ibmi-prod-1', expect_status=1)
         self.assertIn('401', result.stderr)
         self.assertEqual('', result.stdout)
-
-    def test_docs_show_these_examples(self):
-        for name in sorted(os.listdir(kf.CLOUDS_DIR)):
-            docs = os.path.join(DOCS_EXAMPLES, name)
-            if not os.path.exists(docs):
-                continue
-            with open(os.path.join(kf.CLOUDS_DIR, name)) as stream:
-                ours = yaml.safe_load(stream)
-            with open(docs) as stream:
-                theirs = yaml.safe_load(stream)
-            self.assertEqual(ours, theirs, name)
 
 
 class TestScope(KeystoneTestCase):
