@@ -21,6 +21,8 @@ import time
 import typing as ty
 import urllib.parse
 
+import requests
+
 from keystoneauth1 import adapter as ks_adapter
 from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import session as ks_session
@@ -36,6 +38,11 @@ DEFAULT_MAX_WORKERS = 16
 #: Retries of idempotent requests on connection errors and 502/503/504.
 DEFAULT_RETRIES = 3
 RETRIABLE_STATUS_CODES = (502, 503, 504)
+#: Seconds to wait for each HTTP answer when neither the client nor the
+#: session sets a timeout: a silent PowerVC must never hang a script.
+DEFAULT_HTTP_TIMEOUT = 60.0
+#: Longest pause between retries that a ``Retry-After`` header may ask for.
+MAX_RETRY_AFTER = 5
 DEFAULT_WAIT_TIMEOUT = 300.0
 DEFAULT_INTERVAL = 5.0
 
@@ -65,6 +72,34 @@ class PartialFailure(exceptions.RefcodeError):
         self.failures = list(failures)
 
 
+def _valid_id(value: ty.Any) -> str | None:
+    """A server ID from an answer, if it is one this client may use.
+
+    It goes into URLs and onto the operator's terminal, so it must be a
+    short printable string.
+    """
+    if (isinstance(value, str) and value and len(value) <= 255
+            and value.isprintable()):
+        return value
+    return None
+
+
+def _path(server_id: str, suffix: str = '') -> str:
+    return '/servers/%s%s' % (urllib.parse.quote(server_id, safe=''), suffix)
+
+
+def _short(path: str) -> str:
+    """A request path for a message, without its query string."""
+    return path.split('?', 1)[0]
+
+
+def _seconds(value: ty.Any) -> str:
+    try:
+        return '%g seconds' % float(value)
+    except (TypeError, ValueError):
+        return 'the time allowed'
+
+
 class _Server(ty.NamedTuple):
     id: str
     name: str | None
@@ -74,8 +109,12 @@ class _Server(ty.NamedTuple):
 
     @classmethod
     def from_body(cls, body: ty.Mapping[str, ty.Any]) -> _Server:
+        server_id = _valid_id(body.get('id'))
+        if server_id is None:
+            raise exceptions.BadResponse(
+                'PowerVC answered with a server entry without a valid ID')
         meta = body.get('metadata')
-        return cls(id=str(body.get('id')),
+        return cls(id=server_id,
                    name=model.decode_text(body.get('name')),
                    host=model.decode_text(body.get('OS-EXT-SRV-ATTR:host')),
                    status=model.decode_text(body.get('status')),
@@ -87,11 +126,74 @@ class _Server(ty.NamedTuple):
             self.id, self.name, metadata, host=self.host, status=self.status)
 
 
+class _RetryLog(logging.LoggerAdapter):
+    """The client's logger, with keystoneauth's retry notices at INFO.
+
+    keystoneauth logs each retry as a warning, which OSC prints even
+    without ``--debug``; a retry that succeeds is not worth a line on
+    stderr, and one that fails ends in a single error naming the retries.
+    ``-v`` or ``--debug`` shows them.
+    """
+
+    def warning(self, msg: ty.Any, *args: ty.Any, **kwargs: ty.Any) -> None:
+        self.info(msg, *args, **kwargs)
+
+
+def _bound_retry_after(response: requests.Response, *args: ty.Any,
+                       **kwargs: ty.Any) -> requests.Response:
+    """A requests hook: keep ``Retry-After`` within what a script can wait.
+
+    keystoneauth sleeps for the header's whole seconds, unbounded; a proxy
+    answering ``Retry-After: 3600`` (or ``-1``, which makes ``time.sleep``
+    raise) must not hang or crash the client.
+    """
+    value = response.headers.get('Retry-After')
+    if value is None:
+        return response
+    try:
+        seconds = int(value)
+    except ValueError:
+        return response     # keystoneauth uses its own backoff then
+    if seconds < 0:
+        del response.headers['Retry-After']
+    elif seconds > MAX_RETRY_AFTER:
+        response.headers['Retry-After'] = str(MAX_RETRY_AFTER)
+    return response
+
+
+def _transport_reason(exc: BaseException) -> str:
+    """The root cause of a transport error, without urllib3's wrapping.
+
+    keystoneauth's message repeats the URL and urllib3's retry bookkeeping;
+    the innermost socket or TLS error is what tells the operator why.
+    """
+    cause: BaseException | None = exc
+    seen = set()
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, requests.exceptions.RequestException):
+            break
+        cause = cause.__cause__ or cause.__context__
+    if cause is None:
+        return str(exc)
+    inner: ty.Any = cause
+    for _ in range(4):
+        nested = inner.args[-1] if getattr(inner, 'args', None) else None
+        nested = getattr(nested, 'reason', None) or nested
+        if not isinstance(nested, BaseException):
+            break
+        inner = nested
+    text = str(inner) or type(inner).__name__
+    # urllib3: "HTTPConnection(host='h', port=1): Failed to establish..."
+    text = re.sub(r'^\w*Connection(Pool)?\(host=[^)]*\): ', '', text)
+    return model.decode_text(text) or str(exc)
+
+
 def _error_details(response: ty.Any) -> str | None:
     """Pull the human message out of a Nova, Keystone or proxy error body."""
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         text = (response.text or '').strip()
         if not text or '<' in text[:1]:
             return response.reason or None
@@ -117,7 +219,10 @@ class RefcodeClient:
     :param retries: retries of idempotent requests on connection errors
         and on 502/503/504 answers, with keystoneauth's bounded backoff.
     :param timeout: seconds to wait for each HTTP answer (default: the
-        session's own timeout).
+        session's own timeout, else :data:`DEFAULT_HTTP_TIMEOUT`). A request
+        that times out is retried like a connection error, so a silent
+        PowerVC fails after at most ``(retries + 1) * timeout`` seconds plus
+        keystoneauth's backoff (0.5, 1, 2... seconds).
     """
 
     def __init__(self, session: ks_session.Session,
@@ -128,13 +233,17 @@ class RefcodeClient:
                  retries: int = DEFAULT_RETRIES,
                  timeout: float | None = None) -> None:
         self.max_workers = max(1, int(max_workers))
+        self.retries = max(0, int(retries))
+        if timeout is None and getattr(session, 'timeout', None) is None:
+            timeout = DEFAULT_HTTP_TIMEOUT
         self.timeout = timeout
         self._adapter = ks_adapter.Adapter(
             session, service_type='compute', region_name=region_name,
             interface=interface, endpoint_override=endpoint_override,
-            connect_retries=retries, status_code_retries=retries,
+            connect_retries=self.retries,
+            status_code_retries=self.retries,
             retriable_status_codes=list(RETRIABLE_STATUS_CODES),
-            logger=LOG)
+            logger=ty.cast(logging.Logger, _RetryLog(LOG, {})))
         self._sleep = time.sleep
         self._clock = time.monotonic
         _widen_connection_pool(session, self.max_workers)
@@ -170,16 +279,26 @@ class RefcodeClient:
         try:
             response = self._adapter.request(
                 path, method, raise_exc=False,
-                headers={'Accept': 'application/json'}, **kwargs)
+                headers={'Accept': 'application/json'},
+                hooks={'response': _bound_retry_after}, **kwargs)
         except ks_exc.EndpointNotFound as exc:
             raise exceptions.CommunicationError(
                 'No compute endpoint in the service catalog: %s' % exc)
         except ks_exc.ConnectTimeout as exc:
             raise exceptions.CommunicationError(
-                'Timed out connecting to PowerVC: %s' % exc)
+                'PowerVC did not answer %s %s within %s%s; api_timeout '
+                'or OS_API_TIMEOUT sets the limit: %s' % (
+                    method, _short(path), _seconds(
+                        kwargs.get('timeout', self._adapter.session.timeout)),
+                    self._tried(), _transport_reason(exc)))
         except ks_exc.ConnectFailure as exc:
             raise exceptions.CommunicationError(
-                'Could not connect to PowerVC: %s' % exc)
+                'Could not connect to PowerVC%s: %s' % (
+                    self._tried(), _transport_reason(exc)))
+        except ks_exc.SSLError as exc:
+            raise exceptions.CommunicationError(
+                'Could not connect to PowerVC: TLS failed (check cacert): '
+                '%s' % _transport_reason(exc))
         except ks_exc.Unauthorized as exc:
             raise exceptions.Unauthorized(
                 'Authentication failed: %s' % exc, status_code=401)
@@ -187,14 +306,20 @@ class RefcodeClient:
             raise exceptions.CommunicationError(
                 'Request to PowerVC failed: %s' % exc)
         if response.status_code >= 400:
+            retried = (self.retries if response.status_code in
+                       RETRIABLE_STATUS_CODES else 0)
             raise exceptions.from_status(
-                response.status_code, server, _error_details(response))
+                response.status_code, server, _error_details(response),
+                retries=retried)
         try:
             return response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             raise exceptions.BadResponse(
                 'PowerVC answered %s %s with something that is not JSON'
-                % (method, path))
+                % (method, _short(path)))
+
+    def _tried(self) -> str:
+        return ' (tried %d times)' % (self.retries + 1) if self.retries else ''
 
     def _ensure_auth(self) -> None:
         """Authenticate once, before any request runs in a thread."""
@@ -206,13 +331,14 @@ class RefcodeClient:
 
     def _get_server(self, server_id: str, label: str) -> _Server:
         try:
-            body = self._request('GET', '/servers/%s' % server_id, label)
+            body = self._request('GET', _path(server_id), label)
         except exceptions.NotFound:
             raise exceptions.ServerNotFound(label)
-        return _Server.from_body(_member(body, 'server', dict))
+        entry = dict(_member(body, 'server', dict), id=server_id)
+        return _Server.from_body(entry)
 
     def _get_metadata(self, server_id: str, label: str) -> dict:
-        body = self._request('GET', '/servers/%s/metadata' % server_id, label)
+        body = self._request('GET', _path(server_id, '/metadata'), label)
         return _member(body, 'metadata', dict)
 
     def _find_by_name(self, name: str) -> _Server:
@@ -263,7 +389,7 @@ class RefcodeClient:
         value = 'true' if required else 'false'
         try:
             body = self._request(
-                'POST', '/servers/%s/metadata' % found.id, server,
+                'POST', _path(found.id, '/metadata'), server,
                 json={'metadata': {model.REQUIRED_KEY: value}})
         except exceptions.NotFound:
             raise exceptions.ServerNotFound(server)
@@ -313,7 +439,8 @@ class RefcodeClient:
             if until is not None and current.refcode is not None and (
                     current.refcode.lower() == until.lower()):
                 return
-            if deadline is not None and self._clock() + interval > deadline:
+            if timeout is not None and deadline is not None and (
+                    self._clock() + interval > deadline):
                 raise exceptions.WaitTimeout(
                     'Server %s did not reach %s within %g seconds'
                     % (server, until or 'the end of the watch', timeout))
@@ -385,7 +512,10 @@ class RefcodeClient:
                 for found in self._walk(host=host, all_projects=all_projects,
                                         project=project, name=name,
                                         status=status):
-                    jobs.append((found.id, self._refresh(pool, found)))
+                    if isinstance(found, exceptions.RefcodeError):
+                        jobs.append(('(unnamed)', _failed(found)))
+                    else:
+                        jobs.append((found.id, self._refresh(pool, found)))
             for label, job in jobs:
                 try:
                     row = job.result()
@@ -409,19 +539,36 @@ class RefcodeClient:
         return pool.submit(
             lambda: found.refcode(self._get_metadata(found.id, found.id)))
 
-    def _walk(self, **filters: ty.Any) -> ty.Iterator[_Server]:
-        """Follow ``/servers/detail`` and its next links to the end."""
+    def _walk(self, **filters: ty.Any,
+              ) -> ty.Iterator[_Server | exceptions.RefcodeError]:
+        """Follow ``/servers/detail`` and its next links to the end.
+
+        An entry that is not a usable server is yielded as the error to
+        report, so that one odd entry costs one failure, not the listing.
+        """
         query = _listing_query(**filters)
+        seen: set[str] = set()
         while True:
             body = self._request(
                 'GET', '/servers/detail?' + urllib.parse.urlencode(query))
             page = _member(body, 'servers', list)
-            for entry in page:
-                if isinstance(entry, dict) and entry.get('id'):
+            for index, entry in enumerate(page):
+                try:
+                    if not isinstance(entry, dict):
+                        raise exceptions.BadResponse(
+                            'PowerVC listed a server entry that is not an '
+                            'object (entry %d of a page)' % (index + 1))
                     yield _Server.from_body(entry)
+                except exceptions.BadResponse as exc:
+                    yield exc
             marker = _next_marker(body)
             if not marker or not page:
                 return
+            if marker in seen:
+                raise exceptions.BadResponse(
+                    'PowerVC\'s server listing links back to a page it '
+                    'already sent (marker %s)' % marker)
+            seen.add(marker)
             query['marker'] = marker
 
     def _resolve(self, server: str) -> _Server:
@@ -449,9 +596,18 @@ def _listing_query(host: str | None = None, all_projects: bool = False,
     return query
 
 
+def _failed(error: Exception) -> concurrent.futures.Future:
+    done: concurrent.futures.Future = concurrent.futures.Future()
+    done.set_exception(error)
+    return done
+
+
 def _next_marker(body: ty.Mapping[str, ty.Any]) -> str | None:
     """The ``marker`` of a listing's next link, if there is one."""
-    for link in body.get('servers_links') or ():
+    links = body.get('servers_links')
+    if not isinstance(links, list):
+        return None
+    for link in links:
         if isinstance(link, dict) and link.get('rel') == 'next':
             params = urllib.parse.parse_qs(
                 urllib.parse.urlsplit(str(link.get('href', ''))).query)
@@ -471,10 +627,23 @@ def _member(body: ty.Any, key: str, kind: type) -> ty.Any:
 
 
 def _widen_connection_pool(session: ty.Any, size: int) -> None:
-    """Let ``size`` threads share the session without discarding sockets."""
+    """Let ``size`` threads share the session without discarding sockets.
+
+    Only keystoneauth's own transport is replaced, by one with the same
+    TLS settings (ciphers, minimum version) and a larger pool; a transport
+    that someone else mounted is left alone.
+    """
     requests_session = getattr(session, 'session', None)
     if requests_session is None or size <= 10:
         return
     for prefix in ('https://', 'http://'):
-        requests_session.mount(
-            prefix, ks_session.TCPKeepAliveAdapter(pool_maxsize=size))
+        current = requests_session.adapters.get(prefix)
+        if type(current) is not ks_session.TCPKeepAliveAdapter:
+            continue
+        if getattr(current, '_pool_maxsize', 0) >= size:
+            continue
+        tls = {name: getattr(current, name)
+               for name in ('tls_ciphers', 'tls_min_version')
+               if getattr(current, name, None)}
+        requests_session.mount(prefix, ks_session.TCPKeepAliveAdapter(
+            pool_maxsize=size, **tls))

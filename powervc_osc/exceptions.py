@@ -117,14 +117,21 @@ _BY_STATUS: dict[int, type[HttpError]] = {
 
 
 def from_status(status_code: int, server: str | None = None,
-                details: str | None = None) -> HttpError:
-    """Build the error for an HTTP status, naming the server it concerns."""
+                details: str | None = None, retries: int = 0) -> HttpError:
+    """Build the error for an HTTP status, naming the server it concerns.
+
+    :param retries: how many times the request was retried before this
+        answer (said in the message when there were any).
+    """
     cls = _BY_STATUS.get(status_code)
     if cls is None:
         cls = ServerError if status_code >= 500 else HttpError
     target = 'server %s' % server if server else 'the request'
     message = cls.template.format(target=target, code=status_code)
     message = message[0].upper() + message[1:]
+    if retries:
+        message = message.rstrip('.') + ' after %d %s' % (
+            retries, 'retry' if retries == 1 else 'retries')
     if details:
         message = message.rstrip('.') + '. PowerVC said: %s' % details
     return cls(message, server=server, status_code=status_code,

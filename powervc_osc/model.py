@@ -44,7 +44,11 @@ def decode_text(value: ty.Any) -> str | None:
     if isinstance(value, bytes):
         value = value.decode('utf-8', errors='replace')
     elif not isinstance(value, str):
-        value = str(value)
+        try:
+            value = str(value)
+        except (ValueError, RecursionError):
+            # An integer past Python's digit limit, a nesting too deep.
+            value = '<%s>' % type(value).__name__
     value = ''.join(ch if ch.isprintable() else '\ufffd' for ch in value)
     if len(value) > MAX_TEXT:
         value = value[:MAX_TEXT] + '\u2026'
@@ -93,7 +97,7 @@ def decode_required(value: ty.Any) -> bool:
     if isinstance(value, bool):
         return value
     text = decode_text(value)
-    return bool(text) and text.strip().lower() in _TRUE_WORDS
+    return text is not None and text.strip().lower() in _TRUE_WORDS
 
 
 @dataclasses.dataclass(frozen=True)

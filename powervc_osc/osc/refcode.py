@@ -192,7 +192,7 @@ class ShowRefcode(command.ShowOne):
         from powervc_osc import exceptions
 
         formatter = self._formatter_plugins[parsed_args.formatter].obj
-        assert formatter is not None  # nosec B101: cliff always loads it
+        assert formatter is not None  # noqa: S101 (cliff always loads it)
         self.formatter = formatter
         parsed_args.noindent = True
         client = make_client(self.app)

@@ -107,7 +107,7 @@ def build_parser():
 
 # -- Keystone mode (see powervc_osc.simulator.keystone_mode) -------------
 
-KEYSTONE_PASSWORD_ENV = 'POWERVC_OSC_SIM_KEYSTONE_PASSWORD'
+KEYSTONE_PASSWORD_ENV = 'POWERVC_OSC_SIM_KEYSTONE_PASSWORD'  # nosec B105
 
 
 def _add_keystone_arguments(parser):
