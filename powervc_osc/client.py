@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import logging
 import re
 import time
@@ -27,14 +28,13 @@ from keystoneauth1 import adapter as ks_adapter
 from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import session as ks_session
 
+from powervc_osc import defaults
 from powervc_osc import exceptions
 from powervc_osc import model
 
 LOG = logging.getLogger(__name__)
 
-#: Concurrent metadata requests in ``list``: enough to hide latency, few
-#: enough not to load PowerVC.
-DEFAULT_MAX_WORKERS = 16
+DEFAULT_MAX_WORKERS = defaults.MAX_WORKERS
 #: Retries of idempotent requests on connection errors and 502/503/504.
 DEFAULT_RETRIES = 3
 RETRIABLE_STATUS_CODES = (502, 503, 504)
@@ -43,8 +43,8 @@ RETRIABLE_STATUS_CODES = (502, 503, 504)
 DEFAULT_HTTP_TIMEOUT = 60.0
 #: Longest pause between retries that a ``Retry-After`` header may ask for.
 MAX_RETRY_AFTER = 5
-DEFAULT_WAIT_TIMEOUT = 300.0
-DEFAULT_INTERVAL = 5.0
+DEFAULT_WAIT_TIMEOUT = defaults.WAIT_TIMEOUT
+DEFAULT_INTERVAL = defaults.WATCH_INTERVAL
 
 _UUID = re.compile(
     r'^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$',
@@ -56,20 +56,8 @@ def is_uuid(value: str) -> bool:
     return bool(_UUID.match(value))
 
 
-class Failure(ty.NamedTuple):
-    """One server that a bulk operation could not handle."""
-
-    server: str
-    error: Exception
-
-
-class PartialFailure(exceptions.RefcodeError):
-    """Raised after a bulk operation handled every server it could."""
-
-    def __init__(self, failures: ty.Sequence[Failure]) -> None:
-        super().__init__('%d server(s) failed: %s' % (
-            len(failures), '; '.join(str(f.error) for f in failures)))
-        self.failures = list(failures)
+Failure = exceptions.Failure
+PartialFailure = exceptions.PartialFailure
 
 
 def _valid_id(value: ty.Any) -> str | None:
@@ -95,9 +83,10 @@ def _short(path: str) -> str:
 
 def _seconds(value: ty.Any) -> str:
     try:
-        return '%g seconds' % float(value)
+        number = float(value)
     except (TypeError, ValueError):
         return 'the time allowed'
+    return '%g second%s' % (number, '' if number == 1 else 's')
 
 
 class _Server(ty.NamedTuple):
@@ -259,7 +248,11 @@ class RefcodeClient:
 
     @classmethod
     def from_connection(cls, conn: ty.Any) -> RefcodeClient:
-        """Build a client from an :class:`openstack.connection.Connection`."""
+        """Build a client from an :class:`openstack.connection.Connection`.
+
+        The client shares the connection's session; with more than 10
+        ``max_workers`` it enlarges that session's connection pool.
+        """
         return cls._from_cloud_region(conn.config)
 
     @classmethod
@@ -310,7 +303,8 @@ class RefcodeClient:
                        RETRIABLE_STATUS_CODES else 0)
             raise exceptions.from_status(
                 response.status_code, server, _error_details(response),
-                retries=retried)
+                retries=retried, target='the server listing',
+                refcode_call=_short(path).endswith('/metadata'))
         try:
             return response.json()
         except (ValueError, RecursionError):
@@ -361,10 +355,9 @@ class RefcodeClient:
         costs an exact-name lookup, then the metadata request.
         """
         if not is_uuid(server):
-            found = self._find_by_name(server)
-            return found.refcode(self._get_metadata(found.id, server))
+            return self._fresh(server)
         self._ensure_auth()
-        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        with _pool(2) as pool:
             details = pool.submit(self._get_server, server, server)
             metadata = pool.submit(self._get_metadata, server, server)
             try:
@@ -380,7 +373,8 @@ class RefcodeClient:
         """Turn reference-code collection on or off; keep all other keys.
 
         Sends only ``POST /servers/{id}/metadata`` with the one key (Nova
-        merges it); never PUT or DELETE.
+        merges it); never PUT or DELETE. An ID costs that one request, a
+        name an exact-name lookup first.
         """
         if is_uuid(server):
             found = _Server(id=server, name=None)
@@ -398,25 +392,34 @@ class RefcodeClient:
         return found._replace(host=model.decode_text(host)).refcode(metadata)
 
     def wait(self, server: str, timeout: float = DEFAULT_WAIT_TIMEOUT,
-             interval: float = 2.0,
+             interval: float = defaults.WAIT_INTERVAL,
              progress: ty.Callable[[model.Refcode], None] | None = None,
              ) -> model.Refcode:
         """Poll until the server reports a reference code; return it.
 
+        :raises CollectionOff: when collection is off for the server.
         :raises WaitTimeout: when ``timeout`` seconds pass first.
         """
-        target = self._resolve(server)
-        deadline = self._clock() + timeout
+        return self._wait_until(server, self._clock() + timeout, timeout,
+                                interval, progress)
+
+    def _wait_until(self, server: str, deadline: float, timeout: float,
+                    interval: float,
+                    progress: ty.Callable[[model.Refcode], None] | None,
+                    ) -> model.Refcode:
+        target = self._lookup(server)
         while True:
             current = target.refcode(self._get_metadata(target.id, server))
             if current.refcode is not None:
                 return current
+            if not current.required:
+                raise exceptions.CollectionOff(server)
             if progress is not None:
                 progress(current)
             if self._clock() + interval > deadline:
                 raise exceptions.WaitTimeout(
-                    'Server %s reported no reference code within %g seconds'
-                    % (server, timeout))
+                    'Server %s reported no reference code within %s'
+                    % (server, _seconds(timeout)))
             self._sleep(interval)
 
     def watch(self, server: str, interval: float = DEFAULT_INTERVAL,
@@ -428,7 +431,7 @@ class RefcodeClient:
         ends after yielding a refcode equal to ``until`` (case-insensitive)
         and raises :class:`WaitTimeout` when ``timeout`` seconds pass first.
         """
-        target = self._resolve(server)
+        target = self._lookup(server)
         deadline = None if timeout is None else self._clock() + timeout
         last = None
         while True:
@@ -439,11 +442,11 @@ class RefcodeClient:
             if until is not None and current.refcode is not None and (
                     current.refcode.lower() == until.lower()):
                 return
-            if timeout is not None and deadline is not None and (
-                    self._clock() + interval > deadline):
+            if deadline is not None and self._clock() + interval > deadline:
                 raise exceptions.WaitTimeout(
-                    'Server %s did not reach %s within %g seconds'
-                    % (server, until or 'the end of the watch', timeout))
+                    'Server %s did not reach %s within %s'
+                    % (server, until or 'the end of the watch',
+                       _seconds(timeout)))
             self._sleep(interval)
 
     def set_required_many(self, servers: ty.Sequence[str], required: bool,
@@ -460,17 +463,23 @@ class RefcodeClient:
     def wait_many(self, servers: ty.Sequence[str],
                   timeout: float = DEFAULT_WAIT_TIMEOUT,
                   on_error: ty.Callable[[Failure], None] | None = None,
+                  interval: float = defaults.WAIT_INTERVAL,
                   ) -> set[str]:
-        """``wait`` for every server, concurrently; return the failed."""
-        return self._bulk(lambda s: self.wait(s, timeout=timeout), servers,
-                          on_error)
+        """``wait`` for every server, concurrently; return the failed.
+
+        ``timeout`` bounds the whole operation, not each server.
+        """
+        deadline = self._clock() + timeout
+        return self._bulk(
+            lambda s: self._wait_until(s, deadline, timeout, interval, None),
+            servers, on_error)
 
     def _bulk(self, action: ty.Callable[[str], ty.Any],
               servers: ty.Sequence[str],
               on_error: ty.Callable[[Failure], None] | None) -> set[str]:
         self._ensure_auth()
         failed: set[str] = set()
-        with concurrent.futures.ThreadPoolExecutor(self.max_workers) as pool:
+        with _pool(self.max_workers) as pool:
             jobs = [(s, pool.submit(action, s)) for s in servers]
             for server, job in jobs:
                 try:
@@ -489,12 +498,14 @@ class RefcodeClient:
              ) -> ty.Iterator[model.Refcode]:
         """Yield fresh reference codes for many servers, in a stable order.
 
-        With ``servers`` (names or IDs) those are shown; otherwise one paged
-        ``/servers/detail`` walk with server-side filters picks them. Fresh
-        metadata is fetched concurrently (``max_workers``) only for servers
-        whose listing says collection is on. A server that fails is passed
-        to ``on_error``; without one, :class:`PartialFailure` is raised
-        after every good row has been yielded.
+        With ``servers`` (names or IDs) those are shown, in that order;
+        otherwise one paged ``/servers/detail`` walk with server-side
+        filters picks them, in PowerVC's order. Fresh metadata is fetched
+        concurrently (at most ``max_workers`` requests at once) only for
+        servers whose listing says collection is on. A server that fails is
+        passed to ``on_error``; without one, :class:`PartialFailure` is
+        raised after every good row has been yielded. Closing the generator
+        early cancels the requests not yet sent.
         """
         failures: list[Failure] = []
 
@@ -504,9 +515,9 @@ class RefcodeClient:
                 on_error(failure)
 
         self._ensure_auth()
-        with concurrent.futures.ThreadPoolExecutor(self.max_workers) as pool:
+        with _pool(self.max_workers) as pool:
             if servers:
-                jobs = [(s, pool.submit(self.show, s)) for s in servers]
+                jobs = [(s, pool.submit(self._fresh, s)) for s in servers]
             else:
                 jobs = []
                 for found in self._walk(host=host, all_projects=all_projects,
@@ -527,6 +538,22 @@ class RefcodeClient:
                 yield row
         if failures and on_error is None:
             raise PartialFailure(failures)
+
+    # -- Helpers of the public API ------------------------------------------
+
+    def _lookup(self, server: str) -> _Server:
+        """The server an argument names: an ID, else an exact name."""
+        if is_uuid(server):
+            return self._get_server(server, server)
+        return self._find_by_name(server)
+
+    def _fresh(self, server: str) -> model.Refcode:
+        """Look a server up, then fetch its metadata (two requests)."""
+        found = self._lookup(server)
+        try:
+            return found.refcode(self._get_metadata(found.id, server))
+        except exceptions.NotFound:
+            raise exceptions.ServerNotFound(server)
 
     def _refresh(self, pool: concurrent.futures.Executor,
                  found: _Server) -> concurrent.futures.Future:
@@ -571,11 +598,21 @@ class RefcodeClient:
             seen.add(marker)
             query['marker'] = marker
 
-    def _resolve(self, server: str) -> _Server:
-        if is_uuid(server):
-            return _Server(id=server, name=None)._replace(
-                name=self._get_server(server, server).name)
-        return self._find_by_name(server)
+
+@contextlib.contextmanager
+def _pool(workers: int) -> ty.Iterator[concurrent.futures.ThreadPoolExecutor]:
+    """A thread pool that drops its queued work when the caller stops early.
+
+    On Ctrl-C, an error, or a ``list`` generator closed early, the requests
+    not yet sent are cancelled; only those already under way finish.
+    """
+    pool = concurrent.futures.ThreadPoolExecutor(workers)
+    try:
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _listing_query(host: str | None = None, all_projects: bool = False,

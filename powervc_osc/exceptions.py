@@ -48,6 +48,33 @@ class WaitTimeout(RefcodeError):
     """A wait or watch ran out of time."""
 
 
+class CollectionOff(RefcodeError):
+    """A wait cannot end: reference-code collection is off for the server."""
+
+    def __init__(self, server: str) -> None:
+        super().__init__(
+            'Reference-code collection is off for server %s, so no code '
+            'will come; turn it on first (openstack server refcode set '
+            '--enable %s).' % (server, server))
+        self.server = server
+
+
+class Failure(ty.NamedTuple):
+    """One server that a bulk operation could not handle."""
+
+    server: str
+    error: Exception
+
+
+class PartialFailure(RefcodeError):
+    """Raised after a bulk operation handled every server it could."""
+
+    def __init__(self, failures: ty.Sequence[Failure]) -> None:
+        super().__init__('%d server(s) failed: %s' % (
+            len(failures), '; '.join(str(f.error) for f in failures)))
+        self.failures = list(failures)
+
+
 class BadResponse(RefcodeError):
     """PowerVC answered with something that is not the expected JSON."""
 
@@ -78,8 +105,7 @@ class BadRequest(HttpError):
     """400: PowerVC rejected the request (often: not IBM i or AIX)."""
 
     status_code = 400
-    template = ('PowerVC rejected the request for {target} (HTTP 400). '
-                + UNSUPPORTED_HINT + '.')
+    template = 'PowerVC rejected the request for {target} (HTTP 400).'
 
 
 class Unauthorized(HttpError):
@@ -117,18 +143,26 @@ _BY_STATUS: dict[int, type[HttpError]] = {
 
 
 def from_status(status_code: int, server: str | None = None,
-                details: str | None = None, retries: int = 0) -> HttpError:
+                details: str | None = None, retries: int = 0,
+                target: str = 'the request',
+                refcode_call: bool = False) -> HttpError:
     """Build the error for an HTTP status, naming the server it concerns.
 
     :param retries: how many times the request was retried before this
         answer (said in the message when there were any).
+    :param target: what the request was about when it names no server.
+    :param refcode_call: the request read or set ref_code metadata, so a
+        400 most likely means ref_code is not supported for the server.
     """
     cls = _BY_STATUS.get(status_code)
     if cls is None:
         cls = ServerError if status_code >= 500 else HttpError
-    target = 'server %s' % server if server else 'the request'
+    if server:
+        target = 'server %s' % server
     message = cls.template.format(target=target, code=status_code)
     message = message[0].upper() + message[1:]
+    if cls is BadRequest and refcode_call:
+        message += ' ' + UNSUPPORTED_HINT + '.'
     if retries:
         message = message.rstrip('.') + ' after %d %s' % (
             retries, 'retry' if retries == 1 else 'retries')

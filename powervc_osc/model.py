@@ -27,7 +27,7 @@ REQUIRED_KEY = 'powervc:vm_refcode_required'
 #: Longest text kept from one metadata value; PowerVC's are 32 characters.
 MAX_TEXT = 255
 
-_TIMESTAMP = re.compile(r'^(\d{14})(\d{6})?$')
+_TIMESTAMP = re.compile(r'^([0-9]{14})([0-9]{6})?$')
 _TRUE_WORDS = frozenset(('true',))
 
 

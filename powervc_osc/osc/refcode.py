@@ -25,6 +25,8 @@ import typing as ty
 
 from osc_lib.command import command
 
+from powervc_osc import defaults
+
 if ty.TYPE_CHECKING:
     from powervc_osc import client as client_mod
     from powervc_osc import model
@@ -32,8 +34,10 @@ if ty.TYPE_CHECKING:
 SHOW_FIELDS = ('id', 'name', 'refcode', 'led_code', 'queried_at', 'required')
 LIST_COLUMNS = ('ID', 'Name', 'Refcode', 'LED Code', 'Queried At', 'Required')
 LONG_COLUMNS = ('Host', 'Status')
+#: Columns of a ``--watch`` row in the table format.
+WATCH_COLUMNS = ('queried_at', 'refcode', 'required', 'led_code')
+WATCH_LABELS = dict(zip(SHOW_FIELDS, LIST_COLUMNS))
 USAGE_EXIT = 2
-DEFAULT_TIMEOUT = 300.0
 
 
 def _positive(text: str) -> float:
@@ -61,16 +65,19 @@ def _workers(text: str) -> int:
 def _api_timeout(app: ty.Any) -> float | None:
     """The HTTP timeout from OS_API_TIMEOUT or the cloud's ``api_timeout``.
 
-    osc-lib drops ``api_timeout`` from the session it builds, so it is read
-    back from the loaded clouds.yaml here.
+    osc-lib drops ``api_timeout`` from the session it builds, so the cloud
+    is read again here the way OSC reads it (clouds.yaml, secure.yaml,
+    vendor profiles and environment, merged).
     """
     value = os.environ.get('OS_API_TIMEOUT')
-    if not value:
-        loaded = getattr(getattr(app, 'cloud_config', None),
-                         'cloud_config', None) or {}
-        cloud = loaded.get('clouds', {}).get(
-            getattr(app.options, 'cloud', None) or '', {})
-        value = cloud.get('api_timeout') or cloud.get('timeout')
+    if not value and getattr(app, 'cloud_config', None) is not None:
+        try:
+            cloud = app.cloud_config.get_one(
+                cloud=app.options.cloud, argparse=app.options,
+                validate=False)
+            value = cloud.config.get('api_timeout')
+        except Exception:  # nosec B110: no timeout is better than no command
+            value = None
     try:
         return float(value) if value else None
     except (TypeError, ValueError):
@@ -113,16 +120,18 @@ class _Progress:
         self.stream = stream
         self.server = server
         self.shown = bool(getattr(stream, 'isatty', lambda: False)())
+        self.written = False
 
     def __call__(self, rc: model.Refcode) -> None:
         if self.shown:
+            self.written = True
             self.stream.write('\rWaiting for %s to report a reference code'
                               ' (collection %s)...' % (
                                   self.server, 'on' if rc.required else 'off'))
             self.stream.flush()
 
     def done(self) -> None:
-        if self.shown:
+        if self.shown and self.written:
             self.stream.write('\n')
             self.stream.flush()
 
@@ -153,15 +162,18 @@ class ShowRefcode(command.ShowOne):
         parser.add_argument(
             '--interval', metavar='<seconds>', type=_positive, default=None,
             help='Seconds between polls with --wait or --watch '
-                 '(default: 2 for --wait, 5 for --watch)')
+                 '(default: %g for --wait, %g for --watch)' % (
+                     defaults.WAIT_INTERVAL, defaults.WATCH_INTERVAL))
         parser.add_argument(
             '--until', metavar='<code>',
             help='With --watch (implied): stop once the reference code '
                  'equals <code> (case-insensitive), e.g. C9002960')
         parser.add_argument(
             '--timeout', metavar='<seconds>', type=_positive, default=None,
-            help='Give up after this many seconds (exit 1). Default: %d for '
-                 '--wait; --watch runs until stopped' % DEFAULT_TIMEOUT)
+            help='With --wait: give up after this many seconds and exit 1 '
+                 '(default: %g). With --watch: stop after this many seconds '
+                 '(exit 0, or 1 if --until was not reached; default: run '
+                 'until Ctrl-C)' % defaults.WAIT_TIMEOUT)
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple:
@@ -171,8 +183,9 @@ class ShowRefcode(command.ShowOne):
             try:
                 rc = client.wait(
                     parsed_args.server,
-                    timeout=parsed_args.timeout or DEFAULT_TIMEOUT,
-                    interval=parsed_args.interval or 2.0, progress=progress)
+                    timeout=parsed_args.timeout or defaults.WAIT_TIMEOUT,
+                    interval=parsed_args.interval or defaults.WAIT_INTERVAL,
+                    progress=progress)
             finally:
                 progress.done()
         else:
@@ -184,6 +197,10 @@ class ShowRefcode(command.ShowOne):
             if parsed_args.wait:
                 return _usage_error(self, '--until cannot be used with --wait')
             parsed_args.watch = True
+        if not (parsed_args.wait or parsed_args.watch) and (
+                parsed_args.interval or parsed_args.timeout):
+            return _usage_error(
+                self, '--interval and --timeout need --wait or --watch')
         if not parsed_args.watch:
             return super().run(parsed_args)
         return self._watch(parsed_args)
@@ -197,7 +214,8 @@ class ShowRefcode(command.ShowOne):
         parsed_args.noindent = True
         client = make_client(self.app)
         rows = client.watch(parsed_args.server,
-                            interval=parsed_args.interval or 5.0,
+                            interval=(parsed_args.interval or
+                                      defaults.WATCH_INTERVAL),
                             until=parsed_args.until,
                             timeout=parsed_args.timeout)
         first = True
@@ -216,14 +234,25 @@ class ShowRefcode(command.ShowOne):
 
     def _emit_change(self, parsed_args: argparse.Namespace,
                      rc: model.Refcode, first: bool) -> None:
+        """One change: a line (table, value), else one formatted object."""
         out = self.app.stdout
-        if parsed_args.formatter == 'table':
-            if first:
-                out.write('%-26s  %-10s  %-8s  %s\n' % (
-                    'Queried At', 'Refcode', 'Required', 'LED Code'))
-            out.write('%-26s  %-10s  %-8s  %s\n' % (
-                rc.queried_at_text or '-', rc.refcode or '-',
-                rc.required, rc.led_code or ''))
+        values = dict(zip(SHOW_FIELDS, show_values(rc)))
+        if parsed_args.formatter in ('table', 'value'):
+            names = [c for c in parsed_args.columns if c in SHOW_FIELDS]
+            if not names:
+                names = list(WATCH_COLUMNS if parsed_args.formatter == 'table'
+                             else SHOW_FIELDS)
+            cells = ['-' if values[n] is None else str(values[n])
+                     for n in names]
+            if parsed_args.formatter == 'value':
+                out.write(' '.join(cells) + '\n')
+            else:
+                widths = [max(len(n), 26 if n == 'queried_at' else 10)
+                          for n in names]
+                if first:
+                    out.write(_columns([WATCH_LABELS[n] for n in names],
+                                       widths))
+                out.write(_columns(cells, widths))
         else:
             if parsed_args.formatter == 'yaml':
                 out.write('---\n')
@@ -257,15 +286,16 @@ class SetRefcode(command.Command):
             help='With --enable: wait until each server reports a reference '
                  'code (see --timeout)')
         parser.add_argument(
-            '--timeout', metavar='<seconds>', type=_positive,
-            default=DEFAULT_TIMEOUT,
-            help='With --wait: give up after this many seconds '
-                 '(default: %d)' % DEFAULT_TIMEOUT)
+            '--timeout', metavar='<seconds>', type=_positive, default=None,
+            help='With --wait: give up after this many seconds, for all the '
+                 'servers together (default: %g)' % defaults.WAIT_TIMEOUT)
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> int:
         if parsed_args.wait and not parsed_args.required:
             return _usage_error(self, '--wait works only with --enable')
+        if parsed_args.timeout and not parsed_args.wait:
+            return _usage_error(self, '--timeout works only with --wait')
         client = make_client(self.app)
         failed = client.set_required_many(
             parsed_args.servers, parsed_args.required,
@@ -273,7 +303,8 @@ class SetRefcode(command.Command):
         done = [s for s in parsed_args.servers if s not in failed]
         if parsed_args.wait and done:
             failed.update(client.wait_many(
-                done, timeout=parsed_args.timeout, on_error=self._report))
+                done, timeout=parsed_args.timeout or defaults.WAIT_TIMEOUT,
+                on_error=self._report))
         return 1 if failed else 0
 
     def _report(self, failure: client_mod.Failure) -> None:
@@ -319,7 +350,8 @@ class ListRefcode(command.Lister):
             help='Also show host and status')
         parser.add_argument(
             '--max-workers', metavar='<n>', type=_workers, default=None,
-            help='Concurrent metadata requests (default: 16)')
+            help='Concurrent requests to PowerVC (default: %d)'
+                 % defaults.MAX_WORKERS)
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple:
@@ -351,3 +383,8 @@ class ListRefcode(command.Lister):
         for failure in self._failures:
             self.app.stderr.write('%s\n' % failure.error)
         return 1 if self._failures else result
+
+
+def _columns(cells: ty.Sequence[str], widths: ty.Sequence[int]) -> str:
+    """One aligned line of a ``--watch`` table."""
+    return '  '.join(c.ljust(w) for c, w in zip(cells, widths)).rstrip() + '\n'

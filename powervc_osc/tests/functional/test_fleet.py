@@ -15,6 +15,7 @@
 import json
 import signal
 import subprocess
+import time
 
 from powervc_osc.tests.functional import base
 
@@ -163,6 +164,45 @@ class TestWatch(base.FunctionalTestCase):
             text=True, env=base.clean_env(self.sim.clouds_yaml))
         self.addCleanup(_kill, proc)
         return proc
+
+
+class TestInterrupt(base.FunctionalTestCase):
+    """Ctrl-C stops bulk work: requests not yet sent are never sent."""
+
+    simulator_kwargs = {'servers': 80, 'latency_ms': 250}
+
+    def _interrupt(self, args, method, suffix):
+        proc = subprocess.Popen(
+            [base.OPENSTACK, '--os-cloud', base.ADMIN, 'server', 'refcode'] +
+            args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=base.clean_env(self.sim.clouds_yaml))
+        self.addCleanup(_kill, proc)
+        deadline = time.monotonic() + base.COMMAND_TIMEOUT
+        while not self._sent(method, suffix):
+            self.assertLess(time.monotonic(), deadline)
+            self.assertIsNone(proc.poll())
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=base.COMMAND_TIMEOUT)
+        self.assertNotIn('Traceback', err)
+        self.assertEqual(130, proc.returncode)
+        time.sleep(1)   # anything still queued would show up by now
+        return len(self._sent(method, suffix))
+
+    def _sent(self, method, suffix):
+        return [r for r in self.sim.requests
+                if r.method == method and r.path.endswith(suffix)]
+
+    def test_bulk_set(self):
+        ids = [s.id for s in self.sim.state.servers()]
+        sent = self._interrupt(['set', '--disable'] + ids, 'POST',
+                               '/metadata')
+        self.assertLess(sent, len(ids) / 2)
+
+    def test_list(self):
+        sent = self._interrupt(['list', '--max-workers', '2'], 'GET',
+                               '/metadata')
+        self.assertLess(sent, 20)
 
 
 def _kill(proc):

@@ -15,7 +15,6 @@
 import io
 import json
 import os
-import sys
 
 import fixtures
 from openstackclient import shell
@@ -55,8 +54,6 @@ class CommandTestCase(fakes.TestCase):
         self.useFixture(fixtures.MonkeyPatch('sys.stdout', out))
         self.useFixture(fixtures.MonkeyPatch('sys.stderr', err))
         status = shell.main(list(argv))
-        self.useFixture(fixtures.MonkeyPatch('sys.stdout', sys.__stdout__))
-        self.useFixture(fixtures.MonkeyPatch('sys.stderr', sys.__stderr__))
         self.assertNotIn('Traceback', err.getvalue())
         return status, out.getvalue(), err.getvalue()
 
@@ -174,8 +171,10 @@ class TestShow(CommandTestCase):
         status, _, err = self.run_osc(
             'server', 'refcode', 'show', fakes.SERVER_ID)
         self.assertEqual((0, ''), (status, err))
+        sent = self.powervc.compute_requests()
+        self.assertEqual(2, len(sent))
         self.assertTrue(all(r.url.startswith(fakes.COMPUTE_URL_TWO)
-                            for r in self.powervc.compute_requests()))
+                            for r in sent))
 
     def test_interface_chooses_the_endpoint(self):
         self.mock_server(url=fakes.INTERNAL_URL)

@@ -229,6 +229,16 @@ class TestListCommand(FleetMixin, test_commands.CommandTestCase):
         self.assertIn('cannot be combined', err)
         self.assertEqual([], self.powervc.compute_requests())
 
+    def test_bad_listing_request_names_the_listing(self):
+        self.requests.get(DETAIL_URL, status_code=400, json={
+            'badRequest': {'code': 400, 'message': 'Invalid regex'}})
+        status, out, err = self.run_osc('server', 'refcode', 'list',
+                                        '--name', '(')
+        self.assertEqual((1, ''), (status, out))
+        self.assertIn('the server listing (HTTP 400)', err)
+        self.assertIn('Invalid regex', err)
+        self.assertNotIn('IBM i', err)
+
     def test_bad_max_workers_is_usage_error(self):
         try:
             status, _, _ = self.run_osc('server', 'refcode', 'list',
@@ -274,6 +284,34 @@ class TestWatchCommand(test_commands.CommandTestCase):
         self.assertIn('B2008105', out)
         self.assertIn('did not reach C9002960', err)
 
+    def test_value_format_one_line_per_change(self):
+        self.requests.get(self.url, [
+            {'json': {'metadata': {'powervc:vm_refcode': 'C6004031'}}},
+            {'json': {'metadata': {'powervc:vm_refcode': 'C9002960'}}}])
+        status, out, err = self.run_osc(
+            'server', 'refcode', 'show', fakes.SERVER_ID, '--until',
+            'C9002960', '-f', 'value', '-c', 'refcode', '-c', 'required')
+        self.assertEqual((0, ''), (status, err))
+        self.assertEqual('C6004031 False\nC9002960 False\n', out)
+
+    def test_table_rows_follow_columns(self):
+        self.requests.get(self.url, json={'metadata': {
+            'powervc:vm_refcode': 'C9002960'}})
+        status, out, _ = self.run_osc(
+            'server', 'refcode', 'show', fakes.SERVER_ID, '--until',
+            'C9002960', '-c', 'name', '-c', 'refcode')
+        self.assertEqual(0, status)
+        self.assertEqual(['Name        Refcode', 'ibmi-prod-1  C9002960'],
+                         out.splitlines())
+
+    def test_options_without_wait_or_watch_are_usage_errors(self):
+        for argv in (['show', fakes.SERVER_ID, '--interval', '3'],
+                     ['show', fakes.SERVER_ID, '--timeout', '3'],
+                     ['set', '--enable', fakes.SERVER_ID, '--timeout', '3']):
+            status, out, err = self.run_osc('server', 'refcode', *argv)
+            self.assertEqual((2, ''), (status, out), argv)
+            self.assertIn('error:', err)
+
     def test_ctrl_c_is_a_clean_exit(self):
         self.requests.get(self.url, [
             {'json': {'metadata': {'powervc:vm_refcode': 'C6004031'}}},
@@ -283,8 +321,19 @@ class TestWatchCommand(test_commands.CommandTestCase):
         self.assertEqual((0, ''), (status, err))
         self.assertIn('C6004031', out)
 
-    def test_wait_timeout_exit_1(self):
+    def test_wait_for_collection_that_is_off_fails_fast(self):
         self.requests.get(self.url, json={'metadata': {}})
+        status, out, err = self.run_osc(
+            'server', 'refcode', 'show', fakes.SERVER_ID, '--wait')
+        self.assertEqual((1, ''), (status, out))
+        self.assertIn('collection is off', err)
+        self.assertIn('set --enable', err)
+        self.assertEqual(1, len([r for r in self.requests.request_history
+                                 if r.url == self.url]))
+
+    def test_wait_timeout_exit_1(self):
+        self.requests.get(self.url, json={'metadata': {
+            'powervc:vm_refcode_required': 'true'}})
         self.useFixture(fixtures.MockPatch(
             'time.monotonic', side_effect=range(0, 10000, 100)))
         status, out, err = self.run_osc(
