@@ -22,6 +22,7 @@ import sys
 import testtools
 import yaml
 
+from powervc_osc.simulator import demo
 from powervc_osc.simulator import fixture as sim_fixture
 
 BIN = os.path.dirname(sys.executable)
@@ -35,8 +36,7 @@ COMMAND_TIMEOUT = 120
 
 def clean_env(clouds_yaml: str) -> dict[str, str]:
     """The caller's environment without OS_* settings, plus clouds.yaml."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith('OS_')}
-    env['OS_CLIENT_CONFIG_FILE'] = clouds_yaml
+    env = demo.demo_environment(clouds_yaml)
     env['PYTHONWARNINGS'] = 'ignore'
     return env
 
