@@ -12,12 +12,15 @@
 
 """list, wait and watch: the client and the commands over a fake PowerVC."""
 
+import io
 import json
 
 import fixtures
 
 from powervc_osc import client as client_mod
 from powervc_osc import exceptions
+from powervc_osc import model
+from powervc_osc.osc import refcode
 from powervc_osc.tests.unit import fakes
 from powervc_osc.tests.unit import test_commands
 
@@ -330,6 +333,23 @@ class TestWatchCommand(test_commands.CommandTestCase):
         self.assertIn('set --enable', err)
         self.assertEqual(1, len([r for r in self.requests.request_history
                                  if r.url == self.url]))
+
+    def test_wait_shows_progress_on_a_terminal_only(self):
+        self.requests.get(self.url, [
+            {'json': {'metadata': {'powervc:vm_refcode_required': 'true'}}},
+            {'json': {'metadata': {'powervc:vm_refcode_required': 'true',
+                                   'powervc:vm_refcode': 'C2001000'}}}])
+        status, out, err = self.run_osc(
+            'server', 'refcode', 'show', fakes.SERVER_ID, '--wait')
+        self.assertEqual((0, ''), (status, err))
+        stream = io.StringIO()
+        stream.isatty = lambda: True
+        progress = refcode._Progress(stream, 'vm-1')
+        progress(model.Refcode.from_metadata('id', 'vm-1', {
+            'powervc:vm_refcode_required': 'true'}))
+        progress.done()
+        self.assertEqual('\rWaiting for vm-1 to report a reference code '
+                         '(collection on)...\n', stream.getvalue())
 
     def test_wait_timeout_exit_1(self):
         self.requests.get(self.url, json={'metadata': {
