@@ -93,17 +93,6 @@ sys.exit(main(sys.argv[1:]))
 # What OSC has imported before it loads the command module (osc-lib's
 # command base) and before a refcode command imports the client (all of
 # OSC's shell, keystoneauth included).
-# The proposed fix for the shutdown cost, as a prototype: OSC's main, then
-# gc.freeze() once the output is written (``--sections proto``).
-GC_FREEZE_WRAPPER = '''
-import gc, sys
-from openstackclient.shell import main
-sys.argv[0] = "openstack"
-rc = main(sys.argv[1:])
-gc.freeze()
-sys.exit(rc)
-'''
-
 IMPORT_PROBES = {
     'powervc_osc.osc.refcode': 'import argparse, os, typing; '
                                'import osc_lib.command.command',
@@ -307,27 +296,6 @@ def section_wall(runner: Runner, sim: ty.Any, clouds: str, prefix: str,
                 'b_samples': [round(s['wall'], 4) for s in b],
             }
         out['%g' % latency] = per
-    return out
-
-
-def section_prototype(runner: Runner, sim: ty.Any, clouds: str,
-                      prefix: str, rounds: int) -> dict:
-    """The refcode commands at 50 ms as they are and with gc.freeze()."""
-    log('prototype: gc.freeze() before exit (%d rounds)' % rounds)
-    sim.latency_ms = LATENCY_MS
-    uuid = sim.server_id(SERVER)
-    python = os.path.join(prefix, 'bin', 'python')
-    out = {}
-    for label, args in (('refcode show <uuid>', ('show', uuid)),
-                        ('refcode set --enable <name>',
-                         ('set', '--enable', SERVER))):
-        argv = ('--os-cloud', CLOUD, 'server', 'refcode') + args
-        variants = [('as is', openstack(prefix, 'server', 'refcode', *args)),
-                    ('gc.freeze', [python, '-c', GC_FREEZE_WRAPPER, *argv])]
-        res = interleave(runner, variants, rounds, sim=sim,
-                         clouds_yaml=clouds)
-        out[label] = {name: stats.summary([s['wall'] for s in r])
-                      for name, r in res.items()}
     return out
 
 
@@ -635,13 +603,6 @@ def render(results: dict) -> str:
             lines.append('   RSS fit: %.1f MiB + %.1f KiB/server (r2 %.3f)'
                          % (mem['intercept_mib'],
                             mem['slope_kib_per_server'], mem['r2']))
-    proto = results.get('prototype')
-    if proto:
-        lines.append('\nPrototype at %g ms: as is vs gc.freeze() before '
-                     'exit (median s)' % LATENCY_MS)
-        for label, e in proto.items():
-            lines.append('   %-30s %.3f  vs  %.3f' % (
-                label, e['as is']['median'], e['gc.freeze']['median']))
     lines.append('\nTargets')
     for row in results['targets']:
         lines.append('   %-4s %-62s %-16s %s' % (
@@ -665,8 +626,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              'with --quick)')
     parser.add_argument('--sections', default='rt,wall,startup,fleet',
                         help='comma-separated subset of rt,wall,startup,'
-                             'fleet,proto (default: all but proto, the '
-                             'gc.freeze() prototype)')
+                             'fleet (default: all)')
     parser.add_argument('--venv-dir', metavar='DIR',
                         help='where the start-up virtualenvs are cached '
                              '(default: %s)' % venvs.default_root())
@@ -725,9 +685,6 @@ def main(argv: list[str] | None = None) -> int:
             results['startup'] = section_startup(
                 runner, sim, clouds, prefixes, profile['rounds_startup'],
                 profile['rounds_import'])
-        if 'proto' in sections:
-            results['prototype'] = section_prototype(
-                runner, sim, clouds, prefix, profile['rounds_wall'])
         sim.stop()
         sim = None
         if 'fleet' in sections:
