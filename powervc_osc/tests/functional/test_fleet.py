@@ -108,11 +108,22 @@ class TestWait(base.FunctionalTestCase):
         self.assertIs(True, rc['required'])
 
     def test_wait_timeout(self):
-        result = self.openstack('server', 'refcode', 'show', 'ibmi-dev-1',
+        # Collection is on but the first code is a long step away.
+        self.sim.state.add_server('slow', refcode=True, boot_progress=0.0,
+                                  pace=1000)
+        result = self.openstack('server', 'refcode', 'show', 'slow',
                                 '--wait', '--timeout', '1', '--interval',
                                 '0.2', status=1, stderr=True)
-        self.assertIn('no reference code within 1 seconds', result.err)
+        self.assertIn('no reference code within 1 second\n', result.err)
         self.assertEqual('', result.out)
+
+    def test_wait_with_collection_off_fails_at_once(self):
+        self.sim.requests.clear()
+        result = self.openstack('server', 'refcode', 'show', 'ibmi-dev-1',
+                                '--wait', status=1, stderr=True)
+        self.assertIn('collection is off for server ibmi-dev-1', result.err)
+        self.assertEqual(1, len([r for r in self.sim.requests
+                                 if r.path.endswith('/metadata')]))
 
 
 class TestWatch(base.FunctionalTestCase):
