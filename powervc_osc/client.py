@@ -464,14 +464,18 @@ class RefcodeClient:
                   timeout: float = DEFAULT_WAIT_TIMEOUT,
                   on_error: ty.Callable[[Failure], None] | None = None,
                   interval: float = defaults.WAIT_INTERVAL,
+                  progress: ty.Callable[[model.Refcode], None] | None = None,
                   ) -> set[str]:
         """``wait`` for every server, concurrently; return the failed.
 
-        ``timeout`` bounds the whole operation, not each server.
+        ``timeout`` bounds the whole operation, not each server;
+        ``progress`` is called (from worker threads) after each poll that
+        found no code yet.
         """
         deadline = self._clock() + timeout
         return self._bulk(
-            lambda s: self._wait_until(s, deadline, timeout, interval, None),
+            lambda s: self._wait_until(s, deadline, timeout, interval,
+                                       progress),
             servers, on_error)
 
     def _bulk(self, action: ty.Callable[[str], ty.Any],

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import threading
 import typing as ty
 
 from osc_lib.command import command
@@ -135,20 +136,24 @@ def _usage_error(cmd: command.Command, message: str) -> int:
 
 
 class _Progress:
-    """A one-line progress report on stderr, only when it is a terminal."""
+    """A one-line progress report on stderr, only when it is a terminal.
 
-    def __init__(self, stream: ty.TextIO, server: str) -> None:
+    Safe to call from the worker threads of a bulk wait.
+    """
+
+    def __init__(self, stream: ty.TextIO) -> None:
         self.stream = stream
-        self.server = server
         self.shown = bool(getattr(stream, 'isatty', lambda: False)())
         self.written = False
+        self.lock = threading.Lock()
 
     def __call__(self, rc: model.Refcode) -> None:
-        if self.shown:
+        if not self.shown:
+            return
+        with self.lock:
             self.written = True
-            self.stream.write('\rWaiting for %s to report a reference code'
-                              ' (collection %s)...' % (
-                                  self.server, 'on' if rc.required else 'off'))
+            self.stream.write('\r\033[KWaiting for %s to report a reference '
+                              'code...' % (rc.server_name or rc.server_id))
             self.stream.flush()
 
     def done(self) -> None:
@@ -200,7 +205,7 @@ class ShowRefcode(_OneShot, command.ShowOne):
     def take_action(self, parsed_args: argparse.Namespace) -> tuple:
         client = make_client(self.app)
         if parsed_args.wait:
-            progress = _Progress(self.app.stderr, parsed_args.server)
+            progress = _Progress(self.app.stderr)
             try:
                 rc = client.wait(
                     parsed_args.server,
@@ -323,9 +328,13 @@ class SetRefcode(_OneShot, command.Command):
             on_error=self._report)
         done = [s for s in parsed_args.servers if s not in failed]
         if parsed_args.wait and done:
-            failed.update(client.wait_many(
-                done, timeout=parsed_args.timeout or defaults.WAIT_TIMEOUT,
-                on_error=self._report))
+            progress = _Progress(self.app.stderr)
+            try:
+                failed.update(client.wait_many(
+                    done, timeout=parsed_args.timeout or defaults.WAIT_TIMEOUT,
+                    on_error=self._report, progress=progress))
+            finally:
+                progress.done()
         return 1 if failed else 0
 
     def _report(self, failure: client_mod.Failure) -> None:

@@ -175,6 +175,21 @@ class TestClientWaitWatch(ClockMixin, fakes.TestCase):
         self.assertEqual([2, 2], self.sleeps)
         self.assertEqual(2, len(seen))
 
+    def test_wait_many_reports_progress_and_shares_the_deadline(self):
+        self.answers(None, None, 'C2004000')
+        seen = []
+        failed = self.client.wait_many([fakes.SERVER_ID], timeout=60,
+                                       progress=seen.append)
+        self.assertEqual(set(), failed)
+        self.assertEqual([fakes.SERVER_ID] * 2, [r.server_id for r in seen])
+        self.now = 0.0
+        self.answers(None)
+        failures = []
+        failed = self.client.wait_many([fakes.SERVER_ID], timeout=5,
+                                       on_error=failures.append)
+        self.assertEqual({fakes.SERVER_ID}, failed)
+        self.assertIn('within 5 seconds', str(failures[0].error))
+
     def test_wait_times_out(self):
         self.answers(None)
         exc = self.assertRaises(exceptions.WaitTimeout, self.client.wait,
@@ -344,12 +359,12 @@ class TestWatchCommand(test_commands.CommandTestCase):
         self.assertEqual((0, ''), (status, err))
         stream = io.StringIO()
         stream.isatty = lambda: True
-        progress = refcode._Progress(stream, 'vm-1')
+        progress = refcode._Progress(stream)
         progress(model.Refcode.from_metadata('id', 'vm-1', {
             'powervc:vm_refcode_required': 'true'}))
         progress.done()
-        self.assertEqual('\rWaiting for vm-1 to report a reference code '
-                         '(collection on)...\n', stream.getvalue())
+        self.assertEqual('\r\033[KWaiting for vm-1 to report a reference '
+                         'code...\n', stream.getvalue())
 
     def test_wait_timeout_exit_1(self):
         self.requests.get(self.url, json={'metadata': {
