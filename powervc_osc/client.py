@@ -18,6 +18,7 @@ import concurrent.futures
 import contextlib
 import logging
 import re
+import threading
 import time
 import typing as ty
 import urllib.parse
@@ -265,7 +266,7 @@ class RefcodeClient:
     # -- HTTP -------------------------------------------------------------
 
     def _request(self, method: str, path: str, server: str | None = None,
-                 **kwargs: ty.Any) -> ty.Any:
+                 target: str = 'the request', **kwargs: ty.Any) -> ty.Any:
         """Send one compute request; return its JSON or raise RefcodeError."""
         if self.timeout is not None:
             kwargs.setdefault('timeout', self.timeout)
@@ -303,7 +304,7 @@ class RefcodeClient:
                        RETRIABLE_STATUS_CODES else 0)
             raise exceptions.from_status(
                 response.status_code, server, _error_details(response),
-                retries=retried, target='the server listing',
+                retries=retried, target=target,
                 refcode_call=_short(path).endswith('/metadata'))
         try:
             return response.json()
@@ -406,6 +407,7 @@ class RefcodeClient:
     def _wait_until(self, server: str, deadline: float, timeout: float,
                     interval: float,
                     progress: ty.Callable[[model.Refcode], None] | None,
+                    stop: threading.Event | None = None,
                     ) -> model.Refcode:
         target = self._lookup(server)
         while True:
@@ -416,38 +418,70 @@ class RefcodeClient:
                 raise exceptions.CollectionOff(server)
             if progress is not None:
                 progress(current)
-            if self._clock() + interval > deadline:
+            if not self._pause_until_next_poll(interval, deadline, stop):
                 raise exceptions.WaitTimeout(
                     'Server %s reported no reference code within %s'
                     % (server, _seconds(timeout)))
-            self._sleep(interval)
+
+    def _pause_until_next_poll(self, interval: float,
+                               deadline: float | None,
+                               stop: threading.Event | None = None) -> bool:
+        """Sleep until the next poll; False once ``deadline`` has passed.
+
+        The last poll happens at the deadline itself, so a wait lasts the
+        whole time it was given. ``stop`` (set when a bulk operation is
+        interrupted) ends the pause early with :class:`Interrupted`.
+        """
+        now = self._clock()
+        if deadline is not None:
+            if now >= deadline:
+                return False
+            interval = min(interval, deadline - now)
+        end = now + interval
+        while True:
+            if stop is not None and stop.is_set():
+                raise exceptions.Interrupted('interrupted')
+            left = end - self._clock()
+            if left <= 0:
+                return True
+            self._sleep(left if stop is None else min(left, 0.2))
 
     def watch(self, server: str, interval: float = DEFAULT_INTERVAL,
               until: str | None = None, timeout: float | None = None,
+              on_error: ty.Callable[[Failure], None] | None = None,
               ) -> ty.Iterator[model.Refcode]:
         """Yield the server's reference code each time it changes.
 
         A change is a new refcode, LED code or query time. The generator
         ends after yielding a refcode equal to ``until`` (case-insensitive)
         and raises :class:`WaitTimeout` when ``timeout`` seconds pass first.
+        A poll that fails on PowerVC's side (5xx, no answer) is passed to
+        ``on_error`` and the watch goes on; without ``on_error`` it raises.
         """
         target = self._lookup(server)
         deadline = None if timeout is None else self._clock() + timeout
         last = None
         while True:
-            current = target.refcode(self._get_metadata(target.id, server))
-            if current.observation != last:
-                last = current.observation
-                yield current
-            if until is not None and current.refcode is not None and (
-                    current.refcode.lower() == until.lower()):
-                return
-            if deadline is not None and self._clock() + interval > deadline:
+            try:
+                current = target.refcode(
+                    self._get_metadata(target.id, server))
+            except (exceptions.ServerError,
+                    exceptions.CommunicationError) as exc:
+                if on_error is None:
+                    raise
+                on_error(Failure(server, exc))
+            else:
+                if current.observation != last:
+                    last = current.observation
+                    yield current
+                if until is not None and current.refcode is not None and (
+                        current.refcode.lower() == until.lower()):
+                    return
+            if not self._pause_until_next_poll(interval, deadline):
                 raise exceptions.WaitTimeout(
                     'Server %s did not reach %s within %s'
                     % (server, until or 'the end of the watch',
                        _seconds(timeout)))
-            self._sleep(interval)
 
     def set_required_many(self, servers: ty.Sequence[str], required: bool,
                           on_error: ty.Callable[[Failure], None] | None = None,
@@ -473,17 +507,19 @@ class RefcodeClient:
         found no code yet.
         """
         deadline = self._clock() + timeout
+        stop = threading.Event()
         return self._bulk(
             lambda s: self._wait_until(s, deadline, timeout, interval,
-                                       progress),
-            servers, on_error)
+                                       progress, stop),
+            servers, on_error, stop)
 
     def _bulk(self, action: ty.Callable[[str], ty.Any],
               servers: ty.Sequence[str],
-              on_error: ty.Callable[[Failure], None] | None) -> set[str]:
+              on_error: ty.Callable[[Failure], None] | None,
+              stop: threading.Event | None = None) -> set[str]:
         self._ensure_auth()
         failed: set[str] = set()
-        with _pool(self.max_workers) as pool:
+        with _pool(self.max_workers, stop) as pool:
             jobs = [(s, pool.submit(action, s)) for s in servers]
             for server, job in jobs:
                 try:
@@ -581,7 +617,8 @@ class RefcodeClient:
         seen: set[str] = set()
         while True:
             body = self._request(
-                'GET', '/servers/detail?' + urllib.parse.urlencode(query))
+                'GET', '/servers/detail?' + urllib.parse.urlencode(query),
+                target='the server listing')
             page = _member(body, 'servers', list)
             for index, entry in enumerate(page):
                 try:
@@ -604,16 +641,20 @@ class RefcodeClient:
 
 
 @contextlib.contextmanager
-def _pool(workers: int) -> ty.Iterator[concurrent.futures.ThreadPoolExecutor]:
+def _pool(workers: int, stop: threading.Event | None = None,
+          ) -> ty.Iterator[concurrent.futures.ThreadPoolExecutor]:
     """A thread pool that drops its queued work when the caller stops early.
 
     On Ctrl-C, an error, or a ``list`` generator closed early, the requests
-    not yet sent are cancelled; only those already under way finish.
+    not yet sent are cancelled and ``stop`` is set for the jobs that poll;
+    only requests already under way finish.
     """
     pool = concurrent.futures.ThreadPoolExecutor(workers)
     try:
         yield pool
     except BaseException:
+        if stop is not None:
+            stop.set()
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)

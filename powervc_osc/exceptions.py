@@ -48,6 +48,10 @@ class WaitTimeout(RefcodeError):
     """A wait or watch ran out of time."""
 
 
+class Interrupted(RefcodeError):
+    """A bulk operation was stopped (Ctrl-C) before this server was done."""
+
+
 class CollectionOff(RefcodeError):
     """A wait cannot end: reference-code collection is off for the server."""
 

@@ -20,7 +20,9 @@ command actually runs.
 from __future__ import annotations
 
 import argparse
+import atexit
 import gc
+import math
 import os
 import threading
 import typing as ty
@@ -65,25 +67,47 @@ def _workers(text: str) -> int:
 
 
 def _api_timeout(app: ty.Any) -> float | None:
-    """The HTTP timeout from OS_API_TIMEOUT or the cloud's ``api_timeout``.
+    """The HTTP timeout in seconds, or None to keep the client's default.
+
+    :raises CommandError: for a value that is not a number of seconds.
+    """
+    value, source = _configured_timeout(app)
+    if value is None or value == '':
+        return None
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not (seconds > 0 and math.isfinite(seconds)):
+        raise _command_error('%s must be a number of seconds greater than 0, '
+                             'not %r' % (source, value))
+    return seconds
+
+
+def _configured_timeout(app: ty.Any) -> tuple[ty.Any, str]:
+    """OS_API_TIMEOUT, else the cloud's ``api_timeout``, and where it was.
 
     osc-lib drops ``api_timeout`` from the session it builds, so the cloud
     is read again here the way OSC reads it (clouds.yaml, secure.yaml,
     vendor profiles and environment, merged).
     """
     value = os.environ.get('OS_API_TIMEOUT')
-    if not value and getattr(app, 'cloud_config', None) is not None:
-        try:
-            cloud = app.cloud_config.get_one(
-                cloud=app.options.cloud, argparse=app.options,
-                validate=False)
-            value = cloud.config.get('api_timeout')
-        except Exception:  # nosec B110: no timeout is better than no command
-            value = None
+    if value:
+        return value, 'OS_API_TIMEOUT'
+    if getattr(app, 'cloud_config', None) is None:
+        return None, ''
     try:
-        return float(value) if value else None
-    except (TypeError, ValueError):
-        return None
+        cloud = app.cloud_config.get_one(
+            cloud=app.options.cloud, argparse=app.options, validate=False)
+    except Exception:  # nosec B110: no timeout is better than no command
+        return None, ''
+    return cloud.config.get('api_timeout'), 'api_timeout'
+
+
+def _command_error(message: str) -> Exception:
+    from osc_lib import exceptions
+
+    return exceptions.CommandError(message)
 
 
 def make_client(app: ty.Any,
@@ -115,19 +139,24 @@ class _OneShot:
 
     ``openstack`` exits right after the command, and the interpreter's
     last garbage collection walks the ~100,000 objects OSC loaded: about
-    0.3 s, a sixth of a ``set`` (see doc/source/benchmarks.rst).
-    ``gc.freeze()`` once the output is written spares that walk; exit
-    handlers still run. The interactive ``openstack`` shell is left alone.
+    0.3 s, a sixth of a ``set`` (see doc/source/benchmarks.rst). A
+    ``gc.freeze()`` registered with :mod:`atexit` runs before that walk
+    and spares it, and only at exit: a program that runs OSC commands in
+    its own process keeps collecting as usual until then. The interactive
+    ``openstack`` shell is left alone.
     """
 
     app: ty.Any
+    _freeze_registered = False
 
     def run(self, parsed_args: argparse.Namespace) -> int:
         try:
             return super().run(parsed_args)  # type: ignore[misc]
         finally:
-            if not getattr(self.app, 'interactive_mode', False):
-                gc.freeze()
+            if not (getattr(self.app, 'interactive_mode', False) or
+                    _OneShot._freeze_registered):
+                _OneShot._freeze_registered = True
+                atexit.register(gc.freeze)
 
 
 def _usage_error(cmd: command.Command, message: str) -> int:
@@ -154,6 +183,14 @@ class _Progress:
             self.written = True
             self.stream.write('\r\033[KWaiting for %s to report a reference '
                               'code...' % (rc.server_name or rc.server_id))
+            self.stream.flush()
+
+    def message(self, text: str) -> None:
+        """Write one line (an error), clearing the progress line first."""
+        with self.lock:
+            if self.written:
+                self.stream.write('\r\033[K')
+            self.stream.write(text + '\n')
             self.stream.flush()
 
     def done(self) -> None:
@@ -243,7 +280,8 @@ class ShowRefcode(_OneShot, command.ShowOne):
                             interval=(parsed_args.interval or
                                       defaults.WATCH_INTERVAL),
                             until=parsed_args.until,
-                            timeout=parsed_args.timeout)
+                            timeout=parsed_args.timeout,
+                            on_error=self._poll_failed)
         first = True
         try:
             for rc in rows:
@@ -257,6 +295,10 @@ class ShowRefcode(_OneShot, command.ShowOne):
         except KeyboardInterrupt:
             return 0
         return 0
+
+    def _poll_failed(self, failure: client_mod.Failure) -> None:
+        self.app.stderr.write('Warning: %s; still watching\n' % failure.error)
+        self.app.stderr.flush()
 
     def _emit_change(self, parsed_args: argparse.Namespace,
                      rc: model.Refcode, first: bool) -> None:
@@ -323,22 +365,22 @@ class SetRefcode(_OneShot, command.Command):
         if parsed_args.timeout and not parsed_args.wait:
             return _usage_error(self, '--timeout works only with --wait')
         client = make_client(self.app)
+        progress = _Progress(self.app.stderr)
+
+        def report(failure: client_mod.Failure) -> None:
+            progress.message(str(failure.error))
+
         failed = client.set_required_many(
-            parsed_args.servers, parsed_args.required,
-            on_error=self._report)
+            parsed_args.servers, parsed_args.required, on_error=report)
         done = [s for s in parsed_args.servers if s not in failed]
         if parsed_args.wait and done:
-            progress = _Progress(self.app.stderr)
             try:
                 failed.update(client.wait_many(
                     done, timeout=parsed_args.timeout or defaults.WAIT_TIMEOUT,
-                    on_error=self._report, progress=progress))
+                    on_error=report, progress=progress))
             finally:
                 progress.done()
         return 1 if failed else 0
-
-    def _report(self, failure: client_mod.Failure) -> None:
-        self.app.stderr.write('%s\n' % failure.error)
 
 
 class ListRefcode(_OneShot, command.Lister):

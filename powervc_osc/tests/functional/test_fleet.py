@@ -216,6 +216,33 @@ class TestInterrupt(base.FunctionalTestCase):
         self.assertLess(sent, 20)
 
 
+class TestInterruptWait(base.FunctionalTestCase):
+    """Ctrl-C ends ``set --enable --wait`` at once, not at its timeout."""
+
+    simulator_kwargs = {'step_seconds': 1000}
+
+    def test_set_wait(self):
+        proc = subprocess.Popen(
+            [base.OPENSTACK, '--os-cloud', base.ADMIN, 'server', 'refcode',
+             'set', '--enable', '--wait', '--timeout', '120', 'ibmi-dev-1',
+             'aix-dev-1'], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, env=base.clean_env(self.sim.clouds_yaml))
+        self.addCleanup(_kill, proc)
+        deadline = time.monotonic() + base.COMMAND_TIMEOUT
+        while len([r for r in self.sim.requests
+                   if r.method == 'GET' and r.path.endswith('/metadata')]) < 2:
+            self.assertLess(time.monotonic(), deadline)
+            self.assertIsNone(proc.poll())
+            time.sleep(0.05)
+        interrupted = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=base.COMMAND_TIMEOUT)
+        # Far less than the 120 s the waits had left (generous for load).
+        self.assertLess(time.monotonic() - interrupted, 30)
+        self.assertEqual((130, ''), (proc.returncode, out))
+        self.assertNotIn('Traceback', err)
+
+
 def _kill(proc):
     if proc.poll() is None:
         proc.kill()

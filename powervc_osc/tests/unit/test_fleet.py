@@ -12,8 +12,10 @@
 
 """list, wait and watch: the client and the commands over a fake PowerVC."""
 
+import gc
 import io
 import json
+from unittest import mock
 
 import fixtures
 
@@ -175,20 +177,48 @@ class TestClientWaitWatch(ClockMixin, fakes.TestCase):
         self.assertEqual([2, 2], self.sleeps)
         self.assertEqual(2, len(seen))
 
-    def test_wait_many_reports_progress_and_shares_the_deadline(self):
+    def test_wait_many_reports_progress(self):
         self.answers(None, None, 'C2004000')
         seen = []
         failed = self.client.wait_many([fakes.SERVER_ID], timeout=60,
                                        progress=seen.append)
         self.assertEqual(set(), failed)
         self.assertEqual([fakes.SERVER_ID] * 2, [r.server_id for r in seen])
-        self.now = 0.0
+
+    def test_wait_many_shares_one_deadline(self):
+        # One worker: the second server starts when the first has used the
+        # whole timeout, and gets no fresh one.
+        other = _uuid(7)
+        self.requests.get(fakes.COMPUTE_URL + '/servers/' + other,
+                          json={'server': fakes.server_body(other, 'vm-7')})
         self.answers(None)
+        self.requests.get(
+            fakes.COMPUTE_URL + '/servers/%s/metadata' % other,
+            json={'metadata': {'powervc:vm_refcode_required': 'true'}})
+        self.client.max_workers = 1
         failures = []
-        failed = self.client.wait_many([fakes.SERVER_ID], timeout=5,
-                                       on_error=failures.append)
-        self.assertEqual({fakes.SERVER_ID}, failed)
-        self.assertIn('within 5 seconds', str(failures[0].error))
+        failed = self.client.wait_many([fakes.SERVER_ID, other], timeout=5,
+                                       interval=2, on_error=failures.append)
+        self.assertEqual({fakes.SERVER_ID, other}, failed)
+        self.assertEqual(5.0, self.now)
+        self.assertIn('within 5 seconds', str(failures[1].error))
+
+    def test_wait_polls_at_the_deadline(self):
+        self.answers(None)
+        self.assertRaises(exceptions.WaitTimeout, self.client.wait,
+                          fakes.SERVER_ID, timeout=10, interval=6)
+        self.assertEqual([6, 4], self.sleeps)
+
+    def test_watch_goes_on_after_a_failed_poll(self):
+        self.requests.get(self.url, [
+            {'status_code': 500, 'text': 'oops'},
+            {'json': {'metadata': {'powervc:vm_refcode': 'C9002960'}}}])
+        failures = []
+        rows = list(self.client.watch(fakes.SERVER_ID, interval=1,
+                                      until='C9002960',
+                                      on_error=failures.append))
+        self.assertEqual(['C9002960'], [r.refcode for r in rows])
+        self.assertIsInstance(failures[0].error, exceptions.ServerError)
 
     def test_wait_times_out(self):
         self.answers(None)
@@ -365,6 +395,45 @@ class TestWatchCommand(test_commands.CommandTestCase):
         progress.done()
         self.assertEqual('\r\033[KWaiting for vm-1 to report a reference '
                          'code...\n', stream.getvalue())
+
+    def test_watch_warns_and_goes_on_after_a_failed_poll(self):
+        self.requests.get(self.url, [
+            {'status_code': 500, 'text': 'oops'},
+            {'json': {'metadata': {'powervc:vm_refcode': 'C9002960'}}}])
+        status, out, err = self.run_osc(
+            'server', 'refcode', 'show', fakes.SERVER_ID, '--until',
+            'C9002960', '-f', 'value', '-c', 'refcode')
+        self.assertEqual((0, 'C9002960\n'), (status, out))
+        self.assertIn('HTTP 500', err)
+        self.assertIn('still watching', err)
+
+    def test_bad_api_timeout_is_named(self):
+        self.useFixture(fixtures.EnvironmentVariable('OS_API_TIMEOUT', '-1'))
+        status, out, err = self.run_osc(
+            'server', 'refcode', 'show', fakes.SERVER_ID)
+        self.assertEqual((1, ''), (status, out))
+        self.assertIn("OS_API_TIMEOUT must be a number of seconds greater "
+                      "than 0, not '-1'", err)
+
+    def test_one_shot_commands_freeze_gc_at_exit_once(self):
+        self.requests.get(self.url, json={'metadata': {}})
+        self.useFixture(fixtures.MockPatchObject(
+            refcode._OneShot, '_freeze_registered', False))
+        register = self.useFixture(fixtures.MockPatch('atexit.register')).mock
+        self.run_osc('server', 'refcode', 'show', fakes.SERVER_ID)
+        self.run_osc('server', 'refcode', 'show', fakes.SERVER_ID)
+        register.assert_called_once_with(gc.freeze)
+
+    def test_interactive_shell_keeps_collecting(self):
+        self.useFixture(fixtures.MockPatchObject(
+            refcode._OneShot, '_freeze_registered', False))
+        register = self.useFixture(fixtures.MockPatch('atexit.register')).mock
+        app = mock.Mock(interactive_mode=True, stderr=io.StringIO())
+        cmd = refcode.SetRefcode(app, None, cmd_name='server refcode set')
+        parsed = cmd.get_parser('openstack server refcode set').parse_args(
+            ['--disable', '--wait', fakes.SERVER_ID])
+        self.assertEqual(2, cmd.run(parsed))
+        register.assert_not_called()
 
     def test_wait_timeout_exit_1(self):
         self.requests.get(self.url, json={'metadata': {
