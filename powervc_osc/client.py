@@ -564,7 +564,7 @@ class RefcodeClient:
                                         project=project, name=name,
                                         status=status):
                     if isinstance(found, exceptions.RefcodeError):
-                        jobs.append(('(unnamed)', _failed(found)))
+                        jobs.append(('(unnamed)', _settled(error=found)))
                     else:
                         jobs.append((found.id, self._refresh(pool, found)))
             for label, job in jobs:
@@ -600,9 +600,7 @@ class RefcodeClient:
         """A future for the server's fresh Refcode (no request when off)."""
         listed = found.refcode(found.metadata)
         if not listed.required:
-            done: concurrent.futures.Future = concurrent.futures.Future()
-            done.set_result(listed)
-            return done
+            return _settled(result=listed)
         return pool.submit(
             lambda: found.refcode(self._get_metadata(found.id, found.id)))
 
@@ -678,9 +676,14 @@ def _listing_query(host: str | None = None, all_projects: bool = False,
     return query
 
 
-def _failed(error: Exception) -> concurrent.futures.Future:
+def _settled(result: ty.Any = None,
+             error: Exception | None = None) -> concurrent.futures.Future:
+    """A future already done, to sit in a list beside submitted jobs."""
     done: concurrent.futures.Future = concurrent.futures.Future()
-    done.set_exception(error)
+    if error is not None:
+        done.set_exception(error)
+    else:
+        done.set_result(result)
     return done
 
 
