@@ -37,7 +37,7 @@ from testtools import content
 
 from powervc_osc.simulator import demo
 
-#: The ``openstack`` under test: the one next to this Python.
+#: The ``openstack`` under test: next to this Python, else on PATH.
 OPENSTACK = demo.find_openstack() or 'openstack'
 #: A generous bound for one command; a hang fails the test, not CI.
 COMMAND_TIMEOUT = 120
