@@ -32,6 +32,8 @@ _EXPORTS = {
     'Failure': 'powervc_osc.client',
     'PartialFailure': 'powervc_osc.client',
     'Refcode': 'powervc_osc.model',
+    'explain': 'powervc_osc.codes',
+    'Explanation': 'powervc_osc.codes',
     'RefcodeError': 'powervc_osc.exceptions',
     'ServerNotFound': 'powervc_osc.exceptions',
     'AmbiguousServer': 'powervc_osc.exceptions',
@@ -52,6 +54,8 @@ if ty.TYPE_CHECKING:
     from powervc_osc.client import Failure  # noqa: F401
     from powervc_osc.client import PartialFailure  # noqa: F401
     from powervc_osc.client import RefcodeClient  # noqa: F401
+    from powervc_osc.codes import explain  # noqa: F401
+    from powervc_osc.codes import Explanation  # noqa: F401
     from powervc_osc.exceptions import AmbiguousServer  # noqa: F401
     from powervc_osc.exceptions import BadRequest  # noqa: F401
     from powervc_osc.exceptions import BadResponse  # noqa: F401
