@@ -32,6 +32,8 @@ import typing as ty
 _EXPORTS = {
     'RefcodeClient': 'powervc_osc.client',
     'Refcode': 'powervc_osc.model',
+    'explain': 'powervc_osc.codes',
+    'Explanation': 'powervc_osc.codes',
     'Failure': 'powervc_osc.exceptions',
     'PartialFailure': 'powervc_osc.exceptions',
     'RefcodeError': 'powervc_osc.exceptions',
@@ -54,6 +56,8 @@ __all__ = sorted(_EXPORTS)
 
 if ty.TYPE_CHECKING:
     from powervc_osc.client import RefcodeClient  # noqa: F401
+    from powervc_osc.codes import explain  # noqa: F401
+    from powervc_osc.codes import Explanation  # noqa: F401
     from powervc_osc.exceptions import AmbiguousServer  # noqa: F401
     from powervc_osc.exceptions import BadRequest  # noqa: F401
     from powervc_osc.exceptions import BadResponse  # noqa: F401
