@@ -136,6 +136,23 @@ def explain(code: ty.Any, led_code: ty.Any = None, *,
                 + result.meaning)
 
 
+def parse_categories(text: str) -> frozenset[str]:
+    """The categories in ``'attention,error'`` (any case, spaces allowed).
+
+    :raises ValueError: naming an unknown category, or for no category.
+    """
+    names = [n.strip().lower() for n in text.split(',')]
+    wanted = frozenset(n for n in names if n)
+    if not wanted:
+        raise ValueError('no category given (choose from %s)'
+                         % ', '.join(CATEGORIES))
+    unknown = sorted(wanted.difference(CATEGORIES))
+    if unknown:
+        raise ValueError('unknown category %s (choose from %s)' % (
+            ', '.join(repr(n) for n in unknown), ', '.join(CATEGORIES)))
+    return wanted
+
+
 @functools.lru_cache(maxsize=4096)
 def _explain(code: str, led: str) -> Explanation:
     table = load_table()

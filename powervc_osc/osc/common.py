@@ -34,12 +34,21 @@ if ty.TYPE_CHECKING:
 
 #: Exit status of a usage error (argparse's).
 USAGE_EXIT = 2
-#: ``show`` fields, in order; ``list`` columns are the same, labelled.
-SHOW_FIELDS = ('id', 'name', 'refcode', 'led_code', 'queried_at', 'required')
-LIST_COLUMNS = ('ID', 'Name', 'Refcode', 'LED Code', 'Queried At', 'Required')
+#: ``show`` fields, in order: the pinned six, then what the code means.
+SHOW_FIELDS = ('id', 'name', 'refcode', 'led_code', 'queried_at', 'required',
+               'category', 'meaning')
+#: Column label of each field (``list``, ``--watch`` headers).
+FIELD_LABELS = dict(zip(SHOW_FIELDS, (
+    'ID', 'Name', 'Refcode', 'LED Code', 'Queried At', 'Required',
+    'Category', 'Meaning')))
+#: ``list`` columns: every field but ``meaning``, which ``--long`` adds
+#: after ``LONG_COLUMNS``.
+LIST_COLUMNS = tuple(FIELD_LABELS[f] for f in SHOW_FIELDS[:-1])
+LONG_COLUMNS = ('Host', 'Status', FIELD_LABELS['meaning'])
 #: Fields of a ``--watch`` row in the table format when no ``-c`` is given.
-WATCH_COLUMNS = ('queried_at', 'refcode', 'required', 'led_code')
-_WATCH_LABELS = dict(zip(SHOW_FIELDS, LIST_COLUMNS))
+WATCH_COLUMNS = ('queried_at', 'refcode', 'required', 'led_code', 'category')
+#: Width of a ``--watch`` table column (at least its label's).
+_WATCH_WIDTHS = {'queried_at': 26, 'led_code': 20, 'category': 13}
 
 
 def positive_seconds(text: str) -> float:
@@ -125,8 +134,25 @@ def make_client(app: ty.Any,
 
 def show_values(rc: model.Refcode) -> tuple[ty.Any, ...]:
     """The ``show`` fields of a Refcode, typed for every cliff formatter."""
+    found = rc.explanation
     return (rc.server_id, rc.server_name, rc.refcode, rc.led_code,
-            rc.queried_at_text, rc.required)
+            rc.queried_at_text, rc.required, found.category, found.meaning)
+
+
+def list_values(rc: model.Refcode, long: bool) -> tuple[ty.Any, ...]:
+    """A ``list`` row: :data:`LIST_COLUMNS`, plus :data:`LONG_COLUMNS`."""
+    *row, meaning = show_values(rc)
+    return tuple(row) + ((rc.host, rc.status, meaning) if long else ())
+
+
+def categories(text: str) -> frozenset[str]:
+    """argparse type: comma-separated categories (``attention,error``)."""
+    from powervc_osc import codes
+
+    try:
+        return codes.parse_categories(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc))
 
 
 class UsageChecked:
@@ -231,7 +257,7 @@ class WatchLines:
         self.names = [c for c in columns if c in SHOW_FIELDS]
         if not self.names:
             self.names = list(WATCH_COLUMNS if self.table else SHOW_FIELDS)
-        self.widths = [max(len(n), 26 if n == 'queried_at' else 10)
+        self.widths = [max(len(n), _WATCH_WIDTHS.get(n, 10))
                        for n in self.names]
         self.header_written = False
 
@@ -245,7 +271,7 @@ class WatchLines:
         text = self._aligned(cells)
         if not self.header_written:
             self.header_written = True
-            text = self._aligned([_WATCH_LABELS[n] for n in self.names]) + text
+            text = self._aligned([FIELD_LABELS[n] for n in self.names]) + text
         return text
 
     def _aligned(self, cells: ty.Sequence[str]) -> str:

@@ -29,9 +29,6 @@ from powervc_osc.osc import common
 
 if ty.TYPE_CHECKING:
     from powervc_osc import client as client_mod
-    from powervc_osc import model
-
-LONG_COLUMNS = ('Host', 'Status')
 
 
 class ShowRefcode(common.FreezeGCAtExit, common.UsageChecked,
@@ -40,8 +37,11 @@ class ShowRefcode(common.FreezeGCAtExit, common.UsageChecked,
         "Show a server's reference code (IBM i SRC or AIX LED code).\n\n"
         "Asks PowerVC for fresh ref_code metadata of one IBM i or AIX "
         "virtual machine and decodes it: the LED code without its '_' "
-        "padding, the query time in ISO 8601 and 'required' as a boolean. "
-        "Use --wait while collection starts, or --watch to follow an IPL.")
+        "padding, the query time in ISO 8601 and 'required' as a boolean, "
+        "then what the code means: 'category' and 'meaning' from the "
+        "table of 'openstack server refcode explain' ('stale' when "
+        "collection is off and the code is no longer updated). Use --wait "
+        "while collection starts, or --watch to follow an IPL.")
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
@@ -240,8 +240,14 @@ class ListRefcode(common.FreezeGCAtExit, common.UsageChecked,
             '--enabled-only', action='store_true',
             help='Only servers with reference-code collection on')
         parser.add_argument(
+            '--category', metavar='<category>[,<category>...]',
+            type=common.categories, default=None,
+            help='Only servers whose code is in one of these categories '
+                 '(comma-separated): progress, attention, error, '
+                 'informational, running, off, stale, unknown')
+        parser.add_argument(
             '--long', action='store_true',
-            help='Also show host and status')
+            help='Also show host, status and the meaning of the code')
         parser.add_argument(
             '--max-workers', metavar='<n>', type=common.worker_count,
             default=None,
@@ -266,14 +272,12 @@ class ListRefcode(common.FreezeGCAtExit, common.UsageChecked,
             status=parsed_args.status,
             enabled_only=parsed_args.enabled_only,
             on_error=self._failures.append)
+        if parsed_args.category:
+            rows = (rc for rc in rows if rc.category in parsed_args.category)
         columns = common.LIST_COLUMNS + (
-            LONG_COLUMNS if parsed_args.long else ())
-        return columns, [self._row(rc, parsed_args.long) for rc in rows]
-
-    @staticmethod
-    def _row(rc: model.Refcode, long: bool) -> tuple[ty.Any, ...]:
-        row = common.show_values(rc)
-        return row + ((rc.host, rc.status) if long else ())
+            common.LONG_COLUMNS if parsed_args.long else ())
+        return columns, [common.list_values(rc, parsed_args.long)
+                         for rc in rows]
 
     def run(self, parsed_args: argparse.Namespace) -> int:
         """List, then name every failed server on stderr (exit 1)."""

@@ -12,30 +12,20 @@
 
 """``openstack server refcode explain`` with no cloud at all."""
 
-import json
-import subprocess
-
-import fixtures
-import testtools
-
-from powervc_osc.tests.functional import base
+from powervc_osc.tests import cli_runner
 
 
-class TestExplainOffline(testtools.TestCase):
+class TestExplainOffline(cli_runner.CLITestCase):
 
-    def openstack(self, *args):
-        """The real executable, empty environment, HOME in a temp dir."""
-        home = self.useFixture(fixtures.TempDir()).path
-        completed = subprocess.run(
-            [base.OPENSTACK] + list(args), capture_output=True, text=True,
-            timeout=base.COMMAND_TIMEOUT, env={'HOME': home})
-        return completed
+    def explain(self, *args, options=(), **check):
+        """The real executable, an empty environment but a temp HOME."""
+        return self.run_command(
+            [cli_runner.OPENSTACK] + list(options) +
+            ['server', 'refcode', 'explain'] + list(args),
+            env={'HOME': self.home}, **check)
 
     def test_json_without_clouds_yaml(self):
-        completed = self.openstack('server', 'refcode', 'explain',
-                                   'C6004031', '-f', 'json')
-        self.assertEqual((0, ''), (completed.returncode, completed.stderr))
-        [row] = json.loads(completed.stdout)
+        [row] = self.explain('C6004031', '-f', 'json').json()
         self.assertEqual(('C6004031', 'progress'),
                          (row['Code'], row['Category']))
         self.assertIn('Licensed Internal Code', row['Meaning'])
@@ -43,12 +33,12 @@ class TestExplainOffline(testtools.TestCase):
 
     def test_unreachable_cloud_settings_are_not_used(self):
         # An auth URL nobody listens on: any network call would fail.
-        completed = subprocess.run(
-            [base.OPENSTACK, '--os-auth-url', 'http://127.0.0.1:9/v3',
-             'server', 'refcode', 'explain', '0553', 'Linux ppc64',
-             '-f', 'value', '-c', 'Category'],
-            capture_output=True, text=True, timeout=base.COMMAND_TIMEOUT,
-            env={'HOME': self.useFixture(fixtures.TempDir()).path})
-        self.assertEqual((0, 'progress\nunknown\n', ''),
-                         (completed.returncode, completed.stdout,
-                          completed.stderr))
+        result = self.explain(
+            '0553', 'Linux ppc64', '-f', 'value', '-c', 'Category',
+            options=('--os-auth-url', 'http://127.0.0.1:9/v3',
+                     '--os-username', 'nobody'))
+        self.assertEqual('progress\nunknown\n', result.out)
+
+    def test_missing_code_is_a_usage_error(self):
+        result = self.explain(status=2, stderr=True)
+        self.assertIn('<code>', result.err)

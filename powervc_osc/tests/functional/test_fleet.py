@@ -34,7 +34,8 @@ class TestList(base.FunctionalTestCase):
                               '--long').json()
         self.assertEqual(DEFAULT_FLEET, {r['Name'] for r in rows})
         self.assertEqual(['ID', 'Name', 'Refcode', 'LED Code', 'Queried At',
-                          'Required', 'Host', 'Status'], list(rows[0]))
+                          'Required', 'Category', 'Host', 'Status',
+                          'Meaning'], list(rows[0]))
         listings = [r for r in self.sim.requests
                     if r.path.endswith('/servers/detail')]
         self.assertEqual(4, len(listings))  # 9 servers, 3 a page, last empty

@@ -25,7 +25,7 @@ class TestShow(base.FunctionalTestCase):
         rc = self.openstack('server', 'refcode', 'show', server_id,
                             '-f', 'json').json()
         self.assertEqual(['id', 'name', 'refcode', 'led_code', 'queried_at',
-                          'required'], list(rc))
+                          'required', 'category', 'meaning'], list(rc))
         self.assertEqual((server_id, 'ibmi-prod-1', '00000000', 'Running',
                           True),
                          (rc['id'], rc['name'], rc['refcode'],

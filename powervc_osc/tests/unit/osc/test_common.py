@@ -200,10 +200,12 @@ class TestWatchLines(testtools.TestCase):
         lines = common.WatchLines('table', [])
         text = lines.lines(self.booting) + lines.lines(_refcode())
         self.assertEqual([
-            'Queried At                  Refcode     Required    LED Code',
+            'Queried At                  Refcode     Required    LED Code'
+            '              Category',
             '2020-10-14T05:21:53.955450  C6004031    True        '
-            'Surr_rebooting',
-            '-                           -           False       -',
+            'Surr_rebooting        progress',
+            '-                           -           False       -'
+            '                     unknown',
         ], text.splitlines())
 
     def test_table_follows_columns_in_order_ignoring_unknown_ones(self):
@@ -215,6 +217,7 @@ class TestWatchLines(testtools.TestCase):
         lines = common.WatchLines('value', [])
         self.assertEqual(
             'id-1 vm-1 C6004031 Surr_rebooting 2020-10-14T05:21:53.955450 '
-            'True\n', lines.lines(self.booting))
+            'True progress Licensed Internal Code IPL status (C6xx)\n',
+            lines.lines(self.booting))
         lines = common.WatchLines('value', ['led_code', 'refcode'])
         self.assertEqual('- -\n', lines.lines(_refcode()))

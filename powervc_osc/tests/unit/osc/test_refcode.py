@@ -88,6 +88,8 @@ class TestShow(CommandTestCase):
             'id': fakes.SERVER_ID, 'name': 'ibmi-prod-1',
             'refcode': 'C6004031', 'led_code': 'Surr_rebooting',
             'queried_at': '2020-10-14T05:21:53.955450', 'required': True,
+            'category': 'progress',
+            'meaning': 'Licensed Internal Code IPL status (C6xx)',
         }, json.loads(out))
         self.assertEqual([('GET', '/servers/' + fakes.SERVER_ID),
                           ('GET', '/servers/%s/metadata' % fakes.SERVER_ID)],
@@ -99,9 +101,9 @@ class TestShow(CommandTestCase):
             'server', 'refcode', 'show', fakes.SERVER_ID, '-f', 'json')
         self.assertEqual(
             {'refcode': None, 'led_code': None, 'queried_at': None,
-             'required': False},
+             'required': False, 'category': 'unknown'},
             {k: v for k, v in json.loads(out).items()
-             if k not in ('id', 'name')})
+             if k not in ('id', 'name', 'meaning')})
 
     def test_table(self):
         self.mock_server()
@@ -288,7 +290,8 @@ class TestListCommand(fakes.FleetMixin, CommandTestCase):
         self.assertEqual((0, ''), (status, err))
         rows = json.loads(out)
         self.assertEqual(['ID', 'Name', 'Refcode', 'LED Code', 'Queried At',
-                          'Required', 'Host', 'Status'], list(rows[0]))
+                          'Required', 'Category', 'Host', 'Status',
+                          'Meaning'], list(rows[0]))
         self.assertEqual((_uuid(0), 'C9000000', True, fakes.HOST, 'ACTIVE'),
                          (rows[0]['ID'], rows[0]['Refcode'],
                           rows[0]['Required'], rows[0]['Host'],
