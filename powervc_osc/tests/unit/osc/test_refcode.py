@@ -26,11 +26,10 @@ import yaml
 from powervc_osc.osc import common
 from powervc_osc.osc import refcode
 from powervc_osc.tests.unit import fakes
-from powervc_osc.tests.unit import test_fleet
 
-DETAIL_URL = test_fleet.DETAIL_URL
-_fleet = test_fleet._fleet
-_uuid = test_fleet._uuid
+DETAIL_URL = fakes.DETAIL_URL
+_fleet = fakes.fleet
+_uuid = fakes.uuid
 
 SERVER_URL = fakes.COMPUTE_URL + '/servers/' + fakes.SERVER_ID
 METADATA_URL = SERVER_URL + '/metadata'
@@ -280,7 +279,7 @@ class TestSet(CommandTestCase):
         self.assertEqual(1, len(err.splitlines()))
 
 
-class TestListCommand(test_fleet.FleetMixin, CommandTestCase):
+class TestListCommand(fakes.FleetMixin, CommandTestCase):
 
     def test_columns_and_long(self):
         self.mock_fleet(_fleet(2))
