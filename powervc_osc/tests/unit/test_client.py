@@ -259,14 +259,14 @@ class TestClientList(fakes.FleetMixin, fakes.TestCase):
     def test_walks_every_page_and_keeps_order(self):
         servers = fakes.fleet(8, required_every=2)
         self.mock_fleet(servers)
-        rows = list(self.client.list(host='h1', status='active'))
+        rows = list(self.client.list(host=fakes.HOST, status='active'))
         self.assertEqual([s['id'] for s in servers],
                          [r.server_id for r in rows])
         listings = self.listing_requests()
         self.assertEqual(3, len(listings))
         self.assertEqual([None, [fakes.uuid(2)], [fakes.uuid(5)]],
                          [r.qs.get('marker') for r in listings])
-        self.assertTrue(all(r.qs['host'] == ['h1'] and
+        self.assertTrue(all(r.qs['host'] == [fakes.HOST.lower()] and
                             r.qs['status'] == ['active'] for r in listings))
         # Only servers whose listing says collection is on are asked again.
         self.assertEqual(4, len(self.metadata_requests()))
