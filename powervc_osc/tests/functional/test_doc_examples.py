@@ -23,7 +23,6 @@ from __future__ import annotations
 import glob
 import os
 import re
-import subprocess
 import sys
 
 import yaml
@@ -83,11 +82,9 @@ class TestDocExamples(base.FunctionalTestCase):
 
     def setUp(self):
         super().setUp()
-        with open(self.sim.clouds_yaml) as f:
-            clouds = yaml.safe_load(f)
-        clouds['clouds']['powervc'] = clouds['clouds'][base.ADMIN]
-        with open(self.sim.clouds_yaml, 'w') as f:
-            yaml.safe_dump(clouds, f)
+        with open(self.clouds_yaml) as f:
+            clouds = yaml.safe_load(f)['clouds']
+        self.set_cloud_option('powervc', **clouds[base.ADMIN])
 
     def run_page(self, page: str) -> int:
         """Run the runnable Python blocks of ``page``; return how many."""
@@ -96,13 +93,8 @@ class TestDocExamples(base.FunctionalTestCase):
                       if not _PLACEHOLDER.search(b)]
         if not blocks:
             return 0
-        env = base.clean_env(self.sim.clouds_yaml)
-        env.pop('OS_CLOUD', None)
-        result = subprocess.run(
-            [sys.executable, '-c', '\n'.join(blocks)], capture_output=True,
-            text=True, env=env, timeout=base.COMMAND_TIMEOUT)
-        self.assertEqual((0, ''), (result.returncode, result.stderr),
-                         '%s: %s' % (page, result.stdout))
+        self.run_command([sys.executable, '-c', '\n'.join(blocks)],
+                         env=self.environment())
         return len(blocks)
 
     def test_every_page(self):
