@@ -31,13 +31,6 @@ class _Listed(ty.NamedTuple):
     project_id: str | None = fakes.PROJECT_ID
 
 
-def member_token():
-    """The fake PowerVC's token without the admin role."""
-    tok = fakes.token()
-    tok['token']['roles'] = [{'id': 'f00d', 'name': 'member'}]
-    return tok
-
-
 class TestFilters(testtools.TestCase):
 
     def test_query(self):
@@ -122,11 +115,6 @@ class TestClientListChecks(fakes.FleetMixin, fakes.TestCase):
         self.client = client_mod.RefcodeClient(self.powervc.session(),
                                                retries=0, max_workers=4)
 
-    def as_member(self):
-        self.requests.post(fakes.AUTH_URL + '/auth/tokens',
-                           json=member_token(), status_code=201,
-                           headers={'X-Subject-Token': fakes.TOKEN_ID})
-
     def test_contradicting_rows_never_come_back(self):
         servers = fakes.fleet(6)
         for server in servers:
@@ -146,7 +134,7 @@ class TestClientListChecks(fakes.FleetMixin, fakes.TestCase):
             r.path for r in self.metadata_requests()))
 
     def test_member_host_filter_fails_before_any_metadata_request(self):
-        self.as_member()
+        self.powervc.log_in_as_member()
         servers = fakes.fleet(4)
         for server in servers:
             del server['OS-EXT-SRV-ATTR:host']
@@ -159,7 +147,7 @@ class TestClientListChecks(fakes.FleetMixin, fakes.TestCase):
         self.assertEqual([], self.metadata_requests())
 
     def test_member_all_projects_fails_without_rows(self):
-        self.as_member()
+        self.powervc.log_in_as_member()
         servers = fakes.fleet(2)
         for server in servers:
             server['tenant_id'] = fakes.PROJECT_ID

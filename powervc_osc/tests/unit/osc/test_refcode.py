@@ -480,13 +480,6 @@ OTHER_PROJECT = 'c34e37caa20c5da5b566aa31120683aa'
 IDENTITY_PROJECTS = fakes.AUTH_URL + '/projects'
 
 
-def member_token():
-    """The fake PowerVC's token without the admin role."""
-    tok = fakes.token()
-    tok['token']['roles'] = [{'id': 'f00d', 'name': 'member'}]
-    return tok
-
-
 class _Terminal(io.StringIO):
 
     def isatty(self):
@@ -496,11 +489,6 @@ class _Terminal(io.StringIO):
 class TestListTrust(fakes.FleetMixin, CommandTestCase):
     """What list prints is what the filters asked for, or an error."""
 
-    def as_member(self):
-        self.requests.post(fakes.AUTH_URL + '/auth/tokens',
-                           json=member_token(), status_code=201,
-                           headers={'X-Subject-Token': fakes.TOKEN_ID})
-
     def own_fleet(self, count, **changes):
         servers = _fleet(count)
         for server in servers:
@@ -509,7 +497,7 @@ class TestListTrust(fakes.FleetMixin, CommandTestCase):
         return servers
 
     def test_member_host_filter_fails_in_one_line(self):
-        self.as_member()
+        self.powervc.log_in_as_member()
         servers = self.own_fleet(3)
         for server in servers:
             del server['OS-EXT-SRV-ATTR:host']
@@ -523,7 +511,7 @@ class TestListTrust(fakes.FleetMixin, CommandTestCase):
         self.assertEqual([], self.metadata_requests())
 
     def test_member_other_projects_fail_in_one_line(self):
-        self.as_member()
+        self.powervc.log_in_as_member()
         for option in (['--all-projects'], ['--project', OTHER_PROJECT]):
             self.mock_fleet(self.own_fleet(2))
             self.requests.get(IDENTITY_PROJECTS + '/' + OTHER_PROJECT,
@@ -607,7 +595,7 @@ class TestListTrust(fakes.FleetMixin, CommandTestCase):
     def test_member_own_project_by_name(self):
         # Keystone refuses to list projects to a member; the token says
         # which project is the member's own.
-        self.as_member()
+        self.powervc.log_in_as_member()
         self.requests.get(IDENTITY_PROJECTS + '/ibm-default',
                           status_code=403)
         self.requests.get(IDENTITY_PROJECTS, status_code=403)
@@ -640,6 +628,29 @@ class TestListTrust(fakes.FleetMixin, CommandTestCase):
         self.requests.get(fakes.COMPUTE_URL + '/servers/%s/metadata'
                           % _uuid(1), exc=KeyboardInterrupt)
         status, out, err = self.run_osc('server', 'refcode', 'list')
+        self.assertEqual((130, '', 'Interrupted after 1 of 3 servers.\n'),
+                         (status, out, err))
+
+
+class TestSetProgress(CommandTestCase):
+
+    def test_bulk_set_counts_on_a_terminal_and_on_ctrl_c(self):
+        ids = [_uuid(n) for n in range(3)]
+        for server_id in ids:
+            self.requests.post(
+                fakes.COMPUTE_URL + '/servers/%s/metadata' % server_id,
+                json={'metadata': {}})
+        terminal = _Terminal()
+        self.useFixture(fixtures.MonkeyPatch('sys.stderr', terminal))
+        self.assertEqual(0, shell.main(['server', 'refcode', 'set',
+                                        '--disable'] + ids))
+        self.assertEqual(''.join('\r\033[K%d/3 servers done' % n
+                                 for n in (1, 2, 3)) + '\r\033[K',
+                         terminal.getvalue())
+        self.requests.post(fakes.COMPUTE_URL + '/servers/%s/metadata'
+                           % ids[1], exc=KeyboardInterrupt)
+        status, out, err = self.run_osc('server', 'refcode', 'set',
+                                        '--disable', *ids)
         self.assertEqual((130, '', 'Interrupted after 1 of 3 servers.\n'),
                          (status, out, err))
 
