@@ -239,7 +239,8 @@ class ListRefcode(common.FreezeGCAtExit, common.UsageChecked,
             help='Only these servers (names or IDs); default: all in scope')
         parser.add_argument(
             '--host', metavar='<host>',
-            help='Only servers on this host (e.g. 9109RMD_1031CAT)')
+            help='Only servers on this host (e.g. 9109RMD_1031CAT; admin '
+                 'only)')
         parser.add_argument(
             '--all-projects', action='store_true',
             help='Servers of every project (admin only)')

@@ -140,21 +140,27 @@ class TestAllProjectsLookups(base.FunctionalTestCase):
 
 class TestQuietWatch(base.FunctionalTestCase):
 
-    def test_a_row_only_when_the_code_or_led_text_changes(self):
-        self.sim.state.add_server('slow', refcode=True, boot_progress=0.0,
-                                  pace=5)
+    def watch(self, *args, cloud=base.ADMIN):
+        self.sim.requests.clear()
         rows = [json.loads(line) for line in self.openstack(
             'server', 'refcode', 'show', 'slow', '--watch', '--interval',
-            '0.1', '--until', '00000000', '--timeout', '120', '-f',
-            'json').out.splitlines()]
+            '0.1', '-f', 'json', *args, cloud=cloud).out.splitlines()]
         polls = [r for r in self.sim.requests
                  if r.path.endswith('/metadata')]
         # Each step lasts 1 s and is polled about 10 times: one row.
         self.assertGreater(len(polls), 2 * len(rows))
         changes = [(r['refcode'], r['led_code']) for r in rows]
         self.assertEqual(len(changes), len(set(changes)), changes)
-        self.assertEqual('00000000', changes[-1][0])
         self.assertTrue(all(r['queried_at'] for r in rows[1:]), rows)
+        return changes
+
+    def test_a_row_only_when_the_code_or_led_text_changes(self):
+        self.sim.state.add_server('slow', refcode=True, boot_progress=0.0,
+                                  pace=5)
+        changes = self.watch('--timeout', '3', cloud=base.OPERATOR)
+        self.assertLessEqual(len(changes), 5, changes)
+        changes = self.watch('--until', '00000000', '--timeout', '120')
+        self.assertEqual('00000000', changes[-1][0])
 
 
 class TestProgress(base.FunctionalTestCase):
@@ -162,14 +168,18 @@ class TestProgress(base.FunctionalTestCase):
     simulator_kwargs = {'servers': 30}
 
     def test_on_a_terminal_stderr_only(self):
+        for cloud in (base.ADMIN, base.OPERATOR):
+            self.check_on_a_terminal(cloud)
+
+    def check_on_a_terminal(self, cloud):
         listed = self.openstack('server', 'refcode', 'list', '-f', 'value',
-                                '-c', 'Name').out.split()
+                                '-c', 'Name', cloud=cloud).out.split()
         controller, terminal = pty.openpty()
         self.addCleanup(os.close, controller)
         with subprocess.Popen(
                 self.openstack_command(['server', 'refcode', 'list',
                                         '--max-workers', '2', '-f', 'value',
-                                        '-c', 'Name']),
+                                        '-c', 'Name'], cloud),
                 env=self.environment(), cwd=self.home,
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                 stderr=terminal, text=True) as process:
@@ -185,8 +195,9 @@ class TestProgress(base.FunctionalTestCase):
         self.assertTrue(err.endswith('\r\x1b[K'), repr(err[-40:]))
 
     def test_never_off_a_terminal(self):
-        result = self.openstack('server', 'refcode', 'list')
-        self.assertNotIn('servers done', result.out)
+        for cloud in (base.ADMIN, base.OPERATOR):
+            result = self.openstack('server', 'refcode', 'list', cloud=cloud)
+            self.assertNotIn('servers done', result.out)
 
 
 def _read_all(fd):
