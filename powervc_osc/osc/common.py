@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import gc
 import math
 import os
@@ -246,10 +247,21 @@ class ProgressLine:
             self.stream.write('\r\033[K%d/%d servers done' % (done, total))
             self.stream.flush()
 
-    def interrupted(self) -> None:
-        """Say, on any stream, how far a bulk operation got before Ctrl-C."""
-        self.message('Interrupted after %d of %d servers.'
-                     % (self.done_count, self.total_count))
+    @contextlib.contextmanager
+    def counting(self) -> ty.Iterator[ty.Callable[[int, int], None]]:
+        """Around a bulk operation that reports to :meth:`count`.
+
+        Ctrl-C says, on any stream, how many servers were done; the line
+        is erased at the end.
+        """
+        try:
+            yield self.count
+        except KeyboardInterrupt:
+            self.message('Interrupted after %d of %d servers.'
+                         % (self.done_count, self.total_count))
+            raise
+        finally:
+            self.clear()
 
     def message(self, text: str) -> None:
         """Write one line (an error), clearing the progress line first."""

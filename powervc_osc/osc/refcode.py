@@ -199,15 +199,11 @@ class SetRefcode(common.FreezeGCAtExit, common.UsageChecked, command.Command):
     def take_action(self, parsed_args: argparse.Namespace) -> int:
         client = common.make_client(self.app)
         progress = common.ProgressLine(self.app.stderr)
-        try:
+        with progress.counting() as count:
             failed = client.set_required_many(
                 parsed_args.servers, parsed_args.required,
                 all_projects=parsed_args.all_projects,
-                on_error=progress.report_failure, on_progress=progress.count)
-        except KeyboardInterrupt:
-            progress.interrupted()
-            raise
-        progress.clear()
+                on_error=progress.report_failure, on_progress=count)
         done = [s for s in parsed_args.servers if s not in failed]
         if parsed_args.wait and done:
             try:
@@ -290,26 +286,22 @@ class ListRefcode(common.FreezeGCAtExit, common.UsageChecked,
             project = common.find_project_id(
                 self.app, parsed_args.project, parsed_args.project_domain)
         progress = common.ProgressLine(self.app.stderr)
-        rows = client.list(
-            parsed_args.servers or None, host=parsed_args.host,
-            all_projects=parsed_args.all_projects, project=project,
-            name=parsed_args.name, status=parsed_args.status,
-            enabled_only=parsed_args.enabled_only,
-            on_error=self._failures.append, on_progress=progress.count)
         try:
-            found = [self._row(rc, parsed_args.long) for rc in rows]
+            with progress.counting() as count:
+                found = [self._row(rc, parsed_args.long) for rc in client.list(
+                    parsed_args.servers or None, host=parsed_args.host,
+                    all_projects=parsed_args.all_projects, project=project,
+                    name=parsed_args.name, status=parsed_args.status,
+                    enabled_only=parsed_args.enabled_only,
+                    on_error=self._failures.append, on_progress=count)]
         except exceptions.AdminRequired as exc:
             raise osc_exceptions.CommandError(
                 '--%s needs the admin role: %s.'
                 % (exc.option.replace('_', '-'), exc.reason))
-        except KeyboardInterrupt:
-            progress.interrupted()
-            raise
-        finally:
-            progress.clear()
-        if not (found or self._failures) and self._filters(parsed_args):
+        filters = self._filters(parsed_args)
+        if filters and not (found or self._failures):
             self.app.stderr.write('No server matched %s.\n'
-                                  % ' '.join(self._filters(parsed_args)))
+                                  % ' '.join(filters))
         columns = common.LIST_COLUMNS + (
             LONG_COLUMNS if parsed_args.long else ())
         return columns, found
