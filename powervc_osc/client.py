@@ -25,6 +25,7 @@ import time
 import typing as ty
 import urllib.parse
 
+from keystoneauth1 import exceptions as ks_exceptions
 from keystoneauth1 import session as ks_session
 
 from powervc_osc import defaults
@@ -263,9 +264,9 @@ class RefcodeClient:
 
         A change is a new refcode or LED text (a new query time alone is
         not: PowerVC moves it at each query); the first poll is always
-        yielded. The generator
-        ends after yielding a refcode equal to ``until`` (case-insensitive)
-        and raises :class:`WaitTimeout` when ``timeout`` seconds pass first.
+        yielded. The generator ends after yielding a refcode equal to
+        ``until`` (case-insensitive) and raises :class:`WaitTimeout` when
+        ``timeout`` seconds pass first.
         A poll that fails on PowerVC's side (5xx, no answer) is passed to
         ``on_error`` and the watch goes on; without ``on_error`` it raises.
         """
@@ -518,7 +519,8 @@ class RefcodeClient:
         auth: ty.Any = self._http.adapter.auth or session.auth
         try:
             access = auth.get_access(session)
-        except Exception:  # nosec B110: not knowing is allowed here
+        except (AttributeError, NotImplementedError,
+                ks_exceptions.ClientException):
             return None, True
         roles = {role.lower() for role in access.role_names or ()}
         return access.project_id, 'admin' in roles
