@@ -50,6 +50,8 @@ _EXPORTS = {
     'Forbidden': 'powervc_osc.exceptions',
     'NotFound': 'powervc_osc.exceptions',
     'ServerError': 'powervc_osc.exceptions',
+    'AdminRequired': 'powervc_osc.exceptions',
+    'ConfigurationError': 'powervc_osc.exceptions',
 }
 
 __all__ = sorted(_EXPORTS)
@@ -58,11 +60,13 @@ if ty.TYPE_CHECKING:
     from powervc_osc.client import RefcodeClient  # noqa: F401
     from powervc_osc.codes import explain  # noqa: F401
     from powervc_osc.codes import Explanation  # noqa: F401
+    from powervc_osc.exceptions import AdminRequired  # noqa: F401
     from powervc_osc.exceptions import AmbiguousServer  # noqa: F401
     from powervc_osc.exceptions import BadRequest  # noqa: F401
     from powervc_osc.exceptions import BadResponse  # noqa: F401
     from powervc_osc.exceptions import CollectionOff  # noqa: F401
     from powervc_osc.exceptions import CommunicationError  # noqa: F401
+    from powervc_osc.exceptions import ConfigurationError  # noqa: F401
     from powervc_osc.exceptions import Failure  # noqa: F401
     from powervc_osc.exceptions import Forbidden  # noqa: F401
     from powervc_osc.exceptions import HttpError  # noqa: F401

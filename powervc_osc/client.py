@@ -25,11 +25,13 @@ import time
 import typing as ty
 import urllib.parse
 
+from keystoneauth1 import exceptions as ks_exceptions
 from keystoneauth1 import session as ks_session
 
 from powervc_osc import defaults
 from powervc_osc import exceptions
 from powervc_osc import http
+from powervc_osc import listing
 from powervc_osc import model
 
 DEFAULT_MAX_WORKERS = defaults.MAX_WORKERS
@@ -53,6 +55,8 @@ def is_uuid(value: str) -> bool:
 
 Failure = exceptions.Failure
 PartialFailure = exceptions.PartialFailure
+#: ``on_progress(done, total)`` of bulk operations.
+_OnProgress = ty.Callable[[int, int], None]
 
 
 def _valid_id(value: ty.Any) -> str | None:
@@ -86,6 +90,9 @@ class _Server(ty.NamedTuple):
     host: str | None = None
     status: str | None = None
     metadata: dict | None = None
+    project_id: str | None = None
+    #: Whether PowerVC showed the host attribute (to admins only).
+    host_shown: bool = True
 
     @classmethod
     def from_body(cls, body: ty.Mapping[str, ty.Any]) -> _Server:
@@ -98,7 +105,9 @@ class _Server(ty.NamedTuple):
                    name=model.decode_text(body.get('name')),
                    host=model.decode_text(body.get('OS-EXT-SRV-ATTR:host')),
                    status=model.decode_text(body.get('status')),
-                   metadata=meta if isinstance(meta, dict) else None)
+                   metadata=meta if isinstance(meta, dict) else None,
+                   project_id=model.decode_text(body.get('tenant_id')),
+                   host_shown='OS-EXT-SRV-ATTR:host' in body)
 
     def refcode(self, metadata: ty.Mapping[str, ty.Any] | None,
                 ) -> model.Refcode:
@@ -160,11 +169,20 @@ class RefcodeClient:
     @classmethod
     def from_cloud(cls, name: str | None = None,
                    **overrides: ty.Any) -> RefcodeClient:
-        """Build a client from a clouds.yaml cloud, as openstack.connect()."""
-        import openstack.config
+        """Build a client from a clouds.yaml cloud, as openstack.connect().
 
-        cloud = openstack.config.get_cloud_region(cloud=name, **overrides)
-        return cls._from_cloud_region(cloud)
+        :raises ConfigurationError: for a cloud that is not configured, or
+            configured wrongly.
+        """
+        import openstack.config
+        from openstack import exceptions as sdk_exceptions
+
+        try:
+            cloud = openstack.config.get_cloud_region(cloud=name, **overrides)
+            return cls._from_cloud_region(cloud)
+        except sdk_exceptions.ConfigException as exc:
+            raise exceptions.ConfigurationError(
+                'Cloud configuration: %s' % exc) from exc
 
     @classmethod
     def from_connection(cls, conn: ty.Any) -> RefcodeClient:
@@ -184,14 +202,15 @@ class RefcodeClient:
 
     # -- Public API -------------------------------------------------------
 
-    def show(self, server: str) -> model.Refcode:
+    def show(self, server: str, all_projects: bool = False) -> model.Refcode:
         """Fetch a fresh reference code for a server given by name or ID.
 
         An ID costs two requests sent at once (server and metadata); a name
-        costs an exact-name lookup, then the metadata request.
+        costs an exact-name lookup, then the metadata request. With
+        ``all_projects`` a name is looked up in every project (admin only).
         """
         if not is_uuid(server):
-            return self._lookup_and_read(server)
+            return self._lookup_and_read(server, all_projects)
         self._http.ensure_auth()
         with http.thread_pool(2) as pool:
             details = pool.submit(self._lookup, server)
@@ -203,17 +222,19 @@ class RefcodeClient:
             with _not_found_as_server(server):
                 return found.refcode(metadata.result())
 
-    def set_required(self, server: str, required: bool) -> model.Refcode:
+    def set_required(self, server: str, required: bool,
+                     all_projects: bool = False) -> model.Refcode:
         """Turn reference-code collection on or off; keep all other keys.
 
         Sends only ``POST /servers/{id}/metadata`` with the one key (Nova
         merges it); never PUT or DELETE. An ID costs that one request, a
-        name an exact-name lookup first.
+        name an exact-name lookup first (in every project with
+        ``all_projects``).
         """
         if is_uuid(server):
             found = _Server(id=server, name=None)
         else:
-            found = self._lookup(server)
+            found = self._lookup(server, all_projects)
         value = 'true' if required else 'false'
         with _not_found_as_server(server):
             body = self._http.request(
@@ -226,28 +247,30 @@ class RefcodeClient:
     def wait(self, server: str, timeout: float = DEFAULT_WAIT_TIMEOUT,
              interval: float = defaults.WAIT_INTERVAL,
              progress: ty.Callable[[model.Refcode], None] | None = None,
-             ) -> model.Refcode:
+             all_projects: bool = False) -> model.Refcode:
         """Poll until the server reports a reference code; return it.
 
         :raises CollectionOff: when collection is off for the server.
         :raises WaitTimeout: when ``timeout`` seconds pass first.
         """
         return self._wait_until(server, self._clock() + timeout, timeout,
-                                interval, progress)
+                                interval, progress, all_projects=all_projects)
 
     def watch(self, server: str, interval: float = DEFAULT_WATCH_INTERVAL,
               until: str | None = None, timeout: float | None = None,
               on_error: ty.Callable[[Failure], None] | None = None,
-              ) -> ty.Iterator[model.Refcode]:
+              all_projects: bool = False) -> ty.Iterator[model.Refcode]:
         """Yield the server's reference code each time it changes.
 
-        A change is a new refcode, LED code or query time. The generator
-        ends after yielding a refcode equal to ``until`` (case-insensitive)
-        and raises :class:`WaitTimeout` when ``timeout`` seconds pass first.
+        A change is a new refcode or LED text (a new query time alone is
+        not: PowerVC moves it at each query); the first poll is always
+        yielded. The generator ends after yielding a refcode equal to
+        ``until`` (case-insensitive) and raises :class:`WaitTimeout` when
+        ``timeout`` seconds pass first.
         A poll that fails on PowerVC's side (5xx, no answer) is passed to
         ``on_error`` and the watch goes on; without ``on_error`` it raises.
         """
-        found = self._lookup(server)
+        found = self._lookup(server, all_projects)
         deadline = None if timeout is None else self._clock() + timeout
         last = None
         for _ in self._poll_times(interval, deadline):
@@ -272,21 +295,25 @@ class RefcodeClient:
 
     def set_required_many(self, servers: ty.Sequence[str], required: bool,
                           on_error: ty.Callable[[Failure], None] | None = None,
+                          all_projects: bool = False,
+                          on_progress: _OnProgress | None = None,
                           ) -> set[str]:
         """``set_required`` for every server, concurrently.
 
         Every server is attempted. Returns the servers that failed, each
-        also passed to ``on_error``.
+        also passed to ``on_error``. ``on_progress(done, total)`` is called
+        as each server is done.
         """
-        return self._bulk(lambda s: self.set_required(s, required), servers,
-                          on_error)
+        return self._bulk(
+            lambda s: self.set_required(s, required, all_projects), servers,
+            on_error, on_progress=on_progress)
 
     def wait_many(self, servers: ty.Sequence[str],
                   timeout: float = DEFAULT_WAIT_TIMEOUT,
                   on_error: ty.Callable[[Failure], None] | None = None,
                   interval: float = defaults.WAIT_INTERVAL,
                   progress: ty.Callable[[model.Refcode], None] | None = None,
-                  ) -> set[str]:
+                  all_projects: bool = False) -> set[str]:
         """``wait`` for every server, concurrently; return the failed.
 
         ``timeout`` bounds the whole operation, not each server;
@@ -297,7 +324,7 @@ class RefcodeClient:
         stop = threading.Event()
         return self._bulk(
             lambda s: self._wait_until(s, deadline, timeout, interval,
-                                       progress, stop),
+                                       progress, stop, all_projects),
             servers, on_error, stop)
 
     def list(self, servers: ty.Sequence[str] | None = None,
@@ -305,17 +332,24 @@ class RefcodeClient:
              project: str | None = None, name: str | None = None,
              status: str | None = None, enabled_only: bool = False,
              on_error: ty.Callable[[Failure], None] | None = None,
+             on_progress: _OnProgress | None = None,
              ) -> ty.Iterator[model.Refcode]:
         """Yield fresh reference codes for many servers, in a stable order.
 
-        With ``servers`` (names or IDs) those are shown, in that order;
-        otherwise one paged ``/servers/detail`` walk with server-side
-        filters picks them, in PowerVC's order. Fresh metadata is fetched
-        concurrently (at most ``max_workers`` requests at once) only for
-        servers whose listing says collection is on. A server that fails is
-        passed to ``on_error``; without one, :class:`PartialFailure` is
-        raised after every good row has been yielded. Closing the generator
-        early cancels the requests not yet sent.
+        With ``servers`` (names or IDs) those are shown, in that order
+        (names looked up in every project with ``all_projects``);
+        otherwise one paged ``/servers/detail`` walk with the filters picks
+        them, in PowerVC's order. ``host``, ``all_projects`` and
+        ``project`` (an ID) need the admin role: a server that contradicts
+        a filter is never yielded, and :class:`AdminRequired` is raised,
+        before any row, when PowerVC hid what a filter needs. Fresh
+        metadata is fetched concurrently (at most ``max_workers`` requests
+        at once) only for servers whose listing says collection is on;
+        ``on_progress(done, total)`` is called as each server is done. A
+        server that fails is passed to ``on_error``; without one,
+        :class:`PartialFailure` is raised after every good row has been
+        yielded. Closing the generator early cancels the requests not yet
+        sent.
         """
         failures: list[Failure] = []
 
@@ -327,18 +361,14 @@ class RefcodeClient:
         self._http.ensure_auth()
         with http.thread_pool(self.max_workers) as pool:
             if servers:
-                jobs = [(s, pool.submit(self._lookup_and_read, s))
+                jobs = [(s, pool.submit(self._lookup_and_read, s,
+                                        all_projects))
                         for s in servers]
             else:
-                jobs = []
-                for found in self._walk(host=host, all_projects=all_projects,
-                                        project=project, name=name,
-                                        status=status):
-                    if isinstance(found, exceptions.RefcodeError):
-                        jobs.append(('(unnamed)', http.settled(error=found)))
-                    else:
-                        jobs.append((found.id, self._submit_read(pool, found)))
-            for row in _results(jobs, report):
+                jobs = self._submit_listed(pool, listing.Filters(
+                    host=host, all_projects=all_projects, project=project,
+                    name=name, status=status))
+            for row in _results(jobs, report, on_progress):
                 if enabled_only and not row.required:
                     continue
                 yield row
@@ -347,17 +377,21 @@ class RefcodeClient:
 
     # -- Helpers of the public API ------------------------------------------
 
-    def _lookup(self, server: str) -> _Server:
-        """The server the user's argument names: an ID, else an exact name."""
+    def _lookup(self, server: str, all_projects: bool = False) -> _Server:
+        """The server the user's argument names: an ID, else an exact name.
+
+        With ``all_projects`` the name is looked up in every project.
+        """
         if not is_uuid(server):
-            return self._find_by_name(server)
+            return self._find_by_name(server, all_projects)
         with _not_found_as_server(server):
             body = self._http.request('GET', _path(server), server)
         entry = dict(http.member(body, 'server', dict), id=server)
         return _Server.from_body(entry)
 
-    def _find_by_name(self, name: str) -> _Server:
-        query = urllib.parse.urlencode({'name': '^%s$' % re.escape(name)})
+    def _find_by_name(self, name: str, all_projects: bool) -> _Server:
+        query = urllib.parse.urlencode(listing.Filters(
+            name='^%s$' % re.escape(name), all_projects=all_projects).query())
         body = self._http.request('GET', '/servers?' + query, name)
         matches = [_Server.from_body(s)
                    for s in http.member(body, 'servers', list)
@@ -378,9 +412,10 @@ class RefcodeClient:
         """The found server's fresh reference code (one request)."""
         return found.refcode(self._read_metadata(found.id, server))
 
-    def _lookup_and_read(self, server: str) -> model.Refcode:
+    def _lookup_and_read(self, server: str,
+                         all_projects: bool = False) -> model.Refcode:
         """Look a server up, then read its code (two requests in a row)."""
-        found = self._lookup(server)
+        found = self._lookup(server, all_projects)
         with _not_found_as_server(server):
             return self._read(found, server)
 
@@ -395,7 +430,8 @@ class RefcodeClient:
     def _bulk(self, action: ty.Callable[[str], ty.Any],
               servers: ty.Sequence[str],
               on_error: ty.Callable[[Failure], None] | None,
-              stop: threading.Event | None = None) -> set[str]:
+              stop: threading.Event | None = None,
+              on_progress: _OnProgress | None = None) -> set[str]:
         """Run ``action`` for every server on the pool; return the failed."""
         failed: set[str] = set()
 
@@ -407,7 +443,7 @@ class RefcodeClient:
         self._http.ensure_auth()
         with http.thread_pool(self.max_workers, stop) as pool:
             jobs = [(s, pool.submit(action, s)) for s in servers]
-            for _ in _results(jobs, report):
+            for _ in _results(jobs, report, on_progress):
                 pass
         return failed
 
@@ -415,8 +451,8 @@ class RefcodeClient:
                     interval: float,
                     progress: ty.Callable[[model.Refcode], None] | None,
                     stop: threading.Event | None = None,
-                    ) -> model.Refcode:
-        found = self._lookup(server)
+                    all_projects: bool = False) -> model.Refcode:
+        found = self._lookup(server, all_projects)
         for _ in self._poll_times(interval, deadline, stop):
             current = self._read(found, server)
             if current.refcode is not None:
@@ -455,19 +491,60 @@ class RefcodeClient:
                     break
                 self._sleep(left if stop is None else min(left, 0.2))
 
-    def _walk(self, **filters: ty.Any,
+    def _submit_listed(self, pool: concurrent.futures.Executor,
+                       filters: listing.Filters,
+                       ) -> ty.List[tuple[str, concurrent.futures.Future]]:
+        """Walk the listing; submit a read for each server the filters admit.
+
+        :raises AdminRequired: when PowerVC hid what a filter needs.
+        """
+        own_project, admin = self._caller()
+        check = listing.Check(filters, own_project, admin)
+        jobs = []
+        for found in self._walk(filters):
+            if isinstance(found, exceptions.RefcodeError):
+                jobs.append(('(unnamed)', http.settled(error=found)))
+            elif check.admits(found):
+                jobs.append((found.id, self._submit_read(pool, found)))
+        check.finish()
+        return jobs
+
+    def _caller(self) -> tuple[str | None, bool]:
+        """The token's project ID, and whether it has the admin role.
+
+        (None, True) when the session's auth cannot tell: then only what
+        PowerVC's answers show is held against a filter.
+        """
+        session = self._http.adapter.session
+        auth: ty.Any = self._http.adapter.auth or session.auth
+        try:
+            access = auth.get_access(session)
+        except (AttributeError, NotImplementedError,
+                ks_exceptions.ClientException):
+            return None, True
+        roles = {role.lower() for role in access.role_names or ()}
+        return access.project_id, 'admin' in roles
+
+    def _walk(self, filters: listing.Filters,
               ) -> ty.Iterator[_Server | exceptions.RefcodeError]:
         """Follow ``/servers/detail`` and its next links to the end.
 
         An entry that is not a usable server is yielded as the error to
         report, so that one odd entry costs one failure, not the listing.
+        A 403 to other projects' servers is :class:`AdminRequired`.
         """
-        query = _listing_query(**filters)
+        query = filters.query()
         seen: set[str] = set()
         while True:
-            body = self._http.request(
-                'GET', '/servers/detail?' + urllib.parse.urlencode(query),
-                target='the server listing')
+            try:
+                body = self._http.request(
+                    'GET', '/servers/detail?' + urllib.parse.urlencode(query),
+                    target='the server listing')
+            except exceptions.Forbidden:
+                if filters.scope_option is None:
+                    raise
+                raise exceptions.AdminRequired(filters.scope_option,
+                                               listing.PROJECTS_HIDDEN)
             page = http.member(body, 'servers', list)
             for index, entry in enumerate(page):
                 try:
@@ -489,31 +566,22 @@ class RefcodeClient:
             query['marker'] = marker
 
 
-def _results(jobs: ty.Iterable[tuple[str, concurrent.futures.Future]],
-             report: ty.Callable[[Failure], None]) -> ty.Iterator[ty.Any]:
-    """Each job's result in order; a job that failed is reported instead."""
-    for server, job in jobs:
+def _results(jobs: ty.Sequence[tuple[str, concurrent.futures.Future]],
+             report: ty.Callable[[Failure], None],
+             on_progress: _OnProgress | None = None) -> ty.Iterator[ty.Any]:
+    """Each job's result in order; a job that failed is reported instead.
+
+    ``on_progress(done, total)`` follows each job.
+    """
+    for done, (server, job) in enumerate(jobs, 1):
         try:
             result = job.result()
         except exceptions.RefcodeError as exc:
             report(Failure(server, exc))
+            failed = True
         else:
+            failed = False
+        if on_progress is not None:
+            on_progress(done, len(jobs))
+        if not failed:
             yield result
-
-
-def _listing_query(host: str | None = None, all_projects: bool = False,
-                   project: str | None = None, name: str | None = None,
-                   status: str | None = None) -> dict[str, str]:
-    """Nova's server-side filters for ``/servers/detail``."""
-    query: dict[str, str] = {}
-    if all_projects or project:
-        query['all_tenants'] = 'True'
-    if project:
-        query['project_id'] = project
-    if host:
-        query['host'] = host
-    if name:
-        query['name'] = name
-    if status:
-        query['status'] = status.upper()
-    return query

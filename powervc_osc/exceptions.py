@@ -84,6 +84,26 @@ class CollectionOff(RefcodeError):
         self.server = server
 
 
+class AdminRequired(RefcodeError):
+    """PowerVC hides from this user what a listing filter needs.
+
+    Nova ignores admin-only filters for other users instead of refusing
+    them, so the client checks what came back and raises this rather than
+    return an answer the filter did not shape.
+    """
+
+    def __init__(self, option: str, reason: str) -> None:
+        super().__init__('Filtering by %s needs the admin role: %s.'
+                         % (option.replace('_', ' '), reason))
+        #: The ``RefcodeClient.list`` keyword: host, project, all_projects.
+        self.option = option
+        self.reason = reason
+
+
+class ConfigurationError(RefcodeError):
+    """The cloud configuration (clouds.yaml, environment) is unusable."""
+
+
 class Failure(ty.NamedTuple):
     """One server that a bulk operation could not handle."""
 

@@ -150,8 +150,12 @@ class Refcode:
 
     @property
     def observation(self) -> tuple[ty.Any, ...]:
-        """What a watcher compares to tell that something changed."""
-        return (self.refcode, self.led_code, self.queried_at_text)
+        """What a watcher compares to tell that something changed.
+
+        The code and the LED text: ``queried_at`` moves each time PowerVC
+        asks the hypervisor, which is not a change of the machine's state.
+        """
+        return (self.refcode, self.led_code)
 
     @property
     def explanation(self) -> codes.Explanation:

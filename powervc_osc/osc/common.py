@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import gc
 import math
 import os
@@ -132,6 +133,42 @@ def make_client(app: ty.Any,
         timeout=api_timeout(app), **kwargs)
 
 
+def find_project_id(app: ty.Any, project: str,
+                    domain: str | None = None) -> str:
+    """The ID of a project given by name or ID, as OSC's --project finds it.
+
+    OSC's own helper asks Keystone; when Keystone refuses to list projects
+    (a user without the admin role), the value is kept as given, except
+    that the user's own project name becomes its ID.
+
+    :raises CommandError: when Keystone knows no such project or domain.
+    """
+    from openstack import utils as sdk_utils
+    from openstackclient.identity import common as identity_common
+    from osc_lib import exceptions
+
+    manager = app.client_manager
+    identity = sdk_utils.ensure_service_version(
+        manager.sdk_connection.identity, '3')
+    if domain is not None:
+        try:
+            identity_common.find_domain_id_sdk(identity, domain)
+        except exceptions.CommandError:
+            raise exceptions.CommandError(
+                'No domain with a name or ID of %r exists.' % domain)
+    try:
+        found = identity_common.find_project_id_sdk(identity, project, domain)
+    except exceptions.CommandError:
+        raise exceptions.CommandError(
+            'No project with a name or ID of %r exists%s.' % (
+                project, '' if domain is None else ' in domain %r' % domain))
+    own = manager.auth_ref
+    if found == project == own.project_name and domain in (
+            None, own.project_domain_id, own.project_domain_name):
+        return own.project_id
+    return found
+
+
 def show_values(rc: model.Refcode) -> tuple[ty.Any, ...]:
     """The ``show`` fields of a Refcode, typed for every cliff formatter."""
     found = rc.explanation
@@ -215,6 +252,7 @@ class ProgressLine:
         self.shown = bool(getattr(stream, 'isatty', lambda: False)())
         self.written = False
         self.lock = threading.Lock()
+        self.done_count = self.total_count = 0
 
     def __call__(self, rc: model.Refcode) -> None:
         if not self.shown:
@@ -225,10 +263,37 @@ class ProgressLine:
                               'code...' % (rc.server_name or rc.server_id))
             self.stream.flush()
 
+    def count(self, done: int, total: int) -> None:
+        """Report ``done`` servers of ``total`` (a bulk operation)."""
+        self.done_count, self.total_count = done, total
+        if not self.shown:
+            return
+        with self.lock:
+            self.written = True
+            self.stream.write('\r\033[K%d/%d servers done' % (done, total))
+            self.stream.flush()
+
+    @contextlib.contextmanager
+    def counting(self) -> ty.Iterator[ty.Callable[[int, int], None]]:
+        """Around a bulk operation that reports to :meth:`count`.
+
+        Ctrl-C says, on any stream, how many servers were done; the line
+        is erased at the end.
+        """
+        try:
+            yield self.count
+        except KeyboardInterrupt:
+            self.message('Interrupted after %d of %d servers.'
+                         % (self.done_count, self.total_count))
+            raise
+        finally:
+            self.clear()
+
     def message(self, text: str) -> None:
         """Write one line (an error), clearing the progress line first."""
         with self.lock:
             if self.written:
+                self.written = False
                 self.stream.write('\r\033[K')
             self.stream.write(text + '\n')
             self.stream.flush()
@@ -238,9 +303,18 @@ class ProgressLine:
         self.message(str(failure.error))
 
     def done(self) -> None:
+        """End the line, leaving the last report on the terminal."""
         if self.shown and self.written:
             self.stream.write('\n')
             self.stream.flush()
+
+    def clear(self) -> None:
+        """Erase the line, leaving the terminal as it was."""
+        with self.lock:
+            if self.written:
+                self.written = False
+                self.stream.write('\r\033[K')
+                self.stream.flush()
 
 
 class WatchLines:

@@ -48,6 +48,10 @@ class ShowRefcode(common.FreezeGCAtExit, common.UsageChecked,
         parser.add_argument(
             'server', metavar='<server>',
             help='Server to show (name or ID; a name must match exactly)')
+        parser.add_argument(
+            '--all-projects', action='store_true',
+            help='Look a server name up in every project, not only the '
+                 'current one (admin only)')
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument(
             '--wait', action='store_true',
@@ -96,7 +100,7 @@ class ShowRefcode(common.FreezeGCAtExit, common.UsageChecked,
             # Refcodes, one per change: produce_output writes each as it
             # comes.
             return common.SHOW_FIELDS, client.watch(
-                parsed_args.server,
+                parsed_args.server, all_projects=parsed_args.all_projects,
                 interval=parsed_args.interval or defaults.WATCH_INTERVAL,
                 until=parsed_args.until, timeout=parsed_args.timeout,
                 on_error=self._poll_failed)
@@ -104,14 +108,15 @@ class ShowRefcode(common.FreezeGCAtExit, common.UsageChecked,
             progress = common.ProgressLine(self.app.stderr)
             try:
                 rc = client.wait(
-                    parsed_args.server,
+                    parsed_args.server, all_projects=parsed_args.all_projects,
                     timeout=parsed_args.timeout or defaults.WAIT_TIMEOUT,
                     interval=parsed_args.interval or defaults.WAIT_INTERVAL,
                     progress=progress)
             finally:
                 progress.done()
         else:
-            rc = client.show(parsed_args.server)
+            rc = client.show(parsed_args.server,
+                             all_projects=parsed_args.all_projects)
         return common.SHOW_FIELDS, common.show_values(rc)
 
     def produce_output(self, parsed_args: argparse.Namespace,
@@ -162,6 +167,10 @@ class SetRefcode(common.FreezeGCAtExit, common.UsageChecked, command.Command):
         parser.add_argument(
             'servers', metavar='<server>', nargs='+',
             help='Server(s) to change (name or ID)')
+        parser.add_argument(
+            '--all-projects', action='store_true',
+            help='Look a server name up in every project, not only the '
+                 'current one (admin only)')
         switch = parser.add_mutually_exclusive_group(required=True)
         switch.add_argument(
             '--enable', dest='required', action='store_true', default=None,
@@ -190,14 +199,17 @@ class SetRefcode(common.FreezeGCAtExit, common.UsageChecked, command.Command):
     def take_action(self, parsed_args: argparse.Namespace) -> int:
         client = common.make_client(self.app)
         progress = common.ProgressLine(self.app.stderr)
-        failed = client.set_required_many(
-            parsed_args.servers, parsed_args.required,
-            on_error=progress.report_failure)
+        with progress.counting() as count:
+            failed = client.set_required_many(
+                parsed_args.servers, parsed_args.required,
+                all_projects=parsed_args.all_projects,
+                on_error=progress.report_failure, on_progress=count)
         done = [s for s in parsed_args.servers if s not in failed]
         if parsed_args.wait and done:
             try:
                 failed.update(client.wait_many(
                     done, timeout=parsed_args.timeout or defaults.WAIT_TIMEOUT,
+                    all_projects=parsed_args.all_projects,
                     on_error=progress.report_failure, progress=progress))
             finally:
                 progress.done()
@@ -209,10 +221,12 @@ class ListRefcode(common.FreezeGCAtExit, common.UsageChecked,
     _description = (
         "List reference codes of many servers.\n\n"
         "Without <server> arguments every server in scope is listed through "
-        "one paged /servers/detail walk (filters are applied by PowerVC); "
-        "fresh codes are then fetched concurrently for the servers whose "
-        "collection is on. Failed servers are named on stderr and the exit "
-        "status is 1; every good row is still printed.")
+        "one paged /servers/detail walk with the filters; a row that "
+        "contradicts a filter is never printed, and a filter that PowerVC "
+        "cannot apply for this user (admin only) is an error. Fresh codes "
+        "are then fetched concurrently for the servers whose collection is "
+        "on. Failed servers are named on stderr and the exit status is 1; "
+        "every good row is still printed.")
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
@@ -221,14 +235,18 @@ class ListRefcode(common.FreezeGCAtExit, common.UsageChecked,
             help='Only these servers (names or IDs); default: all in scope')
         parser.add_argument(
             '--host', metavar='<host>',
-            help='Only servers on this host (e.g. 9109RMD_1031CAT)')
+            help='Only servers on this host (e.g. 9109RMD_1031CAT; admin '
+                 'only)')
         parser.add_argument(
             '--all-projects', action='store_true',
             help='Servers of every project (admin only)')
         parser.add_argument(
-            '--project', metavar='<project-id>',
-            help='Only servers of this project ID (admin only; implies '
-                 '--all-projects)')
+            '--project', metavar='<project>',
+            help='Only servers of this project (name or ID; admin only; '
+                 'implies --all-projects)')
+        from openstackclient.identity import common as identity_common
+
+        identity_common.add_project_domain_option_to_parser(parser)
         parser.add_argument(
             '--name', metavar='<regex>',
             help='Only servers whose name matches this regular expression '
@@ -264,20 +282,52 @@ class ListRefcode(common.FreezeGCAtExit, common.UsageChecked,
         return None
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple:
+        from osc_lib import exceptions as osc_exceptions
+
+        from powervc_osc import exceptions
+
         client = common.make_client(self.app, parsed_args.max_workers)
-        rows = client.list(
-            parsed_args.servers or None, host=parsed_args.host,
-            all_projects=parsed_args.all_projects,
-            project=parsed_args.project, name=parsed_args.name,
-            status=parsed_args.status,
-            enabled_only=parsed_args.enabled_only,
-            on_error=self._failures.append)
+        project = None
+        if parsed_args.project:
+            project = common.find_project_id(
+                self.app, parsed_args.project, parsed_args.project_domain)
+        progress = common.ProgressLine(self.app.stderr)
+        try:
+            with progress.counting() as count:
+                found = list(client.list(
+                    parsed_args.servers or None, host=parsed_args.host,
+                    all_projects=parsed_args.all_projects, project=project,
+                    name=parsed_args.name, status=parsed_args.status,
+                    enabled_only=parsed_args.enabled_only,
+                    on_error=self._failures.append, on_progress=count))
+        except exceptions.AdminRequired as exc:
+            raise osc_exceptions.CommandError(
+                '--%s needs the admin role: %s.'
+                % (exc.option.replace('_', '-'), exc.reason))
         if parsed_args.category:
-            rows = (rc for rc in rows if rc.category in parsed_args.category)
+            found = [rc for rc in found if rc.category in parsed_args.category]
+        filters = self._filters(parsed_args)
+        if filters and not (found or self._failures):
+            self.app.stderr.write('No server matched %s.\n'
+                                  % ' '.join(filters))
         columns = common.LIST_COLUMNS + (
             common.LONG_COLUMNS if parsed_args.long else ())
         return columns, [common.list_values(rc, parsed_args.long)
-                         for rc in rows]
+                         for rc in found]
+
+    @staticmethod
+    def _filters(parsed_args: argparse.Namespace) -> list[str]:
+        """The options that narrowed the listing, as the user typed them."""
+        given = [(option, getattr(parsed_args, option.lstrip('-')))
+                 for option in ('--host', '--project', '--name', '--status')]
+        words = ['%s %s' % (option, value) for option, value in given
+                 if value]
+        if parsed_args.enabled_only:
+            words.append('--enabled-only')
+        if parsed_args.category:
+            words.append('--category %s' % ','.join(sorted(
+                parsed_args.category)))
+        return words
 
     def run(self, parsed_args: argparse.Namespace) -> int:
         """List, then name every failed server on stderr (exit 1)."""

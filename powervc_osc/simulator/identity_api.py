@@ -16,11 +16,15 @@
 
 ``.../identity/`` and ``.../identity/v3`` answer the version documents;
 ``POST|GET|HEAD|DELETE .../identity/v3/auth/tokens`` issue, validate and
-revoke tokens of the :class:`~powervc_osc.simulator.identity.TokenStore`.
+revoke tokens of the :class:`~powervc_osc.simulator.identity.TokenStore`;
+``GET .../identity/v3/projects[/<id>]`` and ``.../domains[/<id>]`` show
+the fixed directory with Keystone's default policy: listing is for admins,
+a member may read its own project and domain.
 """
 
 from powervc_osc.simulator import identity
 from powervc_osc.simulator import responses
+from powervc_osc.simulator import state as sim_state
 from powervc_osc.simulator import views
 
 
@@ -82,3 +86,54 @@ class IdentityAPI:
             responses.compute_root(request) + '/v2.1')
         return responses.json_response(info.body, status=201,
                                        headers={'X-Subject-Token': info.id})
+
+    # -- the directory ------------------------------------------------
+
+    def projects(self, request):
+        self._admin_only(request)
+        wanted = request.args
+        found = [views.project(request, name, project_id)
+                 for name, project_id in sorted(sim_state.PROJECTS.items())]
+        found = [p for p in found
+                 if all(wanted.get(key) in (None, p[key])
+                        for key in ('name', 'domain_id', 'id'))]
+        return responses.json_response({'projects': found})
+
+    def project(self, request, project_id):
+        ctx = self.context(request)
+        names = {v: k for k, v in sim_state.PROJECTS.items()}
+        if not (ctx.is_admin or project_id == ctx.project_id):
+            raise _forbidden('identity:get_project')
+        if project_id not in names:
+            raise identity.IdentityError(
+                404, 'Not Found',
+                'Could not find project: %s.' % project_id)
+        return responses.json_response(
+            {'project': views.project(request, names[project_id],
+                                      project_id)})
+
+    def domains(self, request):
+        self._admin_only(request)
+        found = [views.domain(request)]
+        name = request.args.get('name')
+        if name is not None and name != sim_state.DOMAIN_NAME:
+            found = []
+        return responses.json_response({'domains': found})
+
+    def domain(self, request, domain_id):
+        self.context(request)   # every user's project is in this domain
+        if domain_id != sim_state.DOMAIN_ID:
+            raise identity.IdentityError(
+                404, 'Not Found', 'Could not find domain: %s.' % domain_id)
+        return responses.json_response({'domain': views.domain(request)})
+
+    def _admin_only(self, request):
+        if not self.context(request).is_admin:
+            raise _forbidden('identity:list')
+
+
+def _forbidden(action):
+    return identity.IdentityError(
+        403, 'Forbidden',
+        'You are not authorized to perform the requested action: %s.'
+        % action)

@@ -192,3 +192,24 @@ def index(request):
         'compute': responses.compute_root(request) + '/v2.1',
         'control': responses.host_root(request) + '/_sim',
     }
+
+
+def project(request, name, project_id):
+    """A Keystone v3 project of the fixed directory."""
+    return {
+        'id': project_id, 'name': name, 'domain_id': sim_state.DOMAIN_ID,
+        'parent_id': sim_state.DOMAIN_ID, 'is_domain': False,
+        'enabled': True, 'description': '', 'tags': [],
+        'links': {'self': responses.identity_url(request) + '/projects/'
+                  + project_id},
+    }
+
+
+def domain(request):
+    """The one Keystone v3 domain of the fixed directory."""
+    return {
+        'id': sim_state.DOMAIN_ID, 'name': sim_state.DOMAIN_NAME,
+        'enabled': True, 'description': '', 'tags': [],
+        'links': {'self': responses.identity_url(request) + '/domains/'
+                  + sim_state.DOMAIN_ID},
+    }

@@ -44,6 +44,19 @@ class TestPythonAPI(base.FunctionalTestCase):
         self.assertEqual(('B2008105', True), (rc.refcode, rc.required))
         self.assertEqual('2', rc.raw['powervc:vm_refcode_query_ts'][0])
 
+    def test_every_error_is_a_refcode_error(self):
+        exc = self.assertRaises(powervc_osc.RefcodeError,
+                                powervc_osc.RefcodeClient.from_cloud,
+                                'no-such-cloud')
+        self.assertIsInstance(exc, powervc_osc.ConfigurationError)
+        member = powervc_osc.RefcodeClient.from_cloud(base.OPERATOR)
+        exc = self.assertRaises(powervc_osc.RefcodeError, list,
+                                member.list(host='9109RMD_1031CAT'))
+        self.assertIsInstance(exc, powervc_osc.AdminRequired)
+        admin = powervc_osc.RefcodeClient.from_cloud(base.ADMIN)
+        self.assertEqual('other-proj-vm', admin.show(
+            'other-proj-vm', all_projects=True).server_name)
+
     def test_from_connection(self):
         import openstack
 

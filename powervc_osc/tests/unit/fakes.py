@@ -49,11 +49,14 @@ METADATA = {
 }
 
 
-def token() -> ks_fixture.V3Token:
-    """A scoped token whose catalog holds compute in two regions."""
+def token(admin: bool = True) -> ks_fixture.V3Token:
+    """A scoped token whose catalog holds compute in two regions.
+
+    :param admin: with the admin role, else with the member role only.
+    """
     tok = ks_fixture.V3Token(project_id=PROJECT_ID, project_name='ibm-default',
-                             user_name='admin')
-    tok.add_role(name='admin')
+                             user_name='admin' if admin else 'operator')
+    tok.add_role(name='admin' if admin else 'member')
     identity = tok.add_service('identity')
     identity.add_standard_endpoints(public=AUTH_URL, region='RegionOne')
     compute = tok.add_service('compute')
@@ -116,6 +119,11 @@ class FakePowerVC(fixtures.Fixture):
         self.mock = self.useFixture(rm_fixture.Fixture())
         self.mock.get(AUTH_URL, json=ks_fixture.V3Discovery(AUTH_URL))
         self.mock.post(AUTH_URL + '/auth/tokens', json=token(),
+                       headers={'X-Subject-Token': TOKEN_ID}, status_code=201)
+
+    def log_in_as_member(self) -> None:
+        """From now on, log in without the admin role (as ``operator``)."""
+        self.mock.post(AUTH_URL + '/auth/tokens', json=token(admin=False),
                        headers={'X-Subject-Token': TOKEN_ID}, status_code=201)
 
     def compute_requests(self) -> list:

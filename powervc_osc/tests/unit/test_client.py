@@ -13,6 +13,7 @@
 """RefcodeClient: lookup, show, set, list, wait and watch."""
 
 import json
+import os
 import threading
 
 import fixtures
@@ -259,14 +260,14 @@ class TestClientList(fakes.FleetMixin, fakes.TestCase):
     def test_walks_every_page_and_keeps_order(self):
         servers = fakes.fleet(8, required_every=2)
         self.mock_fleet(servers)
-        rows = list(self.client.list(host='h1', status='active'))
+        rows = list(self.client.list(host=fakes.HOST, status='active'))
         self.assertEqual([s['id'] for s in servers],
                          [r.server_id for r in rows])
         listings = self.listing_requests()
         self.assertEqual(3, len(listings))
         self.assertEqual([None, [fakes.uuid(2)], [fakes.uuid(5)]],
                          [r.qs.get('marker') for r in listings])
-        self.assertTrue(all(r.qs['host'] == ['h1'] and
+        self.assertTrue(all(r.qs['host'] == [fakes.HOST.lower()] and
                             r.qs['status'] == ['active'] for r in listings))
         # Only servers whose listing says collection is on are asked again.
         self.assertEqual(4, len(self.metadata_requests()))
@@ -407,3 +408,86 @@ class TestClientWaitWatch(fakes.TestCase):
                           lambda: rows.extend(self.client.watch(
                               fakes.SERVER_ID, interval=5, timeout=20)))
         self.assertEqual(1, len(rows))
+
+    def test_watch_ignores_a_new_query_time_alone(self):
+        answers = []
+        for n, (code, led) in enumerate((
+                ('C6004031', 'LIC'), ('C6004031', 'LIC'), ('C6004031', 'IPL'),
+                ('C6004031', 'IPL'), ('C9002960', 'IPL'))):
+            answers.append({'json': {'metadata': {
+                'powervc:vm_refcode': code, 'powervc:vm_led_code': led,
+                'powervc:vm_refcode_query_ts': '202010140521%02d000000' % n}}})
+        self.requests.get(self.url, answers)
+        rows = list(self.client.watch(fakes.SERVER_ID, interval=1,
+                                      until='C9002960'))
+        self.assertEqual(
+            [('C6004031', 'LIC', '2020-10-14T05:21:00'),
+             ('C6004031', 'IPL', '2020-10-14T05:21:02'),
+             ('C9002960', 'IPL', '2020-10-14T05:21:04')],
+            [(r.refcode, r.led_code, r.queried_at_text) for r in rows])
+
+
+class TestAllProjects(ClientTestCase):
+    """Names of other projects' servers: looked up with all_tenants."""
+
+    def mock_lookup(self, *servers):
+        self.requests.get(fakes.COMPUTE_URL + '/servers',
+                          json={'servers': list(servers)})
+        self.requests.get(METADATA_URL, json={'metadata': fakes.METADATA})
+        self.requests.post(METADATA_URL, json={'metadata': fakes.METADATA})
+
+    def lookups(self):
+        return [r.qs for r in self.powervc.compute_requests()
+                if r.path.endswith('/servers')]
+
+    def test_show_set_wait_watch_look_in_every_project(self):
+        self.mock_lookup(fakes.server_body())
+        calls = (
+            lambda: self.client.show('ibmi-prod-1', all_projects=True),
+            lambda: self.client.set_required('ibmi-prod-1', True,
+                                             all_projects=True),
+            lambda: self.client.wait('ibmi-prod-1', all_projects=True),
+            lambda: next(self.client.watch('ibmi-prod-1', all_projects=True)),
+            lambda: self.client.set_required_many(
+                ['ibmi-prod-1'], True, all_projects=True),
+            lambda: self.client.wait_many(['ibmi-prod-1'], all_projects=True),
+            lambda: list(self.client.list(['ibmi-prod-1'],
+                                          all_projects=True)),
+        )
+        for call in calls:
+            call()
+        self.assertEqual(len(calls), len(self.lookups()))
+        for query in self.lookups():
+            self.assertEqual((['true'], ['^ibmi\\-prod\\-1$']),
+                             (query['all_tenants'], query['name']))
+
+    def test_own_project_by_default(self):
+        self.mock_lookup(fakes.server_body())
+        self.client.show('ibmi-prod-1')
+        self.assertNotIn('all_tenants', self.lookups()[0])
+
+    def test_same_exact_matching_and_ambiguity(self):
+        self.mock_lookup(fakes.server_body(name='ibmi-prod-10'),
+                         fakes.server_body(name='ibmi-prod-1'),
+                         fakes.server_body(fakes.uuid(1), 'ibmi-prod-1'))
+        exc = self.assertRaises(exceptions.AmbiguousServer, self.client.show,
+                                'ibmi-prod-1', all_projects=True)
+        self.assertEqual([fakes.SERVER_ID, fakes.uuid(1)], exc.ids)
+        self.assertRaises(exceptions.ServerNotFound, self.client.show,
+                          'ibmi-prod', all_projects=True)
+
+
+class TestFromCloud(testtools.TestCase):
+
+    def test_unknown_cloud_is_a_refcode_error(self):
+        home = self.useFixture(fixtures.TempDir()).path
+        path = os.path.join(home, 'clouds.yaml')
+        with open(path, 'w') as f:
+            f.write('clouds: {}\n')
+        self.useFixture(fixtures.EnvironmentVariable(
+            'OS_CLIENT_CONFIG_FILE', path))
+        exc = self.assertRaises(exceptions.ConfigurationError,
+                                client_mod.RefcodeClient.from_cloud,
+                                'no-such-cloud')
+        self.assertIsInstance(exc, exceptions.RefcodeError)
+        self.assertIn('no-such-cloud', str(exc))

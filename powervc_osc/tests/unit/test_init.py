@@ -23,7 +23,8 @@ class TestExports(testtools.TestCase):
 
     def test_every_error_a_public_method_raises_is_exported(self):
         for name in ('CollectionOff', 'Interrupted', 'Failure',
-                     'PartialFailure', 'WaitTimeout', 'ServerNotFound'):
+                     'PartialFailure', 'WaitTimeout', 'ServerNotFound',
+                     'AdminRequired', 'ConfigurationError'):
             self.assertIn(name, powervc_osc.__all__)
             self.assertIs(getattr(exceptions, name),
                           getattr(powervc_osc, name))

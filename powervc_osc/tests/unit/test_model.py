@@ -78,12 +78,17 @@ class TestDecoding(testtools.TestCase):
         rc = model.Refcode.from_metadata('id', 'vm', ['not', 'a', 'dict'])
         self.assertIsNone(rc.refcode)
 
-    def test_observation_tracks_what_a_watcher_sees(self):
+    def test_observation_is_the_code_and_the_led_text(self):
         one = model.Refcode.from_metadata('id', 'vm', fakes.METADATA)
-        two = model.Refcode.from_metadata('id', 'vm', dict(
+        later = model.Refcode.from_metadata('id', 'vm', dict(
             fakes.METADATA, **{'powervc:vm_refcode_query_ts':
                                '20201014052154000000'}))
-        self.assertNotEqual(one.observation, two.observation)
+        self.assertEqual(one.observation, later.observation)
+        for key, value in (('powervc:vm_refcode', 'C6004032'),
+                           ('powervc:vm_led_code', 'Running')):
+            changed = model.Refcode.from_metadata(
+                'id', 'vm', dict(fakes.METADATA, **{key: value}))
+            self.assertNotEqual(one.observation, changed.observation, key)
 
 
 _values = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(),

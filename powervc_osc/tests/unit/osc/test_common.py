@@ -189,6 +189,33 @@ class TestProgressLine(testtools.TestCase):
         self.assertTrue(stream.getvalue().endswith('\r\033[Kvm-2 failed\n'))
 
 
+class TestProgressCount(testtools.TestCase):
+
+    def test_counts_on_a_terminal_then_erases_the_line(self):
+        stream = _Terminal()
+        progress = common.ProgressLine(stream)
+        with progress.counting() as count:
+            count(1, 2)
+            count(2, 2)
+        self.assertEqual('\r\033[K1/2 servers done\r\033[K2/2 servers done'
+                         '\r\033[K', stream.getvalue())
+
+    def test_ctrl_c_says_how_far_on_any_stream(self):
+        for stream, shown in ((io.StringIO(), ''),
+                              (_Terminal(), '\r\033[K3/7 servers done')):
+            progress = common.ProgressLine(stream)
+
+            def interrupted():
+                with progress.counting() as count:
+                    count(3, 7)
+                    raise KeyboardInterrupt
+
+            self.assertRaises(KeyboardInterrupt, interrupted)
+            end = '\r\033[K' if shown else ''
+            self.assertEqual(shown + end + 'Interrupted after 3 of 7 '
+                             'servers.\n', stream.getvalue())
+
+
 class TestWatchLines(testtools.TestCase):
 
     booting = _refcode(vm_refcode='C6004031',

@@ -477,3 +477,232 @@ class TestWatchCommand(CommandTestCase):
             '--timeout', '150')
         self.assertEqual((1, ''), (status, out))
         self.assertIn('no reference code within 150 seconds', err)
+
+
+OTHER_PROJECT = 'c34e37caa20c5da5b566aa31120683aa'
+IDENTITY_PROJECTS = fakes.AUTH_URL + '/projects'
+
+
+class _Terminal(io.StringIO):
+
+    def isatty(self):
+        return True
+
+
+class TestListTrust(fakes.FleetMixin, CommandTestCase):
+    """What list prints is what the filters asked for, or an error."""
+
+    def own_fleet(self, count, **changes):
+        servers = _fleet(count)
+        for server in servers:
+            server['tenant_id'] = fakes.PROJECT_ID
+            server.update(changes)
+        return servers
+
+    def test_member_host_filter_fails_in_one_line(self):
+        self.powervc.log_in_as_member()
+        servers = self.own_fleet(3)
+        for server in servers:
+            del server['OS-EXT-SRV-ATTR:host']
+        self.mock_fleet(servers)
+        status, out, err = self.run_osc('server', 'refcode', 'list',
+                                        '--host', fakes.HOST)
+        self.assertEqual(
+            (1, '', '--host needs the admin role: PowerVC does not show '
+                    'this user which host a server runs on.\n'),
+            (status, out, err))
+        self.assertEqual([], self.metadata_requests())
+
+    def test_member_other_projects_fail_in_one_line(self):
+        self.powervc.log_in_as_member()
+        for option in (['--all-projects'], ['--project', OTHER_PROJECT]):
+            self.mock_fleet(self.own_fleet(2))
+            self.requests.get(IDENTITY_PROJECTS + '/' + OTHER_PROJECT,
+                              status_code=403)
+            self.requests.get(IDENTITY_PROJECTS, status_code=403)
+            status, out, err = self.run_osc('server', 'refcode', 'list',
+                                            *option)
+            self.assertEqual((1, ''), (status, out), option)
+            self.assertEqual(
+                '%s needs the admin role: PowerVC shows this user only the '
+                'servers of its own project.\n' % option[0], err)
+
+    def test_contradicting_rows_are_never_printed(self):
+        servers = self.own_fleet(4)
+        servers[1]['OS-EXT-SRV-ATTR:host'] = '8286-42A_21A7B2V'
+        servers[2]['status'] = 'SHUTOFF'
+        self.mock_fleet(servers)
+        status, out, err = self.run_osc(
+            'server', 'refcode', 'list', '--host', fakes.HOST, '--status',
+            'active', '-f', 'value', '-c', 'ID')
+        self.assertEqual((0, [_uuid(0), _uuid(3)], ''),
+                         (status, out.split(), err))
+
+    def test_empty_result_says_so_on_stderr_only(self):
+        self.mock_fleet(self.own_fleet(2))
+        status, out, err = self.run_osc(
+            'server', 'refcode', 'list', '--host', 'NOPE', '--enabled-only',
+            '-f', 'json')
+        self.assertEqual((0, []), (status, json.loads(out)))
+        self.assertEqual('No server matched --host NOPE --enabled-only.\n',
+                         err)
+        # Without a filter, an empty fleet is not worth a word.
+        self.mock_fleet([])
+        status, out, err = self.run_osc('server', 'refcode', 'list',
+                                        '-f', 'json')
+        self.assertEqual((0, [], ''), (status, json.loads(out), err))
+
+    def mock_projects(self, *projects):
+        """Keystone's answers for a project name: no such ID, then these."""
+        self.requests.get(IDENTITY_PROJECTS + '/other-project',
+                          status_code=404)
+        self.requests.get(IDENTITY_PROJECTS,
+                          json={'projects': list(projects)})
+
+    def test_project_by_name_through_keystone(self):
+        self.mock_projects({'id': OTHER_PROJECT, 'name': 'other-project',
+                            'domain_id': 'default'})
+        self.mock_fleet(self.own_fleet(1, tenant_id=OTHER_PROJECT))
+        status, out, err = self.run_osc(
+            'server', 'refcode', 'list', '--project', 'other-project',
+            '-f', 'value', '-c', 'ID')
+        self.assertEqual((0, _uuid(0) + '\n', ''), (status, out, err))
+        query = self.listing_requests()[0].qs
+        self.assertEqual(([OTHER_PROJECT], ['true']),
+                         (query['project_id'], query['all_tenants']))
+        asked = [r.qs for r in self.requests.request_history
+                 if r.path.endswith('/identity/v3/projects')]
+        self.assertEqual(['other-project'], asked[0]['name'])
+
+    def test_unknown_project_is_an_error(self):
+        self.mock_projects()
+        status, out, err = self.run_osc(
+            'server', 'refcode', 'list', '--project', 'other-project')
+        self.assertEqual(
+            (1, '', "No project with a name or ID of 'other-project' "
+                    "exists.\n"), (status, out, err))
+        self.assertEqual([], self.listing_requests())
+
+    def test_unknown_project_domain_is_an_error(self):
+        self.requests.get(fakes.AUTH_URL + '/domains/nodomain',
+                          status_code=404)
+        self.requests.get(fakes.AUTH_URL + '/domains',
+                          json={'domains': []})
+        status, out, err = self.run_osc(
+            'server', 'refcode', 'list', '--project', 'other-project',
+            '--project-domain', 'nodomain')
+        self.assertEqual(
+            (1, '', "No domain with a name or ID of 'nodomain' exists.\n"),
+            (status, out, err))
+
+    def test_member_own_project_by_name(self):
+        # Keystone refuses to list projects to a member; the token says
+        # which project is the member's own.
+        self.powervc.log_in_as_member()
+        self.requests.get(IDENTITY_PROJECTS + '/ibm-default',
+                          status_code=403)
+        self.requests.get(IDENTITY_PROJECTS, status_code=403)
+        self.mock_fleet(self.own_fleet(2))
+        status, out, err = self.run_osc(
+            'server', 'refcode', 'list', '--project', 'ibm-default',
+            '-f', 'value', '-c', 'ID')
+        self.assertEqual((0, [_uuid(0), _uuid(1)], ''),
+                         (status, out.split(), err))
+        self.assertEqual([fakes.PROJECT_ID],
+                         self.listing_requests()[0].qs['project_id'])
+
+    def test_progress_on_a_terminal_only(self):
+        self.mock_fleet(self.own_fleet(3))
+        terminal = _Terminal()
+        self.useFixture(fixtures.MonkeyPatch('sys.stderr', terminal))
+        status = shell.main(['server', 'refcode', 'list'])
+        self.assertEqual(0, status)
+        self.assertEqual(''.join('\r\033[K%d/3 servers done' % n
+                                 for n in (1, 2, 3)) + '\r\033[K',
+                         terminal.getvalue())
+        # Off a terminal (and so in every other test): nothing.
+        status, out, err = self.run_osc('server', 'refcode', 'list')
+        self.assertEqual((0, ''), (status, err))
+        self.assertNotIn('servers done', out)
+
+    def test_ctrl_c_says_how_many_servers_were_done(self):
+        servers = self.own_fleet(3)
+        self.mock_fleet(servers)
+        self.requests.get(fakes.COMPUTE_URL + '/servers/%s/metadata'
+                          % _uuid(1), exc=KeyboardInterrupt)
+        status, out, err = self.run_osc('server', 'refcode', 'list')
+        self.assertEqual((130, '', 'Interrupted after 1 of 3 servers.\n'),
+                         (status, out, err))
+
+
+class TestSetProgress(CommandTestCase):
+
+    def test_bulk_set_counts_on_a_terminal_and_on_ctrl_c(self):
+        ids = [_uuid(n) for n in range(3)]
+        for server_id in ids:
+            self.requests.post(
+                fakes.COMPUTE_URL + '/servers/%s/metadata' % server_id,
+                json={'metadata': {}})
+        terminal = _Terminal()
+        self.useFixture(fixtures.MonkeyPatch('sys.stderr', terminal))
+        self.assertEqual(0, shell.main(['server', 'refcode', 'set',
+                                        '--disable'] + ids))
+        self.assertEqual(''.join('\r\033[K%d/3 servers done' % n
+                                 for n in (1, 2, 3)) + '\r\033[K',
+                         terminal.getvalue())
+        self.requests.post(fakes.COMPUTE_URL + '/servers/%s/metadata'
+                           % ids[1], exc=KeyboardInterrupt)
+        status, out, err = self.run_osc('server', 'refcode', 'set',
+                                        '--disable', *ids)
+        self.assertEqual((130, '', 'Interrupted after 1 of 3 servers.\n'),
+                         (status, out, err))
+
+
+class TestAllProjectsLookups(CommandTestCase):
+
+    def test_show_and_set_by_name_in_every_project(self):
+        self.requests.get(fakes.COMPUTE_URL + '/servers', json={
+            'servers': [fakes.server_body(name='other-proj-vm')]})
+        self.requests.get(METADATA_URL, json={'metadata': fakes.METADATA})
+        self.requests.post(METADATA_URL, json={'metadata': fakes.METADATA})
+        for argv in (['show', 'other-proj-vm', '--all-projects'],
+                     ['set', '--enable', 'other-proj-vm', '--all-projects']):
+            status, out, err = self.run_osc('server', 'refcode', *argv)
+            self.assertEqual((0, ''), (status, err), argv)
+        lookups = [r.qs for r in self.powervc.compute_requests()
+                   if r.path.endswith('/servers')]
+        self.assertEqual([['true'], ['true']],
+                         [q['all_tenants'] for q in lookups])
+
+    def test_current_project_by_default(self):
+        self.requests.get(fakes.COMPUTE_URL + '/servers',
+                          json={'servers': []})
+        status, _, err = self.run_osc('server', 'refcode', 'show',
+                                      'other-proj-vm')
+        self.assertEqual(1, status)
+        self.assertIn("No server with a name or ID of 'other-proj-vm'", err)
+        self.assertNotIn('all_tenants',
+                         self.powervc.compute_requests()[0].qs)
+
+
+class TestQuietWatch(CommandTestCase):
+
+    url = fakes.COMPUTE_URL + '/servers/%s/metadata' % fakes.SERVER_ID
+
+    def test_a_new_query_time_alone_prints_nothing(self):
+        self.requests.get(fakes.COMPUTE_URL + '/servers/' + fakes.SERVER_ID,
+                          json={'server': fakes.server_body()})
+        answers = []
+        for n, code in enumerate(('C6004031',) * 4 + ('C9002960',)):
+            answers.append({'json': {'metadata': {
+                'powervc:vm_refcode': code,
+                'powervc:vm_refcode_query_ts': '2020101405215%d000000' % n}}})
+        self.requests.get(self.url, answers)
+        status, out, err = self.run_osc(
+            'server', 'refcode', 'show', fakes.SERVER_ID, '--until',
+            'C9002960', '--interval', '1', '-f', 'json')
+        self.assertEqual((0, ''), (status, err))
+        rows = [json.loads(line) for line in out.splitlines()]
+        self.assertEqual([('C6004031', '2020-10-14T05:21:50'),
+                          ('C9002960', '2020-10-14T05:21:54')],
+                         [(r['refcode'], r['queried_at']) for r in rows])

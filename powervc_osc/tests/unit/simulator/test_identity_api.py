@@ -111,3 +111,46 @@ class TestIdentity(base.HTTPTestCase):
         response = adapter.get('/servers')
         self.assertEqual(200, response.status_code)
         self.assertEqual(9, len(response.json()['servers']))
+
+
+class TestDirectory(base.HTTPTestCase):
+    """Projects and domains, with Keystone's default policy."""
+
+    other = sim_state.PROJECTS[sim_state.PROJECT_OTHER]
+
+    def ask(self, path, user='admin'):
+        return self.get(self.sim.auth_url + path, user=user)
+
+    def test_admin_lists_and_reads(self):
+        projects = self.ask('/projects?name=other-project').json()['projects']
+        self.assertEqual([(self.other, 'other-project', 'default')],
+                         [(p['id'], p['name'], p['domain_id'])
+                          for p in projects])
+        self.assertEqual(2, len(self.ask('/projects').json()['projects']))
+        self.assertEqual([], self.ask('/projects?name=other-project'
+                                      '&domain_id=nodom').json()['projects'])
+        self.assertEqual('other-project', self.ask(
+            '/projects/' + self.other).json()['project']['name'])
+        self.assertEqual(404, self.ask('/projects/nope').status_code)
+        self.assertEqual(['Default'], [d['name'] for d in self.ask(
+            '/domains?name=Default').json()['domains']])
+        self.assertEqual(404, self.ask('/domains/nodom').status_code)
+
+    def test_member_reads_only_its_own(self):
+        own = sim_state.PROJECTS[sim_state.PROJECT_DEFAULT]
+        for path, status in (('/projects', 403),
+                             ('/projects?name=ibm-default', 403),
+                             ('/projects/' + self.other, 403),
+                             ('/projects/nope', 403),
+                             ('/projects/' + own, 200),
+                             ('/domains', 403),
+                             ('/domains/default', 200)):
+            response = self.ask(path, user='operator')
+            self.assertEqual(status, response.status_code, path)
+        response = self.ask('/projects', user='operator')
+        self.assertIn('not authorized', response.json()['error']['message'])
+
+    def test_a_token_is_needed(self):
+        response = requests.get(self.sim.auth_url + '/projects',
+                                timeout=TIMEOUT)
+        self.assertEqual(401, response.status_code)

@@ -1,0 +1,138 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The server listing's filters: what PowerVC is asked, and the check of
+what it answered.
+
+Nova does not refuse the filters a user may not use: without the admin
+role it ignores ``host``, ``all_tenants`` and ``project_id``, hides the
+``OS-EXT-SRV-ATTR:host`` attribute and answers 200 with the user's own
+servers. So every listed server is checked against the filters the user
+gave: a server whose host, status or project contradicts them is dropped,
+and a filter that PowerVC could not have applied (no host shown, no other
+project visible) is an :class:`~powervc_osc.exceptions.AdminRequired`
+error. ``name`` is Nova's regular expression and is left to PowerVC.
+"""
+
+from __future__ import annotations
+
+import typing as ty
+
+from powervc_osc import exceptions
+
+HOST_HIDDEN = 'PowerVC does not show this user which host a server runs on'
+PROJECTS_HIDDEN = ('PowerVC shows this user only the servers of its own '
+                   'project')
+
+
+class Listed(ty.Protocol):
+    """What the check needs of a listed server."""
+
+    @property
+    def host(self) -> str | None:
+        """The host the server runs on, if shown."""
+
+    @property
+    def host_shown(self) -> bool:
+        """Whether the host attribute was in the answer."""
+
+    @property
+    def status(self) -> str | None:
+        """Nova's status (``ACTIVE``, ``SHUTOFF``...)."""
+
+    @property
+    def project_id(self) -> str | None:
+        """The server's project (``tenant_id``), if shown."""
+
+
+class Filters(ty.NamedTuple):
+    """The filters of one listing, as the user gave them."""
+
+    host: str | None = None
+    all_projects: bool = False
+    project: str | None = None
+    name: str | None = None
+    status: str | None = None
+
+    def query(self) -> dict[str, str]:
+        """Nova's query parameters for ``/servers/detail``."""
+        query: dict[str, str] = {}
+        if self.all_projects or self.project:
+            query['all_tenants'] = 'True'
+        if self.project:
+            query['project_id'] = self.project
+        if self.host:
+            query['host'] = self.host
+        if self.name:
+            query['name'] = self.name
+        if self.status:
+            query['status'] = self.status.upper()
+        return query
+
+    @property
+    def scope_option(self) -> str | None:
+        """The keyword that asks for other projects' servers, if any."""
+        if self.project:
+            return 'project'
+        return 'all_projects' if self.all_projects else None
+
+
+class Check:
+    """Check a listing's servers, one by one, against its filters.
+
+    :param own_project: the ID of the project the user's token is scoped
+        to (None if unknown).
+    :param admin: whether the token carries the admin role (True if
+        unknown: then only what the answer shows is held against it).
+    """
+
+    def __init__(self, filters: Filters, own_project: str | None,
+                 admin: bool) -> None:
+        self.filters = filters
+        self.own_project = own_project
+        self.admin = admin
+        self.other_project_seen = False
+
+    def admits(self, server: Listed) -> bool:
+        """Whether ``server`` agrees with every filter it can be held to.
+
+        :raises AdminRequired: when PowerVC hid the server's host from a
+            user who filtered by host.
+        """
+        wanted = self.filters
+        if server.project_id not in (None, self.own_project):
+            self.other_project_seen = True
+        if wanted.host:
+            if not server.host_shown:
+                raise exceptions.AdminRequired('host', HOST_HIDDEN)
+            if server.host != wanted.host:
+                return False
+        if wanted.status and (
+                (server.status or '').upper() != wanted.status.upper()):
+            return False
+        if wanted.project and (
+                server.project_id not in (None, wanted.project)):
+            return False
+        return True
+
+    def finish(self) -> None:
+        """After the last server: were other projects visible if asked for?
+
+        :raises AdminRequired: when the user asked for other projects'
+            servers, lacks the admin role, and the listing showed none.
+        """
+        option = self.filters.scope_option
+        own_only = (self.filters.project is not None and
+                    self.filters.project == self.own_project)
+        if option and not (own_only or self.admin or
+                           self.other_project_seen):
+            raise exceptions.AdminRequired(option, PROJECTS_HIDDEN)
