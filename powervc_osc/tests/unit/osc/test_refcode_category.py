@@ -125,7 +125,13 @@ class TestList(CategoryTestCase):
 
     def test_category_filter_nothing_matches(self):
         self.mock_fleet()
-        self.assertEqual([], self.list_json('--category', 'informational'))
+        status, out, err = self.run_osc('server', 'refcode', 'list',
+                                        '-f', 'json', '--category',
+                                        'informational')
+        self.assertEqual(0, status)
+        self.assertEqual([], json.loads(out))
+        self.assertEqual('No server matched --category informational.\n',
+                         err)
 
     def test_unknown_category_is_a_usage_error(self):
         for value, named in (('attention,eror', "'eror'"),
