@@ -239,13 +239,17 @@ class RefcodeClient:
         _widen_connection_pool(session, self.max_workers)
 
     @classmethod
-    def from_cloud(cls, name: str | None = None,
+    def from_cloud(cls, name: str | None = None, *,
+                   max_workers: int = DEFAULT_MAX_WORKERS,
                    **overrides: ty.Any) -> RefcodeClient:
-        """Build a client from a clouds.yaml cloud, as openstack.connect()."""
+        """Build a client from a clouds.yaml cloud, as openstack.connect().
+
+        ``overrides`` are cloud settings (as for openstack.connect()).
+        """
         import openstack.config
 
         cloud = openstack.config.get_cloud_region(cloud=name, **overrides)
-        return cls._from_cloud_region(cloud)
+        return cls._from_cloud_region(cloud, max_workers=max_workers)
 
     @classmethod
     def from_connection(cls, conn: ty.Any) -> RefcodeClient:
@@ -257,11 +261,14 @@ class RefcodeClient:
         return cls._from_cloud_region(conn.config)
 
     @classmethod
-    def _from_cloud_region(cls, cloud: ty.Any) -> RefcodeClient:
+    def _from_cloud_region(cls, cloud: ty.Any,
+                           max_workers: int = DEFAULT_MAX_WORKERS,
+                           ) -> RefcodeClient:
         return cls(cloud.get_session(),
                    region_name=cloud.get_region_name('compute'),
                    interface=cloud.get_interface('compute'),
-                   endpoint_override=cloud.get_endpoint('compute'))
+                   endpoint_override=cloud.get_endpoint('compute'),
+                   max_workers=max_workers)
 
     # -- HTTP -------------------------------------------------------------
 
