@@ -69,8 +69,18 @@ MIGRATIONS: list[tuple[str, ...]] = [
     ),
 ]
 
-_COLUMNS = ('cloud, server_id, server_name, refcode, led_code, category, '
-            'queried_at, observed_at')
+# A Change, in field order (Change.from_row reads rows of this shape).
+_SELECT_CHANGES = ('SELECT cloud, server_id, server_name, refcode, led_code, '
+                   'category, queried_at, observed_at FROM changes')
+_SELECT_SERVERS = 'SELECT DISTINCT cloud, server_id FROM changes'
+_INSERT_CHANGE = ('INSERT INTO changes (cloud, server_id, server_name, '
+                  'refcode, led_code, category, queried_at, observed_at) '
+                  'VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+_SELECT_LATEST = ('SELECT c.cloud, c.server_id, c.server_name, c.refcode, '
+                  'c.led_code, c.category, c.queried_at, c.observed_at '
+                  'FROM latest l JOIN changes c ON c.id = l.change_id '
+                  'WHERE l.cloud = ?')
+_NUMBER = re.compile(r'^[0-9]+(?:\.[0-9]*)?$')
 _DURATION = re.compile(r'([0-9]+(?:\.[0-9]*)?)([smhdw])')
 _UNITS = {'s': 1, 'm': 60, 'h': 3600, 'd': 86400, 'w': 604800}
 
@@ -93,11 +103,13 @@ def default_path() -> str:
 
 
 def parse_duration(text: str) -> datetime.timedelta:
-    """Parse ``90s``, ``30m``, ``2h``, ``7d``, ``1w`` or ``1h30m``.
+    """Parse ``90`` (seconds), ``90s``, ``30m``, ``2h``, ``7d``, ``1h30m``.
 
     :raises ValueError: with a message naming ``text``.
     """
     value = text.strip().lower()
+    if _NUMBER.match(value):
+        value += 's'
     parts = _DURATION.findall(value)
     if not parts or ''.join(n + u for n, u in parts) != value:
         raise ValueError('%r is not a duration such as 30m, 2h or 7d' % text)
@@ -329,10 +341,9 @@ class HistoryStore:
     def _insert(self, cloud: str, rc: model.Refcode, category: str,
                 observed: float) -> None:
         queried = rc.queried_at.isoformat() if rc.queried_at else None
-        cursor = self._db.execute(
-            'INSERT INTO changes (%s) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'
-            % _COLUMNS, (cloud, rc.server_id, rc.server_name, rc.refcode,
-                         rc.led_code, str(category), queried, observed))
+        cursor = self._db.execute(_INSERT_CHANGE, (
+            cloud, rc.server_id, rc.server_name, rc.refcode, rc.led_code,
+            str(category), queried, observed))
         self._db.execute(
             'INSERT INTO latest (cloud, server_id, change_id) '
             'VALUES (?, ?, ?) ON CONFLICT (cloud, server_id) '
@@ -344,9 +355,7 @@ class HistoryStore:
         with self._lock, self._errors():
             if self._empty():
                 return {}
-            rows = self._db.execute(
-                'SELECT %s FROM latest l JOIN changes c ON c.id = l.change_id '
-                'WHERE l.cloud = ?' % _prefixed('c'), (cloud,)).fetchall()
+            rows = self._db.execute(_SELECT_LATEST, (cloud,)).fetchall()
         return {row[1]: Change.from_row(row) for row in rows}
 
     def changes(self, server: str | None = None, cloud: str | None = None,
@@ -365,7 +374,7 @@ class HistoryStore:
                 since = since.replace(tzinfo=datetime.timezone.utc)
             where.append('observed_at >= ?')
             params.append(since.timestamp())
-        sql = 'SELECT %s FROM changes' % _COLUMNS
+        sql = _SELECT_CHANGES
         if where:
             sql += ' WHERE ' + ' AND '.join(where)
         sql += ' ORDER BY observed_at DESC, id DESC'
@@ -390,9 +399,8 @@ class HistoryStore:
             if self._empty():
                 return []
             rows = self._db.execute(
-                'SELECT DISTINCT cloud, server_id FROM changes WHERE %s '
-                'ORDER BY cloud, server_id' % ' AND '.join(where),
-                params).fetchall()
+                _SELECT_SERVERS + ' WHERE ' + ' AND '.join(where) +
+                ' ORDER BY cloud, server_id', params).fetchall()
         return [(row[0], row[1]) for row in rows]
 
     def prune(self, older_than: datetime.timedelta) -> int:
@@ -437,6 +445,7 @@ def _problem(exc: sqlite3.Error) -> str:
 
 def _filters(server: str | None,
              cloud: str | None) -> tuple[list[str], list[ty.Any]]:
+    """WHERE conditions (constant text) and their bound parameters."""
     where: list[str] = []
     params: list[ty.Any] = []
     if server is not None:
@@ -446,11 +455,6 @@ def _filters(server: str | None,
         where.append('cloud = ?')
         params.append(cloud)
     return where, params
-
-
-def _prefixed(alias: str) -> str:
-    return ', '.join('%s.%s' % (alias, c.strip())
-                     for c in _COLUMNS.split(','))
 
 
 def _uri_path(path: str) -> str:

@@ -448,14 +448,16 @@ class TestCrash(StoreTestCase):
 class TestDurations(testtools.TestCase):
 
     def test_durations(self):
-        for text, seconds in (('90s', 90), ('30m', 1800), ('2h', 7200),
+        for text, seconds in (('90', 90), ('90s', 90), ('30m', 1800),
+                              ('2h', 7200),
                               ('7d', 604800), ('1w', 604800),
                               ('1h30m', 5400), (' 1.5H ', 5400)):
             self.assertEqual(datetime.timedelta(seconds=seconds),
                              history.parse_duration(text), text)
 
     def test_bad_durations_name_the_value(self):
-        for text in ('', '2', 'h', '2x', '-2h', '0m', '2h junk', '1e9999d',
+        for text in ('', '2 h', 'h', '1h2', '2x', '-2h', '0m', '2h junk',
+                     '1e9999d',
                      '9' * 30 + 'w'):
             error = self.assertRaises(ValueError, history.parse_duration,
                                       text)
