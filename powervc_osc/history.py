@@ -195,8 +195,9 @@ class HistoryStore:
 
     Safe to share between threads: one connection, used under a lock.
 
-    :param path: the file; default :func:`default_path`. A writable store
-        creates missing directories 0700 and the file 0600.
+    :param path: the file (``~`` is expanded); default
+        :func:`default_path`. A writable store creates missing folders
+        0700 and the file 0600.
     :param readonly: open without creating or migrating anything; a missing
         file raises :class:`HistoryNotFound`.
     :param clock: returns Unix seconds; stamps ``observed_at``.
@@ -208,7 +209,7 @@ class HistoryStore:
     def __init__(self, path: str | None = None, readonly: bool = False,
                  clock: ty.Callable[[], float] = time.time,
                  timeout: float = BUSY_TIMEOUT) -> None:
-        self.path = path or default_path()
+        self.path = os.path.expanduser(path) if path else default_path()
         self.readonly = readonly
         self._clock = clock
         self._lock = threading.Lock()

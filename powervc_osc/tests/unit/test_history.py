@@ -104,6 +104,13 @@ class TestPaths(testtools.TestCase):
             self.assertEqual(history.default_path(), store.path)
         self.assertTrue(os.path.isfile(history.default_path()))
 
+    def test_home_is_expanded(self):
+        home = self.useFixture(fixtures.TempDir()).path
+        self.useFixture(fixtures.EnvironmentVariable('HOME', home))
+        with history.HistoryStore('~/h.sqlite3') as store:
+            self.assertEqual(os.path.join(home, 'h.sqlite3'), store.path)
+        self.assertTrue(os.path.isfile(os.path.join(home, 'h.sqlite3')))
+
 
 class TestCreate(StoreTestCase):
 
