@@ -48,7 +48,7 @@ def main(argv: ty.Sequence[str] | None = None) -> int:
     except SetupError as exc:
         sys.stderr.write('%s: %s\n' % (options.PROG, exc))
         return 1
-    registry = _registry(exporter.board)
+    registry = make_registry(exporter.board)
     _handle_signals(exporter)
     if args.once:
         status = _once(exporter, registry)
@@ -122,7 +122,7 @@ def _check_clouds_yaml() -> None:
         raise SetupError('%s is not valid YAML%s' % (path, where))
 
 
-def _registry(board: state.Board) -> ty.Any:
+def make_registry(board: state.Board) -> ty.Any:
     from prometheus_client import process_collector
     from prometheus_client import registry as registry_mod
 
