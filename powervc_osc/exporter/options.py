@@ -94,24 +94,8 @@ def parser() -> argparse.ArgumentParser:
         '--once', action='store_true',
         help='Poll once, record, print the metrics on stdout and exit '
              '(for cron); exit status 1 when a cloud failed')
-    filters = p.add_argument_group('servers to poll (as refcode list)')
-    filters.add_argument(
-        '--all-projects', action='store_true',
-        help='Servers of every project (admin only)')
-    filters.add_argument(
-        '--project', metavar='<project-id>',
-        help='Only servers of this project ID (admin only)')
-    filters.add_argument(
-        '--host', metavar='<host>', help='Only servers on this host')
-    filters.add_argument(
-        '--name', metavar='<regex>',
-        help='Only servers whose name matches this regular expression')
-    filters.add_argument(
-        '--status', metavar='<status>',
-        help='Only servers in this status (e.g. ACTIVE)')
-    filters.add_argument(
-        '--enabled-only', action='store_true',
-        help='Only servers with reference-code collection on')
+    osc_refcode.add_list_filters(p.add_argument_group(
+        'servers to poll (as refcode list)'))
     p.add_argument(
         '--max-workers', metavar='<n>', type=osc_refcode._workers,
         default=defaults.MAX_WORKERS,
@@ -136,10 +120,3 @@ def parse(argv: ty.Sequence[str] | None = None) -> argparse.Namespace:
     if duplicates:
         p.error('cloud %s given twice' % ', '.join(duplicates))
     return args
-
-
-def list_filters(args: argparse.Namespace) -> dict[str, ty.Any]:
-    """The keyword arguments of ``RefcodeClient.list`` for these options."""
-    return {'host': args.host, 'all_projects': args.all_projects,
-            'project': args.project, 'name': args.name,
-            'status': args.status, 'enabled_only': args.enabled_only}

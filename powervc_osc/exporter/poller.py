@@ -118,7 +118,7 @@ class CloudPoller:
             for rc in rows) + kept
         self._log_server_errors(errors)
         previous = self._previous()
-        if not previous.up and self._last is not None:
+        if not previous.up:
             LOG.warning('Cloud %s answers again', self.cloud)
         return state.CloudState(
             self.cloud, True, servers, duration, previous.failures,
@@ -126,7 +126,7 @@ class CloudPoller:
 
     def _failed(self, exc: Exception, duration: float) -> state.CloudState:
         previous = self._previous()
-        if previous.up or self._last is None:
+        if previous.up:
             LOG.warning('Cloud %s cannot be polled; its last values are kept '
                         'until it answers again: %s', self.cloud, exc)
         return state.CloudState(

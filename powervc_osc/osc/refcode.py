@@ -383,6 +383,39 @@ class SetRefcode(_OneShot, command.Command):
         return 1 if failed else 0
 
 
+def add_list_filters(parser: ty.Any) -> None:
+    """The server filters of ``refcode list`` (the exporter's too)."""
+    parser.add_argument(
+        '--host', metavar='<host>',
+        help='Only servers on this host (e.g. 9109RMD_1031CAT)')
+    parser.add_argument(
+        '--all-projects', action='store_true',
+        help='Servers of every project (admin only)')
+    parser.add_argument(
+        '--project', metavar='<project-id>',
+        help='Only servers of this project ID (admin only; implies '
+             '--all-projects)')
+    parser.add_argument(
+        '--name', metavar='<regex>',
+        help='Only servers whose name matches this regular expression '
+             '(Nova semantics)')
+    parser.add_argument(
+        '--status', metavar='<status>',
+        help='Only servers in this status (e.g. ACTIVE, SHUTOFF)')
+    parser.add_argument(
+        '--enabled-only', action='store_true',
+        help='Only servers with reference-code collection on')
+
+
+def list_filters(parsed_args: argparse.Namespace) -> dict[str, ty.Any]:
+    """The ``RefcodeClient.list`` arguments of :func:`add_list_filters`."""
+    return {'host': parsed_args.host,
+            'all_projects': parsed_args.all_projects,
+            'project': parsed_args.project, 'name': parsed_args.name,
+            'status': parsed_args.status,
+            'enabled_only': parsed_args.enabled_only}
+
+
 class ListRefcode(_OneShot, command.Lister):
     _description = (
         "List reference codes of many servers.\n\n"
@@ -397,26 +430,7 @@ class ListRefcode(_OneShot, command.Lister):
         parser.add_argument(
             'servers', metavar='<server>', nargs='*',
             help='Only these servers (names or IDs); default: all in scope')
-        parser.add_argument(
-            '--host', metavar='<host>',
-            help='Only servers on this host (e.g. 9109RMD_1031CAT)')
-        parser.add_argument(
-            '--all-projects', action='store_true',
-            help='Servers of every project (admin only)')
-        parser.add_argument(
-            '--project', metavar='<project-id>',
-            help='Only servers of this project ID (admin only; implies '
-                 '--all-projects)')
-        parser.add_argument(
-            '--name', metavar='<regex>',
-            help='Only servers whose name matches this regular expression '
-                 '(Nova semantics)')
-        parser.add_argument(
-            '--status', metavar='<status>',
-            help='Only servers in this status (e.g. ACTIVE, SHUTOFF)')
-        parser.add_argument(
-            '--enabled-only', action='store_true',
-            help='Only servers with reference-code collection on')
+        add_list_filters(parser)
         parser.add_argument(
             '--long', action='store_true',
             help='Also show host and status')
@@ -430,12 +444,8 @@ class ListRefcode(_OneShot, command.Lister):
         client = make_client(self.app, parsed_args.max_workers)
         self._failures: list = []
         rows = client.list(
-            parsed_args.servers or None, host=parsed_args.host,
-            all_projects=parsed_args.all_projects,
-            project=parsed_args.project, name=parsed_args.name,
-            status=parsed_args.status,
-            enabled_only=parsed_args.enabled_only,
-            on_error=self._failures.append)
+            parsed_args.servers or None, on_error=self._failures.append,
+            **list_filters(parsed_args))
         columns = LIST_COLUMNS + (LONG_COLUMNS if parsed_args.long else ())
         return columns, [self._row(rc, parsed_args.long) for rc in rows]
 
