@@ -23,6 +23,8 @@ from powervc_osc.osc import refcode as osc_refcode
 
 PROG = 'powervc-osc-exporter'
 DEFAULT_INTERVAL = 60.0
+#: Seconds: a shorter interval would only load PowerVC.
+MIN_INTERVAL = 1.0
 DEFAULT_LISTEN = '127.0.0.1:9464'
 DEFAULT_RETENTION = '90d'
 USAGE_EXIT = 2
@@ -41,6 +43,15 @@ def duration(text: str) -> datetime.timedelta:
         return history.parse_duration(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc))
+
+
+def interval(text: str) -> datetime.timedelta:
+    """argparse type: a :func:`duration` of at least one second."""
+    value = duration(text)
+    if value.total_seconds() < MIN_INTERVAL:
+        raise argparse.ArgumentTypeError(
+            '%r is shorter than %gs' % (text, MIN_INTERVAL))
+    return value
 
 
 def listen(text: str) -> Listen:
@@ -73,7 +84,7 @@ def parser() -> argparse.ArgumentParser:
         help='A cloud of clouds.yaml; repeat for several PowerVCs '
              '(default: OS_CLOUD)')
     p.add_argument(
-        '--interval', metavar='<duration>', type=duration,
+        '--interval', metavar='<duration>', type=interval,
         default=datetime.timedelta(seconds=DEFAULT_INTERVAL),
         help='Time between polls (default: %gs)' % DEFAULT_INTERVAL)
     p.add_argument(

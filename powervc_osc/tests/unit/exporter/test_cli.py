@@ -85,6 +85,7 @@ class TestUsage(CliTestCase):
         cases = [
             (['--interval', '0'], '--interval', "'0'"),
             (['--interval', 'soon'], '--interval', "'soon'"),
+            (['--interval', '0.5'], '--interval', "shorter than 1s"),
             (['--listen', '9464'], '--listen', "'9464'"),
             (['--listen', 'localhost:99999'], '--listen'),
             (['--max-workers', '0'], '--max-workers'),
