@@ -99,9 +99,9 @@ class CloudPoller:
         failed = {f.server for f in errors}
         if stop.is_set():
             raise Stopped()
+        now = self._wall()
         try:
-            times = self._changes.update(self.cloud, rows, self._wall(),
-                                         keep=failed)
+            times = self._changes.update(self.cloud, rows, now, keep=failed)
         except changes_mod.StoreClosed:
             raise Stopped()
         except changes_mod.StoreFailed as exc:
@@ -122,7 +122,7 @@ class CloudPoller:
             LOG.warning('Cloud %s answers again', self.cloud)
         return state.CloudState(
             self.cloud, True, servers, duration, previous.failures,
-            len(errors), self._wall())
+            len(errors), now)
 
     def _failed(self, exc: Exception, duration: float) -> state.CloudState:
         previous = self._previous()
