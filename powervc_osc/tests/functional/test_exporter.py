@@ -109,6 +109,17 @@ class TestOnce(ExporterTestCase):
         self.assertIn('ibmi-stuck-1',
                       [c.server_name for c in self.recorded()])
 
+    def test_admin_and_non_admin_see_their_scope(self):
+        admin = self.run_exporter('--os-cloud', base.ADMIN, '--once',
+                                  '--all-projects')
+        operator = self.run_exporter('--os-cloud', base.OPERATOR, '--once')
+        for done in (admin, operator):
+            self.assertEqual(0, done.returncode, done.stderr)
+            self.assertIn('server_name="ibmi-prod-1"', done.stdout)
+            self.assertNotIn('passw0rd', done.stdout + done.stderr)
+        self.assertIn('server_name="other-proj-vm"', admin.stdout)
+        self.assertNotIn('server_name="other-proj-vm"', operator.stdout)
+
     def test_unreadable_clouds_yaml_is_one_line(self):
         os.unlink(self.sim.clouds_yaml)
         os.mkdir(self.sim.clouds_yaml)
