@@ -18,8 +18,10 @@
     client = RefcodeClient.from_cloud('powervc')
     print(client.show('ibmi-prod-1').refcode)
 
-The names are imported lazily so that OSC, which imports the command
-modules of this package on every ``openstack`` command, pays nothing.
+Every public name is listed once, in ``_EXPORTS`` (the ``TYPE_CHECKING``
+imports only tell type checkers the same); the names are imported lazily
+so that OSC, which imports the command modules of this package on every
+``openstack`` command, pays nothing.
 """
 
 from __future__ import annotations
@@ -29,13 +31,17 @@ import typing as ty
 
 _EXPORTS = {
     'RefcodeClient': 'powervc_osc.client',
-    'Failure': 'powervc_osc.client',
-    'PartialFailure': 'powervc_osc.client',
     'Refcode': 'powervc_osc.model',
+    'explain': 'powervc_osc.codes',
+    'Explanation': 'powervc_osc.codes',
+    'Failure': 'powervc_osc.exceptions',
+    'PartialFailure': 'powervc_osc.exceptions',
     'RefcodeError': 'powervc_osc.exceptions',
     'ServerNotFound': 'powervc_osc.exceptions',
     'AmbiguousServer': 'powervc_osc.exceptions',
     'WaitTimeout': 'powervc_osc.exceptions',
+    'CollectionOff': 'powervc_osc.exceptions',
+    'Interrupted': 'powervc_osc.exceptions',
     'BadResponse': 'powervc_osc.exceptions',
     'CommunicationError': 'powervc_osc.exceptions',
     'HttpError': 'powervc_osc.exceptions',
@@ -49,16 +55,20 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 if ty.TYPE_CHECKING:
-    from powervc_osc.client import Failure  # noqa: F401
-    from powervc_osc.client import PartialFailure  # noqa: F401
     from powervc_osc.client import RefcodeClient  # noqa: F401
+    from powervc_osc.codes import explain  # noqa: F401
+    from powervc_osc.codes import Explanation  # noqa: F401
     from powervc_osc.exceptions import AmbiguousServer  # noqa: F401
     from powervc_osc.exceptions import BadRequest  # noqa: F401
     from powervc_osc.exceptions import BadResponse  # noqa: F401
+    from powervc_osc.exceptions import CollectionOff  # noqa: F401
     from powervc_osc.exceptions import CommunicationError  # noqa: F401
+    from powervc_osc.exceptions import Failure  # noqa: F401
     from powervc_osc.exceptions import Forbidden  # noqa: F401
     from powervc_osc.exceptions import HttpError  # noqa: F401
+    from powervc_osc.exceptions import Interrupted  # noqa: F401
     from powervc_osc.exceptions import NotFound  # noqa: F401
+    from powervc_osc.exceptions import PartialFailure  # noqa: F401
     from powervc_osc.exceptions import RefcodeError  # noqa: F401
     from powervc_osc.exceptions import ServerError  # noqa: F401
     from powervc_osc.exceptions import ServerNotFound  # noqa: F401

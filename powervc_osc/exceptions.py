@@ -24,6 +24,27 @@ UNSUPPORTED_HINT = (
 class RefcodeError(Exception):
     """Base of every error raised by powervc_osc."""
 
+    #: PowerVC's ID of the request that failed (its
+    #: ``x-openstack-request-id`` header), which IBM support asks for;
+    #: ``None`` when PowerVC sent no answer or no ID.
+    request_id: str | None = None
+
+
+def seconds_text(value: ty.Any) -> str:
+    """A duration for a message: ``'5 seconds'``, ``'1 second'``."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return 'the time allowed'
+    return '%g second%s' % (number, '' if number == 1 else 's')
+
+
+def with_request_id(message: str, request_id: str | None) -> str:
+    """The message, ending with PowerVC's request ID when there is one."""
+    if not request_id:
+        return message
+    return '%s (request ID %s)' % (message, request_id)
+
 
 class ServerNotFound(RefcodeError):
     """No server matches what the user typed."""
@@ -82,6 +103,10 @@ class PartialFailure(RefcodeError):
 class BadResponse(RefcodeError):
     """PowerVC answered with something that is not the expected JSON."""
 
+    def __init__(self, message: str, request_id: str | None = None) -> None:
+        super().__init__(with_request_id(message, request_id))
+        self.request_id = request_id
+
 
 class CommunicationError(RefcodeError):
     """PowerVC could not be reached, or did not answer in time."""
@@ -97,12 +122,14 @@ class HttpError(RefcodeError):
 
     def __init__(self, message: str, server: str | None = None,
                  status_code: int | None = None,
-                 details: str | None = None) -> None:
+                 details: str | None = None,
+                 request_id: str | None = None) -> None:
         super().__init__(message)
         if status_code is not None:
             self.status_code = status_code
         self.server = server
         self.details = details
+        self.request_id = request_id
 
 
 class BadRequest(HttpError):
@@ -149,7 +176,8 @@ _BY_STATUS: dict[int, type[HttpError]] = {
 def from_status(status_code: int, server: str | None = None,
                 details: str | None = None, retries: int = 0,
                 target: str = 'the request',
-                refcode_call: bool = False) -> HttpError:
+                refcode_call: bool = False,
+                request_id: str | None = None) -> HttpError:
     """Build the error for an HTTP status, naming the server it concerns.
 
     :param retries: how many times the request was retried before this
@@ -157,6 +185,8 @@ def from_status(status_code: int, server: str | None = None,
     :param target: what the request was about when it names no server.
     :param refcode_call: the request read or set ref_code metadata, so a
         400 most likely means ref_code is not supported for the server.
+    :param request_id: PowerVC's ID of the request, kept on the error and
+        named at the end of its message (what IBM support asks for).
     """
     cls = _BY_STATUS.get(status_code)
     if cls is None:
@@ -172,5 +202,6 @@ def from_status(status_code: int, server: str | None = None,
             retries, 'retry' if retries == 1 else 'retries')
     if details:
         message = message.rstrip('.') + '. PowerVC said: %s' % details
-    return cls(message, server=server, status_code=status_code,
-               details=details)
+    return cls(with_request_id(message, request_id), server=server,
+               status_code=status_code, details=details,
+               request_id=request_id)

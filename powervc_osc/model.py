@@ -19,6 +19,9 @@ import datetime
 import re
 import typing as ty
 
+if ty.TYPE_CHECKING:
+    from powervc_osc import codes
+
 REFCODE_KEY = 'powervc:vm_refcode'
 LED_CODE_KEY = 'powervc:vm_led_code'
 QUERY_TS_KEY = 'powervc:vm_refcode_query_ts'
@@ -149,3 +152,20 @@ class Refcode:
     def observation(self) -> tuple[ty.Any, ...]:
         """What a watcher compares to tell that something changed."""
         return (self.refcode, self.led_code, self.queried_at_text)
+
+    @property
+    def explanation(self) -> codes.Explanation:
+        """What the code means (:func:`powervc_osc.codes.explain`).
+
+        The category is ``stale`` when collection is off but a code is
+        still there: the last one, no longer updated.
+        """
+        from powervc_osc import codes
+
+        return codes.explain(self.refcode, self.led_code,
+                             collecting=self.required)
+
+    @property
+    def category(self) -> str:
+        """``explanation.category``: ``progress``, ``error``, ``stale``..."""
+        return self.explanation.category

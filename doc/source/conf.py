@@ -18,6 +18,9 @@ import sys
 # The package is normally installed (tox installs it in develop mode);
 # this makes a plain ``sphinx-build`` from a clone work as well.
 sys.path.insert(0, os.path.abspath(os.path.join('..', '..')))
+# Local extensions (the reference-code table).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                '_exts'))
 
 # -- General configuration ---------------------------------------------------
 
@@ -25,6 +28,7 @@ extensions = [
     'sphinx.ext.autodoc',
     'openstackdocstheme',
     'cliff.sphinxext',
+    'refcode_table',
 ]
 
 # The CLI reference: ``.. autoprogram-cliff:: openstack.compute.v2`` shows

@@ -29,7 +29,7 @@ from powervc_osc.exporter import options
 from powervc_osc.exporter import poller as poller_mod
 from powervc_osc.exporter import service
 from powervc_osc.exporter import state
-from powervc_osc.osc import refcode as osc_refcode
+from powervc_osc.osc import common as osc_common
 
 LOG = logging.getLogger('powervc_osc.exporter')
 #: Loggers that repeat per request or per retry; shown with --debug only.
@@ -81,7 +81,7 @@ def build(args: argparse.Namespace) -> service.Exporter:
             raise SetupError('cloud %s: %s' % (name or '(default)', exc))
         pollers.append(poller_mod.CloudPoller(
             name or 'default', client, tracker,
-            osc_refcode.list_filters(args)))
+            osc_common.list_filters(args)))
     return service.Exporter(pollers, state.Board(), tracker,
                             args.interval.total_seconds())
 

@@ -19,7 +19,7 @@ import datetime
 import typing as ty
 
 from powervc_osc import defaults
-from powervc_osc.osc import refcode as osc_refcode
+from powervc_osc.osc import common as osc_common
 
 PROG = 'powervc-osc-exporter'
 DEFAULT_INTERVAL = 60.0
@@ -105,10 +105,10 @@ def parser() -> argparse.ArgumentParser:
         '--once', action='store_true',
         help='Poll once, record, print the metrics on stdout and exit '
              '(for cron); exit status 1 when a cloud failed')
-    osc_refcode.add_list_filters(p.add_argument_group(
+    osc_common.add_list_filters(p.add_argument_group(
         'servers to poll (as refcode list)'))
     p.add_argument(
-        '--max-workers', metavar='<n>', type=osc_refcode._workers,
+        '--max-workers', metavar='<n>', type=osc_common.worker_count,
         default=defaults.MAX_WORKERS,
         help='Concurrent requests to each PowerVC (default: %d)'
              % defaults.MAX_WORKERS)

@@ -26,13 +26,11 @@ if ty.TYPE_CHECKING:
 def category(rc: model.Refcode) -> str:
     """The ``category`` label of a server's code (one place for it).
 
-    Until the explanation table (issue 13) is available this knows only
-    the codes that collection no longer updates (``stale``); everything
-    else is ``unknown``.
+    The explanation table's category (:mod:`powervc_osc.codes`):
+    ``progress``, ``attention``, ``error``..., and ``stale`` for a code
+    that collection no longer updates.
     """
-    if rc.refcode is not None and not rc.required:
-        return 'stale'
-    return 'unknown'
+    return rc.category
 
 
 def unix_time(moment: datetime.datetime | None) -> float | None:

@@ -25,7 +25,7 @@ import typing as ty
 
 from osc_lib.command import command
 
-from powervc_osc.osc import refcode
+from powervc_osc.osc import common
 
 if ty.TYPE_CHECKING:
     from powervc_osc import history
@@ -61,7 +61,7 @@ def _row(change: history.Change) -> tuple[ty.Any, ...]:
             queried.isoformat() if queried else None)
 
 
-class HistoryRefcode(refcode._OneShot, command.Lister):
+class HistoryRefcode(common.FreezeGCAtExit, command.Lister):
     _description = (
         "Show the recorded reference-code changes of a server.\n\n"
         "Reads only the local history store that powervc-osc-exporter "

@@ -24,6 +24,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import urllib.parse
@@ -32,9 +33,8 @@ import urllib.request
 import fixtures
 import yaml
 
-from powervc_osc.tests.functional import base
-
-EXPORTER = os.path.join(base.BIN, 'powervc-osc-exporter')
+EXPORTER = os.path.join(os.path.dirname(sys.executable),
+                        'powervc-osc-exporter')
 #: Bound of every wait: a hang fails the test instead of blocking CI.
 WAIT = 60.0
 _SERVING = re.compile(r'Serving metrics on (http://\S+/metrics)')

@@ -19,6 +19,7 @@ import subprocess
 import yaml
 
 from powervc_osc import history
+from powervc_osc.tests import cli_runner
 from powervc_osc.tests.functional import base
 from powervc_osc.tests.functional import exporter_fixtures as ef
 
@@ -27,7 +28,7 @@ class ExporterTestCase(base.FunctionalTestCase):
 
     def setUp(self):
         super().setUp()
-        self.env = base.clean_env(self.sim.clouds_yaml)
+        self.env = self.environment()
         self.history = os.path.join(
             self.useFixture(ef.fixtures.TempDir()).path, 'history.sqlite3')
 
@@ -98,7 +99,7 @@ class TestOnce(ExporterTestCase):
     def run_exporter(self, *args):
         return subprocess.run(
             [ef.EXPORTER] + list(args), env=self.env, capture_output=True,
-            text=True, timeout=base.COMMAND_TIMEOUT)
+            text=True, timeout=cli_runner.COMMAND_TIMEOUT)
 
     def test_once_records_and_prints(self):
         done = self.run_exporter('--os-cloud', base.ADMIN, '--once',

@@ -96,7 +96,7 @@ class TestPrometheus(base.FunctionalTestCase):
             HUNG, refcode=True, boot_progress=1.0, stuck_at='C6004031')
         self.exporter = self.useFixture(ef.ExporterProcess(
             ['--os-cloud', base.ADMIN, '--interval', '1'],
-            base.clean_env(self.sim.clouds_yaml)))
+            self.environment()))
         target = self.exporter.url.split('/')[2]
         self.prometheus = self.useFixture(ef.PrometheusProcess(
             binary, [target], quick_rules()))

@@ -18,13 +18,17 @@ import fixtures
 from keystoneauth1 import fixture as ks_fixture
 from keystoneauth1.identity import v3
 from keystoneauth1 import session as ks_session
+from keystoneauth1 import token_endpoint
 from requests_mock.contrib import fixture as rm_fixture
 import testtools
+
+from powervc_osc import client as client_mod
 
 BASE = 'https://powervc.example.com/powervc/openstack'
 AUTH_URL = BASE + '/identity/v3'
 PROJECT_ID = '2b5e8a1f0c8d4f9e9d2d7a4b1c3e5f60'
 COMPUTE_URL = BASE + '/compute/v2.1/' + PROJECT_ID
+DETAIL_URL = COMPUTE_URL + '/servers/detail'
 COMPUTE_URL_TWO = ('https://powervc2.example.com/powervc/openstack'
                    '/compute/v2.1/' + PROJECT_ID)
 INTERNAL_URL = 'https://powervc-int.example.com/compute/v2.1/' + PROJECT_ID
@@ -32,6 +36,8 @@ TOKEN_ID = 'gAAAAAB-fake-token-0123456789'
 PASSWORD = 'sekrit-Passw0rd'
 
 SERVER_ID = '0f6d3c2e-9b1a-4c8e-a2f7-5d4e3c2b1a09'
+SERVER_URL = COMPUTE_URL + '/servers/' + SERVER_ID
+METADATA_URL = SERVER_URL + '/metadata'
 SERVER_NAME = 'ibmi-prod-1'
 HOST = '9109RMD_1031CAT'
 METADATA = {
@@ -66,6 +72,43 @@ def server_body(server_id: str = SERVER_ID, name: str = SERVER_NAME,
             'metadata': dict(METADATA if metadata is None else metadata)}
 
 
+def uuid(n: int) -> str:
+    """The ID of the n-th server of a fake fleet."""
+    return '00000000-0000-4000-8000-%012d' % n
+
+
+def fleet(count: int, required_every: int = 1) -> list:
+    """``count`` server bodies; every ``required_every``-th collects codes."""
+    servers = []
+    for n in range(count):
+        meta = {'owner': 'x'}
+        if n % required_every == 0:
+            meta['powervc:vm_refcode_required'] = 'true'
+        servers.append(server_body(uuid(n), 'vm-%03d' % n, meta))
+    return servers
+
+
+class FakeClock:
+    """A clock that moves only when slept on; it records every sleep.
+
+    Pass ``clock.clock`` and ``clock.sleep`` where a clock and a sleep are
+    taken; like :func:`time.sleep`, ``sleep`` refuses a negative length.
+    """
+
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = now
+        self.sleeps: list = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError('sleep length must be non-negative')
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
 class FakePowerVC(fixtures.Fixture):
     """requests-mock with Keystone answering and compute URLs to register."""
 
@@ -87,6 +130,27 @@ class FakePowerVC(fixtures.Fixture):
         return ks_session.Session(auth=auth)
 
 
+def token_session(**kwargs) -> ks_session.Session:
+    """A session with a fixed token: no identity requests at all."""
+    return ks_session.Session(auth=token_endpoint.Token(
+        COMPUTE_URL, TOKEN_ID), **kwargs)
+
+
+class TokenTestCase(testtools.TestCase):
+    """requests-mock and a client with a fixed token (7 s timeout).
+
+    keystoneauth's back-off between retries sleeps on ``self.backoff``.
+    """
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.requests = self.useFixture(rm_fixture.Fixture())
+        self.backoff = FakeClock()
+        self.useFixture(fixtures.MonkeyPatch(
+            'keystoneauth1.session.time.sleep', self.backoff.sleep))
+        self.client = client_mod.RefcodeClient(token_session(), timeout=7)
+
+
 class TestCase(testtools.TestCase):
     """A unit test with the fake PowerVC in place."""
 
@@ -94,3 +158,34 @@ class TestCase(testtools.TestCase):
         super().setUp()
         self.powervc = self.useFixture(FakePowerVC())
         self.requests = self.powervc.mock
+
+
+class FleetMixin:
+    """A paged fleet behind ``/servers/detail`` for a :class:`TestCase`."""
+
+    def mock_fleet(self, servers, page_size=3):
+        pages = [servers[i:i + page_size]
+                 for i in range(0, len(servers), page_size)] or [[]]
+        responses = []
+        for number, page in enumerate(pages):
+            body = {'servers': page}
+            if number + 1 < len(pages):
+                body['servers_links'] = [{'rel': 'next', 'href': (
+                    'https://elsewhere.example/v2.1/servers/detail'
+                    '?limit=3&marker=%s' % page[-1]['id'])}]
+            responses.append({'json': body})
+        self.requests.get(DETAIL_URL, responses)
+        for server in servers:
+            meta = dict(server['metadata'])
+            meta['powervc:vm_refcode'] = 'C900' + server['id'][-4:]
+            self.requests.get(
+                COMPUTE_URL + '/servers/%s/metadata' % server['id'],
+                json={'metadata': meta})
+
+    def listing_requests(self):
+        return [r for r in self.powervc.compute_requests()
+                if r.path.endswith('/servers/detail')]
+
+    def metadata_requests(self):
+        return [r for r in self.powervc.compute_requests()
+                if r.path.endswith('/metadata')]

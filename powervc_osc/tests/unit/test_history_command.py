@@ -27,7 +27,7 @@ import yaml
 
 from powervc_osc import history
 from powervc_osc import model
-from powervc_osc.tests.unit import test_commands
+from powervc_osc.tests.unit.osc import test_refcode as test_commands
 
 UTC = datetime.timezone.utc
 NOW = time.time()

@@ -41,7 +41,8 @@ class TestServerMetrics(base.ExporterTestCase):
             'cloud': 'prod', 'server_id': base.server_id(1),
             'server_name': 'ibmi-stuck-1', 'host': fakes.HOST,
             'refcode': 'B2008105', 'led_code': 'IPL_failed_attention',
-            'category': 'unknown'}, labels)
+            'category': 'error'}, labels)
+        self.assertEqual('progress', info[base.server_id(2)][0]['category'])
         self.assertEqual('stale', info[base.server_id(3)][0]['category'])
 
     def test_collecting_query_time_and_change_time(self):
