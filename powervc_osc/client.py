@@ -163,7 +163,9 @@ class RefcodeClient:
                    **overrides: ty.Any) -> RefcodeClient:
         """Build a client from a clouds.yaml cloud, as openstack.connect().
 
-        ``overrides`` are cloud settings (as for openstack.connect()).
+        :param name: the cloud (default: ``OS_CLOUD`` or ``OS_*``).
+        :param max_workers: concurrent requests for bulk operations.
+        :param overrides: cloud settings, as for openstack.connect().
         """
         import openstack.config
 
