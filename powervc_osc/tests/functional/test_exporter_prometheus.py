@@ -19,6 +19,7 @@ except in CI (``CI`` set), where they fail.
 
 import subprocess
 
+import fixtures
 import testtools
 import yaml
 
@@ -48,6 +49,33 @@ def quick_rules(stuck_after: int = 3):
             rule['expr'] = rule['expr'].replace(' > 1800)', ' > %d)'
                                                 % stuck_after)
     return rules
+
+
+class TestRequireBinary(testtools.TestCase):
+    """A missing binary skips these tests locally but fails them in CI."""
+
+    def outcome(self, ci):
+        self.useFixture(fixtures.EnvironmentVariable('CI', ci))
+
+        class Needs(testtools.TestCase):
+            def test_it(self):
+                ef.require_binary(self, 'no-such-binary-for-powervc-osc')
+
+        result = testtools.TestResult()
+        Needs('test_it').run(result)
+        return result
+
+    def test_skips_without_ci(self):
+        result = self.outcome(None)
+        self.assertEqual(0, len(result.failures))
+        [reason] = list(result.skip_reasons)
+        self.assertIn('apt-get install prometheus', reason)
+
+    def test_fails_in_ci(self):
+        result = self.outcome('true')
+        self.assertEqual({}, result.skip_reasons)
+        self.assertEqual(1, len(result.failures))
+        self.assertIn('CI must not skip', result.failures[0][1])
 
 
 class TestPromtool(testtools.TestCase):
