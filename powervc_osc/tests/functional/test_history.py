@@ -19,12 +19,12 @@ installed ``openstack`` then reads the store back.
 
 import datetime
 import os
-import subprocess
 
 import fixtures
 
 import powervc_osc
 from powervc_osc import history
+from powervc_osc.tests import cli_runner
 from powervc_osc.tests.functional import base
 
 STEP = 1000.0   # simulator seconds per boot step; moved by hand
@@ -33,8 +33,8 @@ T0 = 1_790_000_000.0
 
 
 def category(rc):
-    """A stand-in for the explanation table: what the LED text says."""
-    return 'running' if rc.led_code == 'Running' else 'progress'
+    """What the exporter stores: the explanation table's category."""
+    return rc.category
 
 
 class TestHistory(base.FunctionalTestCase):
@@ -43,9 +43,11 @@ class TestHistory(base.FunctionalTestCase):
 
     def setUp(self):
         super().setUp()
-        for name, value in base.clean_env(self.sim.clouds_yaml).items():
-            if name.startswith('OS_'):
-                self.useFixture(fixtures.EnvironmentVariable(name, value))
+        # The client in this process reads the clouds.yaml the commands
+        # read.
+        self.useFixture(fixtures.EnvironmentVariable(
+            'OS_CLIENT_CONFIG_FILE', self.clouds_yaml))
+        self.useFixture(fixtures.EnvironmentVariable('OS_CLOUD'))
         self.path = os.path.join(self.useFixture(fixtures.TempDir()).path,
                                  'history.sqlite3')
         self.now = T0
@@ -89,9 +91,11 @@ class TestHistory(base.FunctionalTestCase):
         self.assertEqual(datetime.timezone.utc, stamps[0].tzinfo)
         self.assertTrue(all(r['Queried At'] for r in out))
 
+        self.assertEqual({'progress'}, {r['Category'] for r in out})
         # The stuck server changed once: when it was first seen.
         stuck = self.history_cli('ibmi-stuck-1', '-f', 'json').json()
-        self.assertEqual(['B2008105'], [r['Refcode'] for r in stuck])
+        self.assertEqual([('B2008105', 'error')],
+                         [(r['Refcode'], r['Category']) for r in stuck])
 
         value = self.history_cli('ipl-1', '--limit', '2', '-f', 'value',
                                  '-c', 'Refcode').out
@@ -107,17 +111,13 @@ class TestHistory(base.FunctionalTestCase):
         self.assertEqual('B2008105', by_id[0]['Refcode'])
         self.assertEqual([], list(self.sim.requests))
         # No clouds.yaml and no OS_* variables at all.
-        env = {k: v for k, v in base.clean_env(self.sim.clouds_yaml).items()
+        env = {k: v for k, v in self.environment().items()
                if not k.startswith('OS_')}
-        env['HOME'] = self.useFixture(fixtures.TempDir()).path
-        env['XDG_STATE_HOME'] = os.path.dirname(os.path.dirname(self.path))
-        result = subprocess.run(
-            [base.OPENSTACK, 'server', 'refcode', 'history', 'ibmi-stuck-1',
-             '--history', self.path, '-f', 'value', '-c', 'Refcode'],
-            capture_output=True, text=True, env=env,
-            timeout=base.COMMAND_TIMEOUT)
-        self.assertEqual((0, 'B2008105\n', ''),
-                         (result.returncode, result.stdout, result.stderr))
+        result = self.run_command(
+            [cli_runner.OPENSTACK, 'server', 'refcode', 'history',
+             'ibmi-stuck-1', '--history', self.path, '-f', 'value',
+             '-c', 'Refcode'], env=env)
+        self.assertEqual('B2008105\n', result.out)
         self.assertEqual([], list(self.sim.requests))
 
     def test_non_admin_history_and_errors(self):

@@ -27,7 +27,7 @@ import yaml
 
 from powervc_osc import history
 from powervc_osc import model
-from powervc_osc.tests.unit.osc import test_refcode as test_commands
+from powervc_osc.tests.unit.osc import test_refcode
 
 UTC = datetime.timezone.utc
 NOW = time.time()
@@ -51,7 +51,7 @@ def iso(seconds):
         timespec='seconds')
 
 
-class HistoryCommandTestCase(test_commands.CommandTestCase):
+class HistoryCommandTestCase(test_refcode.CommandTestCase):
 
     def setUp(self):
         super().setUp()
