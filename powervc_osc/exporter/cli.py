@@ -32,7 +32,8 @@ from powervc_osc.exporter import state
 from powervc_osc.osc import common as osc_common
 
 LOG = logging.getLogger('powervc_osc.exporter')
-#: Loggers that repeat per request or per retry; shown with --debug only.
+#: Loggers that would repeat per request, retry or cycle (the poller logs
+#: an outage once); below ERROR they are shown with --debug only.
 CHATTY_LOGGERS = ('keystoneauth', 'openstack', 'urllib3',
                   'powervc_osc.client')
 
@@ -185,4 +186,4 @@ def _configure_logging(debug: bool) -> None:
         format='%(asctime)s %(levelname)s %(name)s: %(message)s')
     if not debug:
         for name in CHATTY_LOGGERS:
-            logging.getLogger(name).setLevel(logging.WARNING)
+            logging.getLogger(name).setLevel(logging.ERROR)
