@@ -20,8 +20,11 @@ import stat
 import subprocess
 import sys
 import textwrap
+import threading
 
 import fixtures
+from hypothesis import given
+from hypothesis import strategies as st
 import testtools
 
 from powervc_osc import exceptions
@@ -308,6 +311,34 @@ class TestQuery(StoreTestCase):
             self.store_.changes('id-1')))
 
 
+class TestThreads(StoreTestCase):
+
+    def test_one_store_shared_by_threads(self):
+        store = self.store()
+        errors = []
+
+        def poll(number):
+            try:
+                for cycle in range(20):
+                    store.record('cloud-%d' % number, [
+                        refcode('a', 'C%07d' % cycle)], by_code)
+                    store.last_changed('cloud-%d' % number)
+            except Exception as exc:  # reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=poll, args=(n,))
+                   for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.assertEqual([], errors)
+        self.assertEqual(80, len(store.changes()))
+        self.assertEqual(['C0000019'] * 4, [
+            store.last_changed('cloud-%d' % n)['a'].refcode
+            for n in range(4)])
+
+
 class TestBadFiles(StoreTestCase):
 
     def setUp(self):
@@ -469,6 +500,15 @@ class TestDurations(testtools.TestCase):
             error = self.assertRaises(ValueError, history.parse_duration,
                                       text)
             self.assertIn(repr(text), str(error))
+
+    @given(st.text(max_size=40))
+    def test_any_text_is_a_time_or_a_value_error(self, text):
+        try:
+            since = history.parse_since(text)
+        except ValueError as exc:
+            self.assertIn(repr(text), str(exc))
+        else:
+            self.assertIsNotNone(since.tzinfo)
 
     def test_since(self):
         now = datetime.datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
