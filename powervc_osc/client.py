@@ -167,10 +167,14 @@ class RefcodeClient:
         return self._http.timeout
 
     @classmethod
-    def from_cloud(cls, name: str | None = None,
+    def from_cloud(cls, name: str | None = None, *,
+                   max_workers: int = DEFAULT_MAX_WORKERS,
                    **overrides: ty.Any) -> RefcodeClient:
         """Build a client from a clouds.yaml cloud, as openstack.connect().
 
+        :param name: the cloud (default: ``OS_CLOUD`` or ``OS_*``).
+        :param max_workers: concurrent requests for bulk operations.
+        :param overrides: cloud settings, as for openstack.connect().
         :raises ConfigurationError: for a cloud that is not configured, or
             configured wrongly.
         """
@@ -179,7 +183,7 @@ class RefcodeClient:
 
         try:
             cloud = openstack.config.get_cloud_region(cloud=name, **overrides)
-            return cls._from_cloud_region(cloud)
+            return cls._from_cloud_region(cloud, max_workers=max_workers)
         except sdk_exceptions.ConfigException as exc:
             raise exceptions.ConfigurationError(
                 'Cloud configuration: %s' % exc) from exc
@@ -194,11 +198,14 @@ class RefcodeClient:
         return cls._from_cloud_region(conn.config)
 
     @classmethod
-    def _from_cloud_region(cls, cloud: ty.Any) -> RefcodeClient:
+    def _from_cloud_region(cls, cloud: ty.Any,
+                           max_workers: int = DEFAULT_MAX_WORKERS,
+                           ) -> RefcodeClient:
         return cls(cloud.get_session(),
                    region_name=cloud.get_region_name('compute'),
                    interface=cloud.get_interface('compute'),
-                   endpoint_override=cloud.get_endpoint('compute'))
+                   endpoint_override=cloud.get_endpoint('compute'),
+                   max_workers=max_workers)
 
     # -- Public API -------------------------------------------------------
 

@@ -351,3 +351,50 @@ class WatchLines:
     def _aligned(self, cells: ty.Sequence[str]) -> str:
         return '  '.join(c.ljust(w)
                          for c, w in zip(cells, self.widths)).rstrip() + '\n'
+
+
+def add_list_filters(parser: ty.Any, project_names: bool = False) -> None:
+    """The server filters of ``refcode list`` (the exporter's too).
+
+    With ``project_names``, ``--project`` takes a name or an ID and
+    ``--project-domain`` is added (the caller resolves them through
+    Keystone, see :func:`find_project_id`); otherwise it takes an ID.
+    """
+    parser.add_argument(
+        '--host', metavar='<host>',
+        help='Only servers on this host (e.g. 9109RMD_1031CAT; admin only)')
+    parser.add_argument(
+        '--all-projects', action='store_true',
+        help='Servers of every project (admin only)')
+    if project_names:
+        parser.add_argument(
+            '--project', metavar='<project>',
+            help='Only servers of this project (name or ID; admin only; '
+                 'implies --all-projects)')
+        from openstackclient.identity import common as identity_common
+
+        identity_common.add_project_domain_option_to_parser(parser)
+    else:
+        parser.add_argument(
+            '--project', metavar='<project-id>',
+            help='Only servers of this project ID (admin only; implies '
+                 '--all-projects)')
+    parser.add_argument(
+        '--name', metavar='<regex>',
+        help='Only servers whose name matches this regular expression '
+             '(Nova semantics)')
+    parser.add_argument(
+        '--status', metavar='<status>',
+        help='Only servers in this status (e.g. ACTIVE, SHUTOFF)')
+    parser.add_argument(
+        '--enabled-only', action='store_true',
+        help='Only servers with reference-code collection on')
+
+
+def list_filters(parsed_args: argparse.Namespace) -> dict[str, ty.Any]:
+    """The ``RefcodeClient.list`` arguments of :func:`add_list_filters`."""
+    return {'host': parsed_args.host,
+            'all_projects': parsed_args.all_projects,
+            'project': parsed_args.project, 'name': parsed_args.name,
+            'status': parsed_args.status,
+            'enabled_only': parsed_args.enabled_only}

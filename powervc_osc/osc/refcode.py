@@ -233,30 +233,7 @@ class ListRefcode(common.FreezeGCAtExit, common.UsageChecked,
         parser.add_argument(
             'servers', metavar='<server>', nargs='*',
             help='Only these servers (names or IDs); default: all in scope')
-        parser.add_argument(
-            '--host', metavar='<host>',
-            help='Only servers on this host (e.g. 9109RMD_1031CAT; admin '
-                 'only)')
-        parser.add_argument(
-            '--all-projects', action='store_true',
-            help='Servers of every project (admin only)')
-        parser.add_argument(
-            '--project', metavar='<project>',
-            help='Only servers of this project (name or ID; admin only; '
-                 'implies --all-projects)')
-        from openstackclient.identity import common as identity_common
-
-        identity_common.add_project_domain_option_to_parser(parser)
-        parser.add_argument(
-            '--name', metavar='<regex>',
-            help='Only servers whose name matches this regular expression '
-                 '(Nova semantics)')
-        parser.add_argument(
-            '--status', metavar='<status>',
-            help='Only servers in this status (e.g. ACTIVE, SHUTOFF)')
-        parser.add_argument(
-            '--enabled-only', action='store_true',
-            help='Only servers with reference-code collection on')
+        common.add_list_filters(parser, project_names=True)
         parser.add_argument(
             '--category', metavar='<category>[,<category>...]',
             type=common.categories, default=None,
@@ -295,11 +272,10 @@ class ListRefcode(common.FreezeGCAtExit, common.UsageChecked,
         try:
             with progress.counting() as count:
                 found = list(client.list(
-                    parsed_args.servers or None, host=parsed_args.host,
-                    all_projects=parsed_args.all_projects, project=project,
-                    name=parsed_args.name, status=parsed_args.status,
-                    enabled_only=parsed_args.enabled_only,
-                    on_error=self._failures.append, on_progress=count))
+                    parsed_args.servers or None,
+                    on_error=self._failures.append, on_progress=count,
+                    **dict(common.list_filters(parsed_args),
+                           project=project)))
         except exceptions.AdminRequired as exc:
             raise osc_exceptions.CommandError(
                 '--%s needs the admin role: %s.'

@@ -23,7 +23,9 @@ every command is the real ``openstack`` executable run as a subprocess
    without it) and the import time of its command module;
 4. fleet: ``refcode list`` of 100/500/1000 servers at 50 ms vs the
    sequential sum and vs a shell loop of ``server show``;
-5. peak memory (max RSS) of those ``refcode list`` runs.
+5. peak memory (max RSS) of those ``refcode list`` runs;
+6. ``powervc-osc-exporter``: a poll cycle, a scrape, memory and history
+   rows over many cycles (:mod:`tools.benchmark.exporter`).
 
 Usage: ``python -m tools.benchmark [--quick] [--output FILE]``.
 """
@@ -46,6 +48,7 @@ import threading
 import time
 import typing as ty
 
+from tools.benchmark import exporter
 from tools.benchmark import stats
 from tools.benchmark import venvs
 
@@ -545,6 +548,11 @@ def evaluate(results: dict) -> list[dict]:
                 '%.1f -> %.1f' % (memory['slope_low_kib'],
                                   memory['slope_high_kib']),
                 'high <= 1.5 x low + 2', memory['linear'])
+    if results.get('exporter'):
+        sizes = (fleet or {}).get('sizes', {})
+        exporter.evaluate(results['exporter'],
+                          sizes.get(str(exporter.PROFILES['full']['servers'])),
+                          add)
     return rows
 
 
@@ -618,6 +626,8 @@ def render(results: dict) -> str:
             lines.append('   RSS fit: %.1f MiB + %.1f KiB/server (r2 %.3f)'
                          % (mem['intercept_mib'],
                             mem['slope_kib_per_server'], mem['r2']))
+    if results.get('exporter'):
+        lines += exporter.render(results['exporter'])
     lines.append('\nTargets')
     for row in results['targets']:
         lines.append('   %-4s %-62s %-16s %s' % (
@@ -639,9 +649,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help='raw results (JSON); default: tools/benchmark/'
                              'results/benchmark-results.json (quick.json '
                              'with --quick)')
-    parser.add_argument('--sections', default='rt,wall,startup,fleet',
+    parser.add_argument('--sections', default='rt,wall,startup,fleet,exporter',
                         help='comma-separated subset of rt,wall,startup,'
-                             'fleet (default: all)')
+                             'fleet,exporter (default: all)')
     parser.add_argument('--venv-dir', metavar='DIR',
                         help='where the start-up virtualenvs are cached '
                              '(default: %s)' % venvs.default_root())
@@ -708,6 +718,9 @@ def main(argv: list[str] | None = None) -> int:
                                   profile['loop_servers'])
             fleet['memory'] = memory_fit(fleet)
             results['fleet'] = fleet
+        if 'exporter' in sections:
+            results['exporter'] = exporter.section_exporter(
+                runner, prefix, args.quick, CLOUD, LATENCY_MS, log)
     except KeyboardInterrupt:
         log('interrupted')
         return 130

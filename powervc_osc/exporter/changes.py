@@ -1,0 +1,128 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""When each server's code last changed: in memory, or the history store.
+
+Without ``--history`` the exporter remembers the time it first saw each
+code; that is the time the code changed, or the exporter's start for a
+code that was already there.  With ``--history`` every poll is recorded
+in the store and the time comes from it, so it survives restarts.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import threading
+import time
+import typing as ty
+
+from powervc_osc.exporter import state
+from powervc_osc import history
+
+if ty.TYPE_CHECKING:
+    from powervc_osc import model
+
+LOG = logging.getLogger(__name__)
+
+#: Seconds between two prunings of the history store.
+PRUNE_EVERY = 3600.0
+
+Times = dict[str, float]
+
+
+class StoreClosed(Exception):
+    """The exporter is stopping: nothing more is written."""
+
+
+class StoreFailed(Exception):
+    """The history store could not record a poll (the message says why)."""
+
+
+def _change_key(rc: model.Refcode) -> tuple[str | None, str | None]:
+    """What counts as a change: the code or the panel text."""
+    return (rc.refcode, rc.led_code)
+
+
+class MemoryChanges:
+    """Change times kept in this process only."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, dict[str, tuple[ty.Any, float]]] = {}
+
+    def update(self, cloud: str, rows: ty.Sequence[model.Refcode],
+               now: float, keep: ty.Collection[str] = ()) -> Times:
+        """Record a poll; return the change time of each row's server.
+
+        Servers neither in ``rows`` nor in ``keep`` (those whose read
+        failed this time) are forgotten, so memory follows the fleet.
+        """
+        before = self._seen.get(cloud, {})
+        seen = {sid: before[sid] for sid in keep if sid in before}
+        for rc in rows:
+            key = _change_key(rc)
+            old = before.get(rc.server_id)
+            seen[rc.server_id] = old if old and old[0] == key else (key, now)
+        self._seen[cloud] = seen
+        return {sid: when for sid, (_key, when) in seen.items()}
+
+    def close(self) -> None:
+        self._seen.clear()
+
+
+class HistoryChanges:
+    """Change times from the SQLite history store (``--history``).
+
+    Writes are serialized and :meth:`close` waits for the one under way,
+    so stopping the exporter never leaves a poll half recorded.
+    """
+
+    def __init__(self, store: history.HistoryStore,
+                 retention: datetime.timedelta | None,
+                 clock: ty.Callable[[], float] = time.monotonic) -> None:
+        self._store = store
+        self._retention = retention
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._closed = False
+        self._pruned_at: float | None = None
+
+    def update(self, cloud: str, rows: ty.Sequence[model.Refcode],
+               now: float, keep: ty.Collection[str] = ()) -> Times:
+        with self._lock:
+            if self._closed:
+                raise StoreClosed()
+            try:
+                written = self._store.record(cloud, rows, state.category)
+                last = self._store.last_changed(cloud)
+                self._prune_now_and_then()
+            except history.HistoryError as exc:
+                raise StoreFailed(str(exc))
+        LOG.debug('Cloud %s: %d change(s) recorded', cloud, written)
+        times = {sid: state.unix_time(change.observed_at)
+                 for sid, change in last.items()}
+        return {sid: when for sid, when in times.items() if when is not None}
+
+    def _prune_now_and_then(self) -> None:
+        if self._retention is None:
+            return
+        now = self._clock()
+        if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY:
+            return
+        self._store.prune(self._retention)
+        self._pruned_at = now
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._store.close()

@@ -1,0 +1,133 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The command line of ``powervc-osc-exporter``."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import typing as ty
+
+from powervc_osc import defaults
+from powervc_osc.osc import common as osc_common
+
+PROG = 'powervc-osc-exporter'
+DEFAULT_INTERVAL = 60.0
+#: Seconds: a shorter interval would only load PowerVC.
+MIN_INTERVAL = 1.0
+DEFAULT_LISTEN = '127.0.0.1:9464'
+DEFAULT_RETENTION = '90d'
+USAGE_EXIT = 2
+
+
+class Listen(ty.NamedTuple):
+    host: str
+    port: int
+
+
+def duration(text: str) -> datetime.timedelta:
+    """argparse type: ``60`` (seconds), ``90s``, ``15m``, ``2h``, ``30d``."""
+    from powervc_osc import history
+
+    try:
+        return history.parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc))
+
+
+def interval(text: str) -> datetime.timedelta:
+    """argparse type: a :func:`duration` of at least one second."""
+    value = duration(text)
+    if value.total_seconds() < MIN_INTERVAL:
+        raise argparse.ArgumentTypeError(
+            '%r is shorter than %gs' % (text, MIN_INTERVAL))
+    return value
+
+
+def listen(text: str) -> Listen:
+    """argparse type: ``HOST:PORT`` (``[::1]:9464`` for IPv6)."""
+    host, sep, port = text.rpartition(':')
+    host = host[1:-1] if host.startswith('[') and host.endswith(']') else host
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise argparse.ArgumentTypeError(
+            '%r is not HOST:PORT (e.g. 127.0.0.1:9464)' % text)
+    return Listen(host, int(port))
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line usage error (exit 2)."""
+
+    def error(self, message: str) -> ty.NoReturn:
+        self.exit(USAGE_EXIT, '%s: error: %s (see --help)\n'
+                  % (self.prog, message))
+
+
+def parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog=PROG,
+        description='Export PowerVC reference codes as Prometheus metrics. '
+                    'Every --interval the servers in scope are listed with '
+                    'fresh codes (as "openstack server refcode list"); a '
+                    'scrape returns the last poll and never calls PowerVC.')
+    p.add_argument(
+        '--os-cloud', metavar='<name>', action='append', dest='clouds',
+        help='A cloud of clouds.yaml; repeat for several PowerVCs '
+             '(default: OS_CLOUD)')
+    p.add_argument(
+        '--interval', metavar='<duration>', type=interval,
+        default=datetime.timedelta(seconds=DEFAULT_INTERVAL),
+        help='Time between polls (default: %gs)' % DEFAULT_INTERVAL)
+    p.add_argument(
+        '--listen', metavar='<host:port>', type=listen,
+        default=listen(DEFAULT_LISTEN),
+        help='Address of the metrics endpoint (default: %s)'
+             % DEFAULT_LISTEN)
+    p.add_argument(
+        '--history', metavar='<path>', nargs='?', const='',
+        help='Record every change in this SQLite history store (without '
+             'a path: the default store, as "openstack server refcode '
+             'history")')
+    p.add_argument(
+        '--retention', metavar='<duration>', type=duration,
+        help='Forget history older than this (default: %s; needs '
+             '--history)' % DEFAULT_RETENTION)
+    p.add_argument(
+        '--once', action='store_true',
+        help='Poll once, record, print the metrics on stdout and exit '
+             '(for cron); exit status 1 when a cloud failed')
+    osc_common.add_list_filters(p.add_argument_group(
+        'servers to poll (as refcode list)'))
+    p.add_argument(
+        '--max-workers', metavar='<n>', type=osc_common.worker_count,
+        default=defaults.MAX_WORKERS,
+        help='Concurrent requests to each PowerVC (default: %d)'
+             % defaults.MAX_WORKERS)
+    p.add_argument(
+        '--debug', action='store_true',
+        help='Log every request and retry (never tokens or passwords)')
+    return p
+
+
+def parse(argv: ty.Sequence[str] | None = None) -> argparse.Namespace:
+    """Parse and check the command line (usage errors exit 2)."""
+    p = parser()
+    args = p.parse_args(argv)
+    if args.retention is not None and args.history is None:
+        p.error('--retention needs --history')
+    if args.retention is None:
+        args.retention = duration(DEFAULT_RETENTION)
+    clouds = args.clouds or []
+    duplicates = sorted({c for c in clouds if clouds.count(c) > 1})
+    if duplicates:
+        p.error('cloud %s given twice' % ', '.join(duplicates))
+    return args

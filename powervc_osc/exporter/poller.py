@@ -1,0 +1,146 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""One poll of one cloud: ``RefcodeClient.list``, change times, state."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+import typing as ty
+
+from powervc_osc.exporter import changes as changes_mod
+from powervc_osc.exporter import state
+
+if ty.TYPE_CHECKING:
+    from powervc_osc import client as client_mod
+    from powervc_osc import model
+
+LOG = logging.getLogger(__name__)
+
+
+class Stopped(Exception):
+    """The exporter is stopping; the poll publishes and records nothing."""
+
+
+class CloudPoller:
+    """Polls one cloud and remembers what the exporter must keep.
+
+    :param cloud: the cloud's name, the ``cloud`` label.
+    :param client: its :class:`~powervc_osc.client.RefcodeClient`.
+    :param changes: a :class:`~.changes.MemoryChanges` or
+        :class:`~.changes.HistoryChanges`.
+    :param filters: keyword arguments of :meth:`RefcodeClient.list`.
+    """
+
+    def __init__(self, cloud: str, client: client_mod.RefcodeClient,
+                 changes: ty.Any, filters: ty.Mapping[str, ty.Any],
+                 wall: ty.Callable[[], float] = time.time,
+                 clock: ty.Callable[[], float] = time.monotonic) -> None:
+        self.cloud = cloud
+        self._client = client
+        self._changes = changes
+        self._filters = dict(filters)
+        self._wall = wall
+        self._clock = clock
+        self._last: state.CloudState | None = None
+        self._failing: set[str] = set()
+
+    def poll(self, stop: threading.Event) -> state.CloudState:
+        """Poll the cloud once and return its new state.
+
+        A cloud that cannot be listed keeps its last servers with ``up``
+        false; the first failure of an outage is logged, not the others.
+
+        :raises Stopped: when ``stop`` is set during the poll.
+        """
+        started = self._clock()
+        errors: list[client_mod.Failure] = []
+        try:
+            rows = self._read(errors, stop)
+        except Stopped:
+            raise
+        except Exception as exc:  # a poll must never end the exporter
+            result = self._failed(exc, self._clock() - started)
+        else:
+            result = self._succeeded(rows, errors, self._clock() - started,
+                                     stop)
+        self._last = result
+        return result
+
+    def _read(self, errors: list, stop: threading.Event,
+              ) -> list[model.Refcode]:
+        rows = []
+        # A generator: closing it cancels the requests not yet sent.
+        listing = ty.cast(
+            ty.Generator['model.Refcode', None, None],
+            self._client.list(on_error=errors.append, **self._filters))
+        with contextlib.closing(listing):
+            for rc in listing:
+                if stop.is_set():
+                    raise Stopped()
+                rows.append(rc)
+        return rows
+
+    def _succeeded(self, rows: list[model.Refcode], errors: list,
+                   duration: float, stop: threading.Event,
+                   ) -> state.CloudState:
+        failed = {f.server for f in errors}
+        if stop.is_set():
+            raise Stopped()
+        now = self._wall()
+        try:
+            times = self._changes.update(self.cloud, rows, now, keep=failed)
+        except changes_mod.StoreClosed:
+            raise Stopped()
+        except changes_mod.StoreFailed as exc:
+            LOG.warning('Cloud %s: this poll was not recorded: %s',
+                        self.cloud, exc)
+            times = {s.row.server_id: s.changed_at
+                     for s in self._previous().servers
+                     if s.changed_at is not None}
+        listed = {rc.server_id for rc in rows}
+        kept = tuple(s for s in self._previous().servers
+                     if s.row.server_id in failed - listed)
+        servers = tuple(
+            state.ServerState(rc, state.category(rc), times.get(rc.server_id))
+            for rc in rows) + kept
+        self._log_server_errors(errors)
+        previous = self._previous()
+        if not previous.up:
+            LOG.warning('Cloud %s answers again', self.cloud)
+        return state.CloudState(
+            self.cloud, True, servers, duration, previous.failures,
+            len(errors), now)
+
+    def _failed(self, exc: Exception, duration: float) -> state.CloudState:
+        previous = self._previous()
+        if previous.up:
+            LOG.warning('Cloud %s cannot be polled; its last values are kept '
+                        'until it answers again: %s', self.cloud, exc)
+        return state.CloudState(
+            self.cloud, False, previous.servers, duration,
+            previous.failures + 1, previous.server_errors,
+            previous.last_success)
+
+    def _previous(self) -> state.CloudState:
+        return self._last or state.CloudState(self.cloud, up=True)
+
+    def _log_server_errors(self, errors: list) -> None:
+        """Log a server's error when it starts failing, not every poll."""
+        failing = {f.server for f in errors}
+        for failure in errors:
+            if failure.server not in self._failing:
+                LOG.warning('Cloud %s: %s', self.cloud, failure.error)
+        self._failing = failing

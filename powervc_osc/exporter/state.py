@@ -1,0 +1,100 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""What the exporter knows: the last poll of each cloud (pure data)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import threading
+import typing as ty
+
+if ty.TYPE_CHECKING:
+    from powervc_osc import model
+
+
+def category(rc: model.Refcode) -> str:
+    """The ``category`` label of a server's code (one place for it).
+
+    The explanation table's category (:mod:`powervc_osc.codes`):
+    ``progress``, ``attention``, ``error``..., and ``stale`` for a code
+    that collection no longer updates.
+    """
+    return rc.category
+
+
+def unix_time(moment: datetime.datetime | None) -> float | None:
+    """Unix time of a timestamp; a naive one (PowerVC's) is read as UTC."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    return moment.timestamp()
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerState:
+    """One server as the last successful poll saw it."""
+
+    row: model.Refcode
+    category: str
+    #: Unix time the code or LED text last changed (None: not known).
+    changed_at: float | None
+
+
+@dataclasses.dataclass(frozen=True)
+class CloudState:
+    """One cloud after a poll; the collector reads only this."""
+
+    cloud: str
+    up: bool
+    servers: tuple[ServerState, ...] = ()
+    #: Seconds the last poll took.
+    duration: float = 0.0
+    #: Polls of this cloud that failed since the exporter started.
+    failures: int = 0
+    #: Servers whose code could not be read in the last successful poll.
+    server_errors: int = 0
+    #: Unix time of the last successful poll (None: none yet).
+    last_success: float | None = None
+
+
+class Board:
+    """The latest :class:`CloudState` of every cloud, swapped atomically.
+
+    Pollers publish whole states; a scrape takes the current ones, so it
+    never sees half a poll and never waits for PowerVC.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._states: dict[str, CloudState] = {}
+        self._version = 0
+
+    def publish(self, state: CloudState) -> None:
+        with self._lock:
+            self._states[state.cloud] = state
+            self._version += 1
+
+    def versioned_states(self) -> tuple[int, list[CloudState]]:
+        """The states and a number that changes with every publish."""
+        with self._lock:
+            return self._version, [self._states[c]
+                                   for c in sorted(self._states)]
+
+    def get(self, cloud: str) -> CloudState | None:
+        with self._lock:
+            return self._states.get(cloud)
+
+    def states(self) -> list[CloudState]:
+        return self.versioned_states()[1]

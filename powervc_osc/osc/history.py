@@ -1,0 +1,132 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""``openstack server refcode history``: the local record of changes.
+
+It reads the SQLite store that ``powervc-osc-exporter --history`` writes
+and nothing else: no login, no PowerVC request. The store module (and
+sqlite3) is imported only when the command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import typing as ty
+
+from osc_lib.command import command
+
+from powervc_osc.osc import common
+
+if ty.TYPE_CHECKING:
+    from powervc_osc import history
+
+COLUMNS = ('Observed At', 'Refcode', 'LED Code', 'Category', 'Queried At')
+
+
+def _since(text: str) -> datetime.datetime:
+    """argparse type: ``30m``, ``2h``, ``7d`` ago, or an ISO 8601 time."""
+    from powervc_osc import history
+
+    try:
+        return history.parse_since(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc))
+
+
+def _limit(text: str) -> int:
+    """argparse type: a row count of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError('%r is not a whole number' % text)
+    if value < 1:
+        raise argparse.ArgumentTypeError('%r must be at least 1' % text)
+    return value
+
+
+def _row(change: history.Change) -> tuple[ty.Any, ...]:
+    queried = change.queried_at
+    return (change.observed_at.isoformat(timespec='seconds'),
+            change.refcode, change.led_code, change.category,
+            queried.isoformat() if queried else None)
+
+
+class HistoryRefcode(common.FreezeGCAtExit, command.Lister):
+    _description = (
+        "Show the recorded reference-code changes of a server.\n\n"
+        "Reads only the local history store that powervc-osc-exporter "
+        "--history writes: no login and no PowerVC request. One row per "
+        "change of the code or LED text, newest first; 'Observed At' is "
+        "when the exporter saw the change (UTC). Exit status: 0 with the "
+        "rows (none when nothing changed in --since), 1 when the store is "
+        "missing, unreadable or has no record of <server>, 2 for a usage "
+        "error.")
+
+    #: Only the local file is read: OSC must not ask for credentials.
+    auth_required = False
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument(
+            'server', metavar='<server>',
+            help='Server ID, or a name it was recorded under (exact match)')
+        parser.add_argument(
+            '--since', metavar='<time>', type=_since,
+            help='Only changes since this long ago (30m, 2h, 7d) or since '
+                 'this ISO 8601 time (UTC unless it has an offset, e.g. '
+                 '2026-11-27T08:00 or 2026-11-27T09:00+01:00)')
+        parser.add_argument(
+            '--limit', metavar='<n>', type=_limit,
+            help='At most this many rows (the newest)')
+        parser.add_argument(
+            '--history', metavar='<path>',
+            help='History store to read (default: '
+                 '$XDG_STATE_HOME/powervc-osc/history.sqlite3, else '
+                 '~/.local/state/powervc-osc/history.sqlite3)')
+        parser.add_argument(
+            '--cloud-label', metavar='<cloud>',
+            help='Only the server recorded for this cloud (the exporter '
+                 'labels each server with its --os-cloud name); needed '
+                 'when one name was recorded in several clouds')
+        return parser
+
+    def take_action(self, parsed_args: argparse.Namespace) -> tuple:
+        from powervc_osc import history
+
+        with history.HistoryStore(parsed_args.history,
+                                  readonly=True) as store:
+            cloud, server_id = self._find(store, parsed_args)
+            changes = store.changes(server_id, cloud=cloud,
+                                    since=parsed_args.since,
+                                    limit=parsed_args.limit)
+        return COLUMNS, [_row(c) for c in changes]
+
+    @staticmethod
+    def _find(store: history.HistoryStore,
+              parsed_args: argparse.Namespace) -> tuple[str, str]:
+        """The one (cloud, server ID) recorded as the <server> argument."""
+        from powervc_osc import history
+
+        server = parsed_args.server
+        found = store.servers(server, cloud=parsed_args.cloud_label)
+        where = (' for cloud %r' % parsed_args.cloud_label
+                 if parsed_args.cloud_label else '')
+        if not found:
+            raise history.HistoryError(store.path, (
+                'has no recorded changes for server %r%s' % (server, where)))
+        if len(found) > 1:
+            raise history.HistoryError(store.path, (
+                'more than one server was recorded as %r: %s; give an ID or '
+                '--cloud-label' % (server, ', '.join(
+                    '%s (cloud %s)' % (sid, c) for c, sid in found))))
+        return found[0]

@@ -1,0 +1,137 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""``powervc-osc-exporter`` as a process against the simulator."""
+
+import os
+import signal
+import subprocess
+
+import yaml
+
+from powervc_osc import history
+from powervc_osc.tests import cli_runner
+from powervc_osc.tests.functional import base
+from powervc_osc.tests.functional import exporter_fixtures as ef
+
+
+class ExporterTestCase(base.FunctionalTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.env = self.environment()
+        self.history = os.path.join(
+            self.useFixture(ef.fixtures.TempDir()).path, 'history.sqlite3')
+
+    def exporter(self, *args):
+        return self.useFixture(ef.ExporterProcess(args, self.env))
+
+    def assertCleanEnd(self, exporter, signum=signal.SIGTERM):
+        self.assertEqual(0, exporter.stop(signum), exporter.stderr)
+        self.assertNotIn('Traceback', exporter.stderr)
+        self.assertNotIn('passw0rd', exporter.stderr)
+
+    def recorded(self):
+        store = history.HistoryStore(self.history, readonly=True)
+        self.addCleanup(store.close)
+        return store.changes()
+
+
+class TestServe(ExporterTestCase):
+
+    def test_serves_the_fleet_records_history_and_ends_on_signals(self):
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            exporter = self.exporter(
+                '--os-cloud', base.ADMIN, '--interval', '1',
+                '--history', self.history)
+            text = ef.wait_for('the stuck server', lambda: (
+                lambda t: 'refcode="B2008105"' in t and t)(
+                    exporter.metrics()))
+            self.assertIn('server_name="ibmi-stuck-1"', text)
+            self.assertIn('powervc_up{cloud="%s"} 1.0' % base.ADMIN, text)
+            self.assertCleanEnd(exporter, signum)
+            self.assertIn('Stopping (%s)' % signum.name, exporter.stderr)
+            self.assertIn('B2008105', [c.refcode for c in self.recorded()])
+
+    def test_a_signal_ends_it_while_powervc_hangs(self):
+        self.sim.add_fault(path='/servers/detail', delay_ms=120000)
+        exporter = self.exporter('--os-cloud', base.ADMIN, '--history',
+                                 self.history)
+        ef.wait_for('the listing to hang', lambda: any(
+            f.hits for f in self.sim.faults.snapshot()))
+        # The answer would take two minutes; stop() allows ten seconds.
+        self.assertCleanEnd(exporter)
+        self.assertEqual([], self.recorded())
+
+    def test_one_cloud_down_does_not_stop_the_other(self):
+        with open(self.sim.clouds_yaml) as f:
+            clouds = yaml.safe_load(f)
+        broken = dict(clouds['clouds'][base.ADMIN])
+        broken['auth'] = dict(broken['auth'], auth_url='http://127.0.0.1:%d/v3'
+                              % ef.free_port())
+        clouds['clouds']['broken'] = broken
+        with open(self.sim.clouds_yaml, 'w') as f:
+            yaml.safe_dump(clouds, f)
+        exporter = self.exporter('--os-cloud', base.ADMIN, '--os-cloud',
+                                 'broken', '--interval', '1')
+        text = ef.wait_for('two failed polls', lambda: (
+            lambda t: 'powervc_poll_failures_total{cloud="broken"} 2.0' in t
+            and t)(exporter.metrics()))
+        self.assertIn('powervc_up{cloud="broken"} 0.0', text)
+        self.assertIn('powervc_up{cloud="%s"} 1.0' % base.ADMIN, text)
+        self.assertIn('refcode="B2008105"', text)
+        self.assertEqual(1, exporter.stderr.count('Cloud broken cannot be '
+                                                  'polled'), exporter.stderr)
+        self.assertCleanEnd(exporter)
+
+
+class TestOnce(ExporterTestCase):
+
+    def run_exporter(self, *args):
+        return subprocess.run(
+            [ef.EXPORTER] + list(args), env=self.env, capture_output=True,
+            text=True, timeout=cli_runner.COMMAND_TIMEOUT)
+
+    def test_once_records_and_prints(self):
+        done = self.run_exporter('--os-cloud', base.ADMIN, '--once',
+                                 '--history', self.history)
+        self.assertEqual(0, done.returncode, done.stderr)
+        self.assertIn('server_name="ibmi-stuck-1"', done.stdout)
+        self.assertNotIn('Traceback', done.stderr)
+        self.assertIn('ibmi-stuck-1',
+                      [c.server_name for c in self.recorded()])
+
+    def test_admin_and_non_admin_see_their_scope(self):
+        admin = self.run_exporter('--os-cloud', base.ADMIN, '--once',
+                                  '--all-projects')
+        operator = self.run_exporter('--os-cloud', base.OPERATOR, '--once')
+        for done in (admin, operator):
+            self.assertEqual(0, done.returncode, done.stderr)
+            self.assertIn('server_name="ibmi-prod-1"', done.stdout)
+            self.assertNotIn('passw0rd', done.stdout + done.stderr)
+        self.assertIn('server_name="other-proj-vm"', admin.stdout)
+        self.assertNotIn('server_name="other-proj-vm"', operator.stdout)
+
+    def test_unreadable_clouds_yaml_is_one_line(self):
+        os.unlink(self.sim.clouds_yaml)
+        os.mkdir(self.sim.clouds_yaml)
+        self.addCleanup(os.rmdir, self.sim.clouds_yaml)
+        done = self.run_exporter('--os-cloud', base.ADMIN, '--once')
+        self.assertEqual(1, done.returncode)
+        self.assertEqual('powervc-osc-exporter: cannot read %s: Is a '
+                         'directory\n' % self.sim.clouds_yaml, done.stderr)
+
+    def test_bad_option_is_one_line(self):
+        done = self.run_exporter('--listen', 'nowhere')
+        self.assertEqual(2, done.returncode)
+        self.assertEqual(1, done.stderr.count('\n'), done.stderr)
+        self.assertIn('--listen', done.stderr)

@@ -1,0 +1,146 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The cycle loop on a fake clock: on the beat, never overlapping."""
+
+import logging
+import threading
+
+import fixtures
+import testtools
+
+from powervc_osc.exporter import poller
+from powervc_osc.exporter import service
+from powervc_osc.exporter import state
+
+
+class FakeClock:
+    """Monotonic time that only the test moves."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+class FakeStop(threading.Event):
+    """A stop event whose waits pass fake time and end after N cycles."""
+
+    def __init__(self, clock, cycles):
+        super().__init__()
+        self.clock = clock
+        self.cycles = cycles
+        self.waits = []
+
+    def wait(self, timeout=None):
+        self.waits.append(timeout)
+        self.clock.now += timeout
+        if len(self.waits) >= self.cycles:
+            self.set()
+        return self.is_set()
+
+
+class TimedPoller:
+    """A poller whose polls take the given fake durations."""
+
+    def __init__(self, cloud, clock, durations, up=True):
+        self.cloud = cloud
+        self.clock = clock
+        self.durations = list(durations)
+        self.up = up
+        self.polls = []
+
+    def poll(self, stop):
+        start = self.clock.now
+        self.clock.now += self.durations.pop(0)
+        self.polls.append((start, self.clock.now))
+        return state.CloudState(self.cloud, self.up)
+
+
+class TestSchedule(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.log = self.useFixture(fixtures.FakeLogger(level=logging.INFO))
+
+    def test_a_short_cycle_waits_for_the_next_beat(self):
+        self.assertEqual(160.0, service.Schedule(60).next_start(100, 103))
+        self.assertEqual('', self.log.output)
+
+    def test_an_overrun_skips_to_the_first_beat_after_it(self):
+        self.assertEqual(280.0, service.Schedule(60).next_start(100, 250))
+        self.assertIn('took 150.0 s, longer than the interval (60 s); 2 '
+                      'cycle(s) skipped', self.log.output)
+
+
+class TestRun(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.log = self.useFixture(fixtures.FakeLogger(level=logging.INFO))
+        self.clock = FakeClock()
+
+    def run_cycles(self, pollers, cycles, interval=60):
+        stop = FakeStop(self.clock, cycles)
+        board = state.Board()
+        exporter = service.Exporter(pollers, board, changes=None,
+                                    interval=interval, clock=self.clock,
+                                    stop=stop)
+        exporter.run()
+        return exporter, stop
+
+    def test_cycles_never_overlap_and_keep_the_beat(self):
+        slow = TimedPoller('prod', self.clock, [5, 150, 5, 5])
+        self.run_cycles([slow], cycles=4)
+        starts = [start for start, _end in slow.polls]
+        ends = [end for _start, end in slow.polls]
+        for end, next_start in zip(ends, starts[1:]):
+            self.assertLessEqual(end, next_start)
+        # 1000, 1060, then the 150 s cycle ends at 1210: next beat 1240.
+        self.assertEqual([1000, 1060, 1240, 1300], starts)
+        self.assertEqual(1, self.log.output.count('longer than the interval'))
+
+    def test_every_cloud_is_published(self):
+        exporter, _stop = self.run_cycles(
+            [TimedPoller('a', self.clock, [1]),
+             TimedPoller('b', self.clock, [1], up=False)], cycles=1)
+        self.assertEqual([('a', True), ('b', False)],
+                         [(s.cloud, s.up) for s in exporter.board.states()])
+
+    def test_cycle_says_whether_every_cloud_answered(self):
+        board = state.Board()
+        good = TimedPoller('a', self.clock, [1, 1])
+        bad = TimedPoller('b', self.clock, [1], up=False)
+        self.assertTrue(service.Exporter([good], board, None, 60).cycle())
+        self.assertFalse(service.Exporter([good, bad], board, None,
+                                          60).cycle())
+
+    def test_a_stop_during_a_cycle_publishes_nothing(self):
+        stop = threading.Event()
+        release = threading.Event()
+
+        class Hung:
+            cloud = 'prod'
+
+            def poll(self, event):
+                stop.set()
+                release.wait(30)
+                raise poller.Stopped()
+
+        board = state.Board()
+        exporter = service.Exporter([Hung()], board, None, 60, stop=stop)
+        self.addCleanup(release.set)
+        exporter.run()
+        self.assertTrue(exporter.busy())
+        release.set()
+        self.assertEqual([], board.states())
