@@ -135,7 +135,9 @@ class TestServerMetrics(base.ExporterTestCase):
     def test_filters_are_passed_to_the_listing(self):
         self.fleet([STUCK])
         self.poll(self.poller(host='nl2', all_projects=True, status='active'))
-        query = self.requests.request_history[-2].qs
+        listings = [r for r in self.requests.request_history
+                    if r.path.endswith('/servers/detail')]
+        query = listings[-1].qs
         self.assertEqual({'host': ['nl2'], 'all_tenants': ['true'],
                           'status': ['active']}, query)
 
