@@ -126,7 +126,8 @@ class RefcodeClient:
         keystoneauth's backoff (0.5, 1, 2... seconds).
     :param clock: the clock of waits and watches (default
         :func:`time.monotonic`).
-    :param sleep: how waits and watches pause (default :func:`time.sleep`).
+    :param sleep: how waits, watches and the backoff between retries
+        pause (default :func:`time.sleep`).
     """
 
     def __init__(self, session: ks_session.Session,
@@ -142,7 +143,7 @@ class RefcodeClient:
         self._http = http.ComputeHTTP(
             session, region_name=region_name, interface=interface,
             endpoint_override=endpoint_override, retries=retries,
-            timeout=timeout, pool_size=self.max_workers)
+            timeout=timeout, pool_size=self.max_workers + 1, sleep=sleep)
         # Looked up now, not at import, so that a patched time module works.
         self._clock = clock or time.monotonic
         self._sleep = sleep or time.sleep

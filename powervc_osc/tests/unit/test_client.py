@@ -12,6 +12,7 @@
 
 """RefcodeClient: lookup, show, set, list, wait and watch."""
 
+import io
 import json
 import threading
 
@@ -42,7 +43,8 @@ class BarrierAdapter(requests.adapters.BaseAdapter):
         response = requests.Response()
         response.status_code = 200
         response.headers['Content-Type'] = 'application/json'
-        response._content = json.dumps(self.bodies[request.url]).encode()
+        response.raw = io.BytesIO(
+            json.dumps(self.bodies[request.url]).encode())
         response.url = request.url
         response.request = request
         return response

@@ -128,8 +128,8 @@ class TestRetries(RetryTestCase):
                               'Connection refused'))
         exc = self.assertRaises(exceptions.CommunicationError,
                                 self.client.show, fakes.SERVER_ID)
-        self.assertIn('Could not connect to PowerVC (tried 4 times)',
-                      str(exc))
+        self.assertIn('Could not connect to PowerVC for server %s (tried 4 '
+                      'times)' % fakes.SERVER_ID, str(exc))
         self.assertIn('Connection refused', str(exc))
         self.assertEqual(4, len(self.calls()))
 
@@ -323,7 +323,8 @@ class TestTLS(testtools.TestCase):
         client_mod.RefcodeClient(session, max_workers=32)
         adapter = session.session.adapters['https://']
         self.assertEqual('1.3', adapter.tls_min_version)
-        self.assertEqual(32, adapter._pool_maxsize)
+        # The workers and the listing walk of the main thread.
+        self.assertEqual(33, adapter._pool_maxsize)
         foreign = requests.adapters.HTTPAdapter()
         session = token_session()
         session.session.mount('https://', foreign)

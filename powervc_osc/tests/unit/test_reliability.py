@@ -17,6 +17,7 @@ Property tests feed generated answers through the client: each must give
 a Refcode or a RefcodeError, nothing else.
 """
 
+import io
 import json
 
 from hypothesis import given
@@ -221,7 +222,7 @@ class _Canned(requests.adapters.BaseAdapter):
         status, body = answers.pop(0) if len(answers) > 1 else answers[0]
         response = requests.Response()
         response.status_code = status
-        response._content = body
+        response.raw = io.BytesIO(body)
         response.url = request.url
         response.request = request
         response.reason = 'Reason'
