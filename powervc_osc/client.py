@@ -41,6 +41,9 @@ DEFAULT_WATCH_INTERVAL = defaults.WATCH_INTERVAL
 #: The former name of :data:`DEFAULT_WATCH_INTERVAL`, kept for scripts.
 DEFAULT_INTERVAL = DEFAULT_WATCH_INTERVAL
 
+#: The longest single sleep of a wait or watch (longer pauses loop).
+_MAX_SLEEP = 3600.0
+
 _UUID = re.compile(
     r'^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$',
     re.IGNORECASE)
@@ -59,12 +62,18 @@ def _valid_id(value: ty.Any) -> str | None:
     """A server ID from an answer, if it is one this client may use.
 
     It goes into URLs and onto the operator's terminal, so it must be a
-    short printable string.
+    short printable string, and no path segment of its own (``.``, ``..``,
+    ``/``), not even once a proxy has decoded it.
     """
-    if (isinstance(value, str) and value and len(value) <= 255
+    if not (isinstance(value, str) and value and len(value) <= 255
             and value.isprintable()):
-        return value
-    return None
+        return None
+    decoded = value
+    for _ in range(3):       # %2F, %252F, %25252F
+        if decoded in ('.', '..') or '/' in decoded or '\\' in decoded:
+            return None
+        decoded = urllib.parse.unquote(decoded)
+    return value
 
 
 def _path(server_id: str, suffix: str = '') -> str:
@@ -161,10 +170,17 @@ class RefcodeClient:
     @classmethod
     def from_cloud(cls, name: str | None = None,
                    **overrides: ty.Any) -> RefcodeClient:
-        """Build a client from a clouds.yaml cloud, as openstack.connect()."""
+        """Build a client from a clouds.yaml cloud, as openstack.connect().
+
+        The cloud's ``api_timeout`` bounds every request, the login
+        included; without one, :data:`DEFAULT_HTTP_TIMEOUT` does.
+        """
         import openstack.config
 
         cloud = openstack.config.get_cloud_region(cloud=name, **overrides)
+        session = cloud.get_session()
+        if session.timeout is None:     # the session is this client's own
+            session.timeout = DEFAULT_HTTP_TIMEOUT
         return cls._from_cloud_region(cloud)
 
     @classmethod
@@ -201,6 +217,8 @@ class RefcodeClient:
                 found = details.result()
             finally:
                 concurrent.futures.wait([metadata])
+            if found.id != server:     # a name that looks like an ID
+                return self._read(found, server)
             with _not_found_as_server(server):
                 return found.refcode(metadata.result())
 
@@ -212,17 +230,14 @@ class RefcodeClient:
         name an exact-name lookup first.
         """
         if is_uuid(server):
-            found = _Server(id=server, name=None)
-        else:
-            found = self._lookup(server)
-        value = 'true' if required else 'false'
+            try:
+                return self._post_required(_Server(id=server, name=None),
+                                           server, required)
+            except exceptions.NotFound:
+                pass        # maybe a name that looks like an ID
+        found = self._find_by_name(server)
         with _not_found_as_server(server):
-            body = self._http.request(
-                'POST', _path(found.id, '/metadata'), server,
-                json={'metadata': {model.REQUIRED_KEY: value}})
-        metadata = http.member(body, 'metadata', dict)
-        host = metadata.get('original_host') or metadata.get('orginal_host')
-        return found._replace(host=model.decode_text(host)).refcode(metadata)
+            return self._post_required(found, server, required)
 
     def wait(self, server: str, timeout: float = DEFAULT_WAIT_TIMEOUT,
              interval: float = defaults.WAIT_INTERVAL,
@@ -253,12 +268,14 @@ class RefcodeClient:
         last = None
         for _ in self._poll_times(interval, deadline):
             try:
-                current = self._read(found, server)
+                current = self._poll(found, server, deadline)
             except (exceptions.ServerError,
                     exceptions.CommunicationError) as exc:
                 if on_error is None:
                     raise
                 on_error(Failure(server, exc))
+                continue
+            if current is None:
                 continue
             if current.observation != last:
                 last = current.observation
@@ -349,13 +366,20 @@ class RefcodeClient:
     # -- Helpers of the public API ------------------------------------------
 
     def _lookup(self, server: str) -> _Server:
-        """The server the user's argument names: an ID, else an exact name."""
-        if not is_uuid(server):
-            return self._find_by_name(server)
-        with _not_found_as_server(server):
-            body = self._http.request('GET', _path(server), server)
-        entry = dict(http.member(body, 'server', dict), id=server)
-        return _Server.from_body(entry)
+        """The server the user's argument names: an ID, else an exact name.
+
+        A name may look like an ID: as OSC does, an ID-shaped argument that
+        no server has as its ID is looked up as a name.
+        """
+        if is_uuid(server):
+            try:
+                body = self._http.request('GET', _path(server), server)
+            except exceptions.NotFound:
+                pass
+            else:
+                entry = dict(http.member(body, 'server', dict), id=server)
+                return _Server.from_body(entry)
+        return self._find_by_name(server)
 
     def _find_by_name(self, name: str) -> _Server:
         query = urllib.parse.urlencode({'name': '^%s$' % re.escape(name)})
@@ -369,15 +393,36 @@ class RefcodeClient:
             raise exceptions.AmbiguousServer(name, [m.id for m in matches])
         return matches[0]
 
-    def _read_metadata(self, server_id: str, server: str) -> dict:
+    def _post_required(self, found: _Server, server: str,
+                       required: bool) -> model.Refcode:
+        value = 'true' if required else 'false'
+        body = self._http.request(
+            'POST', _path(found.id, '/metadata'), server,
+            json={'metadata': {model.REQUIRED_KEY: value}})
+        metadata = http.member(body, 'metadata', dict)
+        host = metadata.get('original_host') or metadata.get('orginal_host')
+        return found._replace(host=model.decode_text(host)).refcode(metadata)
+
+    def _read_metadata(self, server_id: str, server: str,
+                       within: float | None = None) -> dict:
         """GET the server's metadata; errors name the user's ``server``."""
         body = self._http.request('GET', _path(server_id, '/metadata'),
-                                  server)
+                                  server, within=within)
         return http.member(body, 'metadata', dict)
 
     def _read(self, found: _Server, server: str) -> model.Refcode:
         """The found server's fresh reference code (one request)."""
         return found.refcode(self._read_metadata(found.id, server))
+
+    def _poll(self, found: _Server, server: str,
+              deadline: float | None) -> model.Refcode | None:
+        """One poll of a wait or watch; None when its time ran out."""
+        within = None if deadline is None else deadline - self._clock()
+        try:
+            return found.refcode(
+                self._read_metadata(found.id, server, within))
+        except http.OutOfTime:
+            return None
 
     def _lookup_and_read(self, server: str) -> model.Refcode:
         """Look a server up, then read its code (two requests in a row)."""
@@ -419,7 +464,9 @@ class RefcodeClient:
                     ) -> model.Refcode:
         found = self._lookup(server)
         for _ in self._poll_times(interval, deadline, stop):
-            current = self._read(found, server)
+            current = self._poll(found, server, deadline)
+            if current is None:
+                continue
             if current.refcode is not None:
                 return current
             if not current.required:
@@ -454,7 +501,7 @@ class RefcodeClient:
                 left = end - self._clock()
                 if left <= 0:
                     break
-                self._sleep(left if stop is None else min(left, 0.2))
+                self._sleep(min(left, _MAX_SLEEP if stop is None else 0.2))
 
     def _walk(self, **filters: ty.Any,
               ) -> ty.Iterator[_Server | exceptions.RefcodeError]:
@@ -465,23 +512,34 @@ class RefcodeClient:
         """
         query = _listing_query(**filters)
         seen: set[str] = set()
+        listed: set[str] = set()
         while True:
             body = self._http.request(
                 'GET', '/servers/detail?' + urllib.parse.urlencode(query),
                 target='the server listing')
             page = http.member(body, 'servers', list)
+            before = len(listed)
             for index, entry in enumerate(page):
                 try:
                     if not isinstance(entry, dict):
                         raise exceptions.BadResponse(
                             'PowerVC listed a server entry that is not an '
                             'object (entry %d of a page)' % (index + 1))
-                    yield _Server.from_body(entry)
+                    found = _Server.from_body(entry)
                 except exceptions.BadResponse as exc:
                     yield exc
+                    continue
+                if found.id not in listed:
+                    listed.add(found.id)
+                    yield found
             marker = http.next_marker(body)
             if not marker or not page:
                 return
+            if len(listed) == before:
+                raise exceptions.BadResponse(
+                    'PowerVC\'s server listing sent a page with no server '
+                    'it had not already sent (marker %s); stopped, as the '
+                    'listing would not end' % marker)
             if marker in seen:
                 raise exceptions.BadResponse(
                     'PowerVC\'s server listing links back to a page it '
@@ -492,10 +550,15 @@ class RefcodeClient:
 
 def _results(jobs: ty.Iterable[tuple[str, concurrent.futures.Future]],
              report: ty.Callable[[Failure], None]) -> ty.Iterator[ty.Any]:
-    """Each job's result in order; a job that failed is reported instead."""
+    """Each job's result in order; a job that failed is reported instead.
+
+    A refused login ends them all: it would fail every other job too.
+    """
     for server, job in jobs:
         try:
             result = job.result()
+        except exceptions.LoginFailed:
+            raise
         except exceptions.RefcodeError as exc:
             report(Failure(server, exc))
         else:

@@ -28,6 +28,7 @@ import contextlib
 import heapq
 import itertools
 import logging
+import math
 import queue
 import re
 import socket
@@ -108,23 +109,44 @@ class ComputeHTTP:
         _widen_connection_pool(session, pool_size)
 
     def request(self, method: str, path: str, server: str | None = None,
-                target: str = 'the request', **kwargs: ty.Any) -> ty.Any:
+                target: str = 'the request', within: float | None = None,
+                **kwargs: ty.Any) -> ty.Any:
         """Send one compute request; return its JSON or raise RefcodeError.
 
         :param server: the server the request is about, as the user named
             it (an error names it).
         :param target: what the request is about when it is no server.
+        :param within: seconds the whole call may take, retries included;
+            past them it raises :class:`OutOfTime`.
         """
+        if within is None:
+            return self._request(method, path, server, target, None,
+                                 **kwargs)
+        end = _now() + within
+        try:
+            return self._request(method, path, server, target, end,
+                                 **kwargs)
+        except exceptions.CommunicationError:
+            if _now() < end:
+                raise
+            raise OutOfTime('PowerVC did not answer %s in the %s allowed'
+                            % (_short(path), exceptions.seconds_text(within)))
+
+    def _request(self, method: str, path: str, server: str | None,
+                 target: str, end: float | None, **kwargs: ty.Any) -> ty.Any:
         about = 'server %s' % server if server else target
         request = _Request(method, path, about)
-        timeout = kwargs.setdefault(
-            'timeout', self.timeout or self.adapter.session.timeout)
+        timeout = kwargs.pop('timeout', None) or (
+            self.timeout or self.adapter.session.timeout)
         backoff = _backoff()
         attempts = 0
         reauthenticated = False
         while True:
             _check_stop()
             attempts += 1
+            if end is not None:
+                timeout = min(timeout or math.inf, max(end - _now(), 0.001))
+            kwargs['timeout'] = timeout
             attempt = _Attempt(timeout)
             try:
                 response = self._send(request, attempt, **kwargs)
@@ -189,7 +211,7 @@ class ComputeHTTP:
               **kwargs: ty.Any) -> requests.Response:
         """One attempt: the answer's headers, its body left to stream."""
         if self._login_error is not None:
-            raise exceptions.Unauthorized(self._login_error, status_code=401)
+            raise exceptions.LoginFailed(self._login_error, status_code=401)
         try:
             return self.adapter.request(
                 request.url, request.method, raise_exc=False,
@@ -222,8 +244,8 @@ class ComputeHTTP:
         sent = response.request.headers.get('X-Auth-Token')
         with self._login_lock:
             if self._login_error is not None:
-                raise exceptions.Unauthorized(self._login_error,
-                                              status_code=401)
+                raise exceptions.LoginFailed(self._login_error,
+                                             status_code=401)
             try:
                 if sent != self.adapter.get_token():
                     return True
@@ -244,13 +266,17 @@ class ComputeHTTP:
         self._sleep(seconds)
 
 
+class OutOfTime(exceptions.CommunicationError):
+    """A request did not end within the time its caller allowed."""
+
+
 class _Request:
     """What one call sends: method, URL, and how its messages name it."""
 
     def __init__(self, method: str, path: str, about: str) -> None:
         self.method = method
         self.url = path
-        self.path = path.split('?', 1)[0]
+        self.path = _short(path)
         self.about = about
         self.redirects = 0
 
@@ -283,6 +309,11 @@ class _Request:
         self.url = target
 
 
+def _short(path: str) -> str:
+    """A request path for a message, without its query string."""
+    return path.split('?', 1)[0]
+
+
 def _origin(url: str) -> str:
     parts = urllib.parse.urlsplit(url)
     port = parts.port or {'http': 80, 'https': 443}.get(parts.scheme)
@@ -308,9 +339,9 @@ def _retry_after(response: requests.Response) -> float | None:
     return min(seconds, MAX_RETRY_AFTER)
 
 
-def _login_refused(exc: BaseException) -> exceptions.Unauthorized:
-    return exceptions.Unauthorized('Authentication failed: %s' % exc,
-                                   status_code=401)
+def _login_refused(exc: BaseException) -> exceptions.LoginFailed:
+    return exceptions.LoginFailed('Authentication failed: %s' % exc,
+                                  status_code=401)
 
 
 def _transport_error(exc: BaseException, request: _Request,

@@ -124,6 +124,8 @@ class TestShow(ClientTestCase):
         self.requests.get(SERVER_URL, status_code=404, json={
             'itemNotFound': {'code': 404, 'message': 'Instance not found'}})
         self.requests.get(METADATA_URL, status_code=404)
+        self.requests.get(fakes.COMPUTE_URL + '/servers',
+                          json={'servers': []})
         exc = self.assertRaises(exceptions.ServerNotFound,
                                 self.client.show, fakes.SERVER_ID)
         self.assertIn(fakes.SERVER_ID, str(exc))
@@ -235,6 +237,8 @@ class TestSet(ClientTestCase):
 
     def test_set_unknown_id(self):
         self.requests.post(METADATA_URL, status_code=404)
+        self.requests.get(fakes.COMPUTE_URL + '/servers',
+                          json={'servers': []})
         self.assertRaises(exceptions.ServerNotFound, self.client.set_required,
                           fakes.SERVER_ID, True)
 

@@ -103,6 +103,9 @@ class TestRetries(RetryTestCase):
                          [p.json() for p in posts])
 
     def test_500_and_4xx_are_not_retried(self):
+        # A 404 makes the ID-shaped argument a name to look up.
+        self.requests.get(fakes.COMPUTE_URL + '/servers',
+                          json={'servers': []})
         for status in (500, 400, 403, 404, 409, 429):
             before = len(self.calls('POST'))
             self.requests.post(METADATA_URL, status_code=status)
@@ -270,6 +273,8 @@ class TestRequestID(RetryTestCase):
 
     def test_no_request_id_no_suffix(self):
         self.requests.post(METADATA_URL, status_code=404)
+        self.requests.get(fakes.COMPUTE_URL + '/servers',
+                          json={'servers': []})
         exc = self.assertRaises(exceptions.ServerNotFound,
                                 self.client.set_required, fakes.SERVER_ID,
                                 True)
