@@ -43,6 +43,8 @@ DEFAULT_INTERVAL = DEFAULT_WATCH_INTERVAL
 
 #: The longest single sleep of a wait or watch (longer pauses loop).
 _MAX_SLEEP = 3600.0
+#: Seconds the poll at a wait's deadline may take.
+_LAST_POLL = 1.0
 
 _UUID = re.compile(
     r'^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$',
@@ -416,8 +418,13 @@ class RefcodeClient:
 
     def _poll(self, found: _Server, server: str,
               deadline: float | None) -> model.Refcode | None:
-        """One poll of a wait or watch; None when its time ran out."""
-        within = None if deadline is None else deadline - self._clock()
+        """One poll of a wait or watch; None when its time ran out.
+
+        The poll takes at most the time left, so that the timeout bounds
+        the whole wait; the poll at the deadline gets :data:`_LAST_POLL`.
+        """
+        within = None if deadline is None else max(
+            deadline - self._clock(), _LAST_POLL)
         try:
             return found.refcode(
                 self._read_metadata(found.id, server, within))

@@ -28,7 +28,6 @@ import contextlib
 import heapq
 import itertools
 import logging
-import math
 import queue
 import re
 import socket
@@ -116,44 +115,31 @@ class ComputeHTTP:
         :param server: the server the request is about, as the user named
             it (an error names it).
         :param target: what the request is about when it is no server.
-        :param within: seconds the whole call may take, retries included;
-            past them it raises :class:`OutOfTime`.
+        :param within: seconds the whole call may take, retries and their
+            backoff included; past them it raises :class:`OutOfTime`.
         """
-        if within is None:
-            return self._request(method, path, server, target, None,
-                                 **kwargs)
-        end = _now() + within
-        try:
-            return self._request(method, path, server, target, end,
-                                 **kwargs)
-        except exceptions.CommunicationError:
-            if _now() < end:
-                raise
-            raise OutOfTime('PowerVC did not answer %s in the %s allowed'
-                            % (_short(path), exceptions.seconds_text(within)))
-
-    def _request(self, method: str, path: str, server: str | None,
-                 target: str, end: float | None, **kwargs: ty.Any) -> ty.Any:
         about = 'server %s' % server if server else target
         request = _Request(method, path, about)
-        timeout = kwargs.pop('timeout', None) or (
+        limit = kwargs.pop('timeout', None) or (
             self.timeout or self.adapter.session.timeout)
+        end = None if within is None else _now() + within
         backoff = _backoff()
         attempts = 0
         reauthenticated = False
         while True:
             _check_stop()
             attempts += 1
-            if end is not None:
-                timeout = min(timeout or math.inf, max(end - _now(), 0.001))
-            kwargs['timeout'] = timeout
-            attempt = _Attempt(timeout)
+            attempt = _Attempt(limit, end, request)
             try:
                 response = self._send(request, attempt, **kwargs)
             except ks_exc.RetriableConnectionFailure as exc:
+                if attempt.cut and isinstance(exc, ks_exc.ConnectTimeout):
+                    raise attempt.out_of_time()
                 if attempts > self.retries:
-                    raise _transport_error(exc, request, timeout, attempts)
-                self._pause(next(backoff), 'Failure: %s' % exc)
+                    raise _transport_error(exc, request, attempt.timeout,
+                                           attempts)
+                self._pause(next(backoff), 'Failure: %s' % exc, end,
+                            request)
                 continue
             status = response.status_code
             if status == 401 and not reauthenticated:
@@ -171,10 +157,11 @@ class ComputeHTTP:
                 attempt.discard(response)
                 delay = _retry_after(response)
                 self._pause(next(backoff) if delay is None else delay,
-                            'Retriable status code %d' % status)
+                            'Retriable status code %d' % status, end,
+                            request)
                 continue
             break
-        attempt.read(response, request)
+        attempt.read(response)
         request_id = model.decode_text(
             response.headers.get(REQUEST_ID_HEADER))
         if status >= 400:
@@ -216,6 +203,7 @@ class ComputeHTTP:
             return self.adapter.request(
                 request.url, request.method, raise_exc=False,
                 allow_reauth=False, redirect=False, stream=True,
+                timeout=attempt.timeout,
                 headers={'Accept': 'application/json'},
                 hooks={'response': attempt.on_headers}, **kwargs)
         except ks_exc.EndpointNotFound as exc:
@@ -261,7 +249,11 @@ class ComputeHTTP:
                 return False
         return True
 
-    def _pause(self, seconds: float, why: str) -> None:
+    def _pause(self, seconds: float, why: str, end: float | None,
+               request: _Request) -> None:
+        if end is not None and _now() + seconds >= end:
+            raise OutOfTime('No time was left to retry %s for %s'
+                            % (request, request.about))
         LOG.info('%s. Retrying in %.1fs.', why, seconds)
         self._sleep(seconds)
 
@@ -400,10 +392,25 @@ class _Attempt:
     (keystoneauth's too, when ``--debug`` makes it log the body).
     """
 
-    def __init__(self, timeout: float | None) -> None:
-        self.timeout = timeout
+    def __init__(self, limit: float | None, end: float | None,
+                 request: _Request) -> None:
+        #: Seconds this attempt may take: the timeout, or the time left of
+        #: the caller's ``within`` when that is shorter (``cut``).
+        self.timeout = limit
+        self.cut = False
+        self.request = request
+        if end is not None:
+            left = end - _now()
+            if left <= 0:
+                raise self.out_of_time()
+            if limit is None or left < limit:
+                self.timeout, self.cut = left, True
         self.deadline: float | None = None
         self._watch: list | None = None
+
+    def out_of_time(self) -> OutOfTime:
+        return OutOfTime('PowerVC did not answer %s for %s in the time '
+                         'allowed' % (self.request, self.request.about))
 
     def on_headers(self, response: requests.Response, *args: ty.Any,
                    **kwargs: ty.Any) -> requests.Response:
@@ -422,7 +429,7 @@ class _Attempt:
         self._finish()
         response.close()
 
-    def read(self, response: requests.Response, request: _Request) -> None:
+    def read(self, response: requests.Response) -> None:
         """Read the whole body against the deadline and the size limit.
 
         The body is then the response's content, as if requests had read
@@ -445,7 +452,8 @@ class _Attempt:
             if not self._late():
                 raise exceptions.CommunicationError(
                     'The connection to PowerVC broke during %s for %s: %s'
-                    % (request, request.about, _transport_reason(exc)))
+                    % (self.request, self.request.about,
+                       _transport_reason(exc)))
         finally:
             self.discard(response)
         if complete:
@@ -455,12 +463,14 @@ class _Attempt:
         if size > MAX_ANSWER_BYTES:
             raise exceptions.BadResponse(
                 'PowerVC\'s answer to %s for %s is larger than %d MiB; it '
-                'was not read' % (request, request.about,
+                'was not read' % (self.request, self.request.about,
                                   MAX_ANSWER_BYTES // 2 ** 20))
+        if self.cut:
+            raise self.out_of_time()
         raise exceptions.CommunicationError(
             'PowerVC did not send its whole answer to %s for %s within %s; '
             'api_timeout or OS_API_TIMEOUT sets the limit' % (
-                request, request.about,
+                self.request, self.request.about,
                 exceptions.seconds_text(self.timeout)))
 
     def _late(self) -> bool:
