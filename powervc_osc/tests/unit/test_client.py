@@ -177,6 +177,20 @@ class TestErrors(ClientTestCase):
         self.assertIn('Linux is not supported', str(exc))
         self.assertIn(fakes.SERVER_ID, str(exc))
 
+    def test_400_with_a_reason_gets_a_short_hint(self):
+        exc = self.fail_metadata(400, json={'badRequest': {
+            'code': 400, 'message': 'Linux is not supported'}})
+        self.assertNotIn(exceptions.UNSUPPORTED_HINT, str(exc))
+        self.assertTrue(str(exc).endswith(
+            'PowerVC said: Linux is not supported (ref_code: only for IBM i '
+            'and AIX, IBM i only on NovaLink hosts)'), str(exc))
+        self.assertLess(len(str(exc)), 230)
+
+    def test_400_without_a_reason_explains_in_full(self):
+        exc = self.fail_metadata(400, text='')
+        self.assertIn(exceptions.UNSUPPORTED_HINT, str(exc))
+        self.assertNotIn('PowerVC said', str(exc))
+
     def test_403(self):
         exc = self.fail_metadata(403, json={'forbidden': {
             'code': 403, 'message': 'Policy does not allow'}})
@@ -211,6 +225,15 @@ class TestErrors(ClientTestCase):
 
 
 class TestSet(ClientTestCase):
+
+    def test_collection_off_says_where_it_can_be_turned_on(self):
+        self.requests.get(SERVER_URL, json={'server': fakes.server_body()})
+        self.requests.get(METADATA_URL, json={'metadata': {}})
+        exc = self.assertRaises(exceptions.CollectionOff, self.client.wait,
+                                fakes.SERVER_ID)
+        self.assertIn('set --enable %s' % fakes.SERVER_ID, str(exc))
+        self.assertIn('only for AIX, and for IBM i on NovaLink-managed hosts',
+                      str(exc))
 
     def test_set_by_id_posts_only_the_key(self):
         self.requests.post(METADATA_URL, json={'metadata': dict(

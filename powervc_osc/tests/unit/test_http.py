@@ -199,6 +199,32 @@ class TestTimeouts(testtools.TestCase):
                                           timeout=2)
         self.assertEqual(2, client.timeout)
 
+    def test_login_of_a_cloud_is_bounded(self):
+        # osc-lib logs in before a command runs; a client made from a
+        # cloud logs in itself, and a silent Keystone must not hang it.
+        with requests_mock.Mocker() as mock:
+            mock.get(fakes.AUTH_URL, json=ks_fixture.V3Discovery(
+                fakes.AUTH_URL))
+            mock.post(fakes.AUTH_URL + '/auth/tokens', json=fakes.token(),
+                      headers={'X-Subject-Token': fakes.TOKEN_ID},
+                      status_code=201)
+            mock.get(SERVER_URL, **OK_SERVER)
+            mock.get(METADATA_URL, **OK_METADATA)
+            for options, seconds in (({}, http.DEFAULT_HTTP_TIMEOUT),
+                                     ({'api_timeout': 7}, 7)):
+                client = client_mod.RefcodeClient.from_cloud(
+                    load_yaml_config=False, load_envvars=False,
+                    auth_type='password', region_name='RegionOne', auth={
+                        'auth_url': fakes.AUTH_URL, 'username': 'admin',
+                        'password': fakes.PASSWORD,
+                        'project_id': fakes.PROJECT_ID,
+                        'user_domain_id': 'default'}, **options)
+                client.show(fakes.SERVER_ID)
+                self.assertEqual(
+                    [seconds] * 4, [r.timeout for r in mock.request_history],
+                    options)
+                mock.reset_mock()
+
     def test_each_request_carries_the_timeout(self):
         with requests_mock.Mocker() as mock:
             mock.get(SERVER_URL, **OK_SERVER)
