@@ -164,6 +164,8 @@ class ComputeHTTP:
         attempt.read(response)
         request_id = model.decode_text(
             response.headers.get(REQUEST_ID_HEADER))
+        LOG.debug('RESP: [%d] %s (request ID %s) %s', status, request,
+                  request_id, model.decode_text(response.text))
         if status >= 400:
             LOG.debug('PowerVC answered %s with HTTP %d (request ID %s)',
                       request, status, request_id)
@@ -199,10 +201,14 @@ class ComputeHTTP:
         """One attempt: the answer's headers, its body left to stream."""
         if self._login_error is not None:
             raise exceptions.LoginFailed(self._login_error, status_code=401)
+        # keystoneauth would read the body to log it (OSC's root logger is
+        # at DEBUG even without --debug): this layer logs, after a bounded
+        # read, instead.
+        LOG.debug('REQ: %s %s', request.method, request.url)
         try:
             return self.adapter.request(
                 request.url, request.method, raise_exc=False,
-                allow_reauth=False, redirect=False, stream=True,
+                allow_reauth=False, redirect=False, stream=True, log=False,
                 timeout=attempt.timeout,
                 headers={'Accept': 'application/json'},
                 hooks={'response': attempt.on_headers}, **kwargs)

@@ -1,0 +1,144 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Faults only real sockets show: bodies that trickle, Ctrl-C, full pools.
+
+The real ``openstack`` runs against :mod:`faulty_server` on 127.0.0.1.
+Time bounds here are generous ceilings that tell a bounded command from a
+hang, not speed measurements.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+
+import testtools
+
+from powervc_osc.tests.functional import base
+from powervc_osc.tests.functional import faulty_server
+
+#: Far more than any bounded command here needs, far less than a hang.
+CEILING = 30
+
+
+class HostileNetworkTestCase(testtools.TestCase):
+
+    def cloud(self, **kwargs) -> faulty_server.FaultyCloud:
+        return self.useFixture(faulty_server.FaultyCloud(**kwargs))
+
+    def command(self, cloud, *args):
+        return [base.OPENSTACK, '--os-cloud', faulty_server.CLOUD,
+                'server', 'refcode'] + list(args)
+
+    def run_command(self, cloud, *args) -> tuple[base.Result, float]:
+        started = time.monotonic()
+        completed = subprocess.run(
+            self.command(cloud, *args), capture_output=True, text=True,
+            timeout=base.COMMAND_TIMEOUT,
+            env=base.clean_env(cloud.clouds_yaml))
+        result = base.Result(completed)
+        self.assertNotIn('Traceback', result.err, result)
+        return result, time.monotonic() - started
+
+
+class TestTricklingAnswers(HostileNetworkTestCase):
+    """Headers, then one byte at a time: the timeout bounds the answer."""
+
+    def test_show_ends_at_the_api_timeout(self):
+        cloud = self.cloud(count=1, api_timeout=2)
+        cloud.behaviour['metadata'] = 'trickle'
+        server = cloud.servers[0]['id']
+        result, elapsed = self.run_command(cloud, 'show', server)
+        self.assertEqual(1, result.status, result)
+        self.assertEqual(
+            ['PowerVC did not send its whole answer to GET /servers/%s/'
+             'metadata for server %s within 2 seconds; api_timeout or '
+             'OS_API_TIMEOUT sets the limit' % (server, server)],
+            result.err.splitlines())
+        self.assertLess(elapsed, CEILING)
+
+    def test_list_names_each_server(self):
+        cloud = self.cloud(count=3, api_timeout=2)
+        cloud.behaviour['metadata'] = 'trickle'
+        result, elapsed = self.run_command(cloud, 'list')
+        self.assertEqual(1, result.status, result)
+        for server in cloud.servers:
+            self.assertIn('whole answer to GET /servers/%s/metadata for '
+                          'server %s' % (server['id'], server['id']),
+                          result.err)
+        self.assertLess(elapsed, CEILING)
+
+    def test_wait_timeout_bounds_the_whole_wait(self):
+        # The HTTP timeout is 60 s; the wait's 3 s must bound the wait.
+        cloud = self.cloud(count=1)
+        cloud.behaviour['metadata'] = 'trickle'
+        server = cloud.servers[0]['id']
+        result, elapsed = self.run_command(
+            cloud, 'set', '--enable', '--wait', '--timeout', '3', server)
+        self.assertEqual(1, result.status, result)
+        self.assertIn('no reference code within 3 seconds', result.err)
+        self.assertLess(elapsed, CEILING)
+
+
+class TestInterrupt(HostileNetworkTestCase):
+    """Ctrl-C with requests in flight ends the command, sending no more."""
+
+    def interrupt(self, cloud, in_flight, *args):
+        process = subprocess.Popen(
+            self.command(cloud, *args), stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True,
+            env=base.clean_env(cloud.clouds_yaml))
+        self.addCleanup(process.kill)
+        self.assertTrue(cloud.wait_for_in_flight(in_flight),
+                        cloud.compute_requests())
+        sent = len(cloud.compute_requests())
+        process.send_signal(signal.SIGINT)
+        try:
+            out, err = process.communicate(timeout=CEILING)
+        except subprocess.TimeoutExpired:
+            self.fail('the command did not end after Ctrl-C')
+        time.sleep(1)        # anything sent late would show by now
+        self.assertEqual(sent, len(cloud.compute_requests()),
+                         cloud.compute_requests())
+        self.assertNotIn('Traceback', err)
+        self.assertLessEqual(len(err.splitlines()), 1, err)
+        self.assertNotEqual(0, process.returncode)
+        return out, err
+
+    def test_list(self):
+        cloud = self.cloud(count=6, api_timeout=60)
+        cloud.behaviour['metadata'] = 'hang'
+        self.interrupt(cloud, 3, 'list', '--max-workers', '3')
+
+    def test_set(self):
+        # 16 workers: 4 servers are still queued at the interrupt.
+        cloud = self.cloud(count=20, api_timeout=60)
+        cloud.behaviour['post'] = 'hang'
+        self.interrupt(cloud, 16, 'set', '--enable',
+                       *[s['id'] for s in cloud.servers])
+
+
+class TestConnectionPool(HostileNetworkTestCase):
+    """The listing walk and the workers never overflow the pool."""
+
+    def test_no_pool_full_warning(self):
+        # 16 workers hold their answers until the walk asks for page 2:
+        # 17 connections at once, to the same host.
+        cloud = self.cloud(count=17, page_size=16)
+        cloud.hold = (17, ('metadata', 'next-page'))
+        result, _ = self.run_command(cloud, 'list', '--max-workers', '16',
+                                     '-f', 'value', '-c', 'ID')
+        self.assertEqual((0, ''), (result.status, result.err), result)
+        self.assertEqual([s['id'] for s in cloud.servers],
+                         result.out.split())
