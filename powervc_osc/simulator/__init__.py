@@ -17,23 +17,33 @@
 ``from powervc_osc.simulator import Simulator`` (imported lazily, so that
 importing this package costs nothing).  Modules:
 
+* :mod:`.settings`: :class:`SimulatorSettings`, how a simulator behaves
 * :mod:`.state`: the fleet and the refcode semantics (pure Python)
 * :mod:`.bootseq`: the simulated boot sequences
 * :mod:`.identity`: Keystone v3 tokens
-* :mod:`.app`: the Werkzeug WSGI application, faults, request log
+* :mod:`.app`: the WSGI application: the route table and the request
+  pipeline
+* :mod:`.identity_api`, :mod:`.compute_api`, :mod:`.control`: the
+  handlers of the identity, compute and ``/_sim`` control routes
+* :mod:`.views`: the JSON documents (servers, flavors, versions)
+* :mod:`.microversion`: compute microversions
+* :mod:`.responses`: JSON bodies and answers, Nova and Keystone errors
+* :mod:`.faults` and :mod:`.requestlog`: injected faults, the request log
+* :mod:`.keystone_mode`: tokens validated by a real Keystone
 * :mod:`.server`: :class:`Simulator` (start/stop, clouds.yaml)
 * :mod:`.fixture`: :class:`SimulatorFixture` for tests
 * :mod:`.cli` and :mod:`.demo`: ``powervc-osc-simulator [demo]``
 """
 
-__all__ = ['Simulator', 'SimulatorFixture']
+import importlib
+
+_EXPORTS = {'Simulator': 'server', 'SimulatorFixture': 'fixture',
+            'SimulatorSettings': 'settings'}
+__all__ = list(_EXPORTS)
 
 
 def __getattr__(name):
-    if name == 'Simulator':
-        from powervc_osc.simulator import server
-        return server.Simulator
-    if name == 'SimulatorFixture':
-        from powervc_osc.simulator import fixture
-        return fixture.SimulatorFixture
-    raise AttributeError(name)
+    if name not in _EXPORTS:
+        raise AttributeError(name)
+    module = importlib.import_module('%s.%s' % (__name__, _EXPORTS[name]))
+    return getattr(module, name)

@@ -26,7 +26,9 @@ import sys
 import threading
 
 from powervc_osc.simulator import server as sim_server
-from powervc_osc.simulator import state as sim_state
+from powervc_osc.simulator import settings as sim_settings
+
+DEFAULTS = sim_settings.SimulatorSettings()
 
 
 def _probability(text):
@@ -65,9 +67,10 @@ def build_parser():
                     'compute v2.1 with reference-code metadata).',
         epilog='Run "powervc-osc-simulator demo --help" for the guided '
                'demo.')
-    parser.add_argument('--host', default='127.0.0.1',
+    parser.add_argument('--host', default=DEFAULTS.host,
                         help='listen address (default: %(default)s)')
-    parser.add_argument('--port', type=_non_negative(int), default=0,
+    parser.add_argument('--port', type=_non_negative(int),
+                        default=DEFAULTS.port,
                         help='listen port; 0 picks a free port '
                              '(default: %(default)s)')
     parser.add_argument('--clouds-yaml', metavar='PATH',
@@ -78,25 +81,25 @@ def build_parser():
                         help='generate a fleet of N servers instead of the '
                              'default fleet')
     parser.add_argument('--latency', type=_non_negative(float),
-                        default=0.0, metavar='MS',
+                        default=DEFAULTS.latency_ms, metavar='MS',
                         help='delay every API answer by MS milliseconds')
-    parser.add_argument('--error-rate', type=_probability, default=0.0,
-                        metavar='P',
+    parser.add_argument('--error-rate', type=_probability,
+                        default=DEFAULTS.error_rate, metavar='P',
                         help='answer compute API requests with 503 with '
                              'probability P')
-    parser.add_argument('--seed', type=int, default=0,
+    parser.add_argument('--seed', type=int, default=DEFAULTS.seed,
                         help='seed of boot sequences, generated fleet and '
                              'random errors (default: %(default)s)')
     parser.add_argument('--token-ttl', type=_non_negative(float),
-                        default=3600.0, metavar='S',
+                        default=DEFAULTS.token_ttl, metavar='S',
                         help='token lifetime in seconds '
                              '(default: %(default)s)')
     parser.add_argument('--step-seconds', type=_non_negative(float),
-                        default=2.0, metavar='S',
+                        default=DEFAULTS.step_seconds, metavar='S',
                         help='duration of each boot-sequence step '
                              '(default: %(default)s)')
     parser.add_argument('--max-limit', type=_positive_int,
-                        default=sim_state.DEFAULT_MAX_LIMIT, metavar='N',
+                        default=DEFAULTS.max_limit, metavar='N',
                         help='maximum page size of server listings '
                              '(default: %(default)s)')
     parser.add_argument('--verbose', '-v', action='store_true',
@@ -151,6 +154,15 @@ def _keystone_auth(args, parser):
         region_name=args.keystone_region)
 
 
+def settings_from(args, keystone=None):
+    """The :class:`~.settings.SimulatorSettings` of parsed ``args``."""
+    return sim_settings.SimulatorSettings(
+        servers=args.servers, host=args.host, port=args.port,
+        latency_ms=args.latency, seed=args.seed, token_ttl=args.token_ttl,
+        error_rate=args.error_rate, step_seconds=args.step_seconds,
+        max_limit=args.max_limit, keystone=keystone)
+
+
 def serve(args, stdout=None, stderr=None, stop_event=None, keystone=None):
     """Run until ``stop_event`` is set (by SIGINT/SIGTERM); returns 0.
 
@@ -163,11 +175,7 @@ def serve(args, stdout=None, stderr=None, stop_event=None, keystone=None):
               'anyone who can reach it can use the simulator and its '
               'well-known passwords, without TLS.' % args.host,
               file=stderr, flush=True)
-    sim = sim_server.Simulator(
-        servers=args.servers, host=args.host, port=args.port,
-        latency_ms=args.latency, seed=args.seed, token_ttl=args.token_ttl,
-        error_rate=args.error_rate, step_seconds=args.step_seconds,
-        max_limit=args.max_limit, keystone=keystone)
+    sim = sim_server.Simulator(settings=settings_from(args, keystone))
     try:
         sim.start()
     except OSError as exc:

@@ -75,10 +75,16 @@ def find_openstack():
     return shutil.which('openstack')
 
 
-def demo_environment(clouds_yaml):
-    """The current environment without ``OS_*`` variables, plus ours."""
+def clean_environment(clouds_yaml, **extra):
+    """The current environment for ``openstack`` to read only ``clouds_yaml``.
+
+    Every ``OS_*`` variable is dropped (a user's ``OS_CLOUD`` or
+    ``OS_AUTH_URL`` would override the file); ``extra`` variables are
+    added last.  The demo and the functional tests use it.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith('OS_')}
     env['OS_CLIENT_CONFIG_FILE'] = clouds_yaml
+    env.update(extra)
     return env
 
 
@@ -154,7 +160,7 @@ def main(argv=None, steps=STEPS, out=None, runner=None):
         out.write('# PowerVC simulator on %s; OS_CLIENT_CONFIG_FILE=%s\n\n'
                   % (sim.url, clouds_yaml))
         failures = run_steps(steps, openstack, sim_server.CLOUD_NAME,
-                             demo_environment(clouds_yaml), out=out,
+                             clean_environment(clouds_yaml), out=out,
                              runner=runner)
     finally:
         sim.stop()

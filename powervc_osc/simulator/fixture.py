@@ -38,7 +38,8 @@ class SimulatorFixture(fixtures.Fixture):
     :param write_clouds_yaml: also write a temporary clouds.yaml
         (``self.clouds_yaml``; None otherwise).
     :param kwargs: :class:`~powervc_osc.simulator.server.Simulator`
-        arguments.
+        arguments (``settings`` and its fields); ``host`` defaults to
+        ``127.0.0.1`` and ``port`` to 0 even over ``settings``.
     """
 
     def __init__(self, write_clouds_yaml=True, **kwargs):

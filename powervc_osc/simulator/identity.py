@@ -94,7 +94,6 @@ class TokenStore:
         self.token_ttl = float(token_ttl)
         self._tokens = {}
         self._lock = threading.Lock()
-        self.issued_count = 0
 
     # -- helpers ------------------------------------------------------
 
@@ -231,7 +230,6 @@ class TokenStore:
             body=dict(token))
         with self._lock:
             self._tokens[info.id] = info
-            self.issued_count += 1
         return info
 
     def validate(self, token_id):

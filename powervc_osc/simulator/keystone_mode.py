@@ -51,6 +51,7 @@ import typing
 
 from powervc_osc.simulator import app as sim_app
 from powervc_osc.simulator import identity
+from powervc_osc.simulator import identity_api
 from powervc_osc.simulator import state as sim_state
 
 AUTHTOKEN_GROUP = 'keystone_authtoken'
@@ -133,11 +134,11 @@ class TokenRecord(typing.NamedTuple):
     seen: float
 
 
-class KeystoneSimulatorApp(sim_app.SimulatorApp):
-    """The simulator's WSGI application, scoped by ``auth_token``."""
+class KeystoneIdentityAPI(identity_api.IdentityAPI):
+    """Callers come from ``auth_token``; the built-in identity is off."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, tokens):
+        super().__init__(tokens)
         self._seen_lock = threading.Lock()
         self._seen = []
 
@@ -147,20 +148,16 @@ class KeystoneSimulatorApp(sim_app.SimulatorApp):
         with self._seen_lock:
             return list(self._seen)
 
-    def _context(self, request, project_id):
+    def context(self, request):
         headers = request.headers
         if headers.get('X-Identity-Status') != 'Confirmed':
-            raise sim_app.ComputeUnauthorized()
+            raise identity.unauthorized()
         roles = tuple(r.strip() for r in
                       (headers.get('X-Roles') or '').split(',')
                       if r.strip())
         ctx = sim_state.Context(headers.get('X-User-Id', ''),
                                 headers.get('X-Project-Id', ''), roles)
         self._remember(request, ctx)
-        if project_id != ctx.project_id and not ctx.is_admin:
-            raise sim_state.Forbidden(
-                "Project %s in the URL does not match the token's project."
-                % project_id)
         return ctx
 
     def _remember(self, request, ctx):
@@ -176,14 +173,22 @@ class KeystoneSimulatorApp(sim_app.SimulatorApp):
         with self._seen_lock:
             self._seen.append(record)
 
-    def on_tokens(self, request):
+    def auth_tokens(self, request):
         raise identity.IdentityError(
             404, 'Not Found', 'This simulator uses an external Keystone.')
 
-    def on_identity_versions(self, request):
-        return self.on_tokens(request)
+    versions = version = auth_tokens
 
-    on_identity_version = on_identity_versions
+
+class KeystoneSimulatorApp(sim_app.SimulatorApp):
+    """The simulator's WSGI application, scoped by ``auth_token``."""
+
+    identity_class = KeystoneIdentityAPI
+
+    @property
+    def seen_tokens(self):
+        """See :attr:`KeystoneIdentityAPI.seen_tokens`."""
+        return self.identity.seen_tokens
 
 
 def wrap(app, auth):

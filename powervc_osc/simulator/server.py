@@ -38,7 +38,9 @@ import yaml
 from werkzeug import serving
 
 from powervc_osc.simulator import app as sim_app
+from powervc_osc.simulator import control
 from powervc_osc.simulator import identity
+from powervc_osc.simulator import settings as sim_settings
 from powervc_osc.simulator import state as sim_state
 
 LOG = logging.getLogger(__name__)
@@ -62,66 +64,33 @@ class _Handler(serving.WSGIRequestHandler):
                   code)
 
 
-def is_loopback(host):
-    """True for loopback addresses and ``localhost``."""
-    if host in ('localhost', 'localhost.localdomain'):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+is_loopback = control.is_loopback
 
 
 class Simulator:
     """A PowerVC simulator listening on ``host:port``.
 
-    :param servers: None (default fleet), an int (generated fleet) or an
-        iterable of :meth:`SimulatorState.add_server` keyword dicts.
-    :param host: listen address (default ``127.0.0.1``).
-    :param port: listen port (0: an ephemeral port).
-    :param latency_ms: sleep before each identity and compute answer.
-    :param seed: seeds boot sequence variants, the generated fleet and
-        ``error_rate``.
-    :param token_ttl: token lifetime in seconds.
-    :param error_rate: probability of a 503 on project-scoped compute
-        requests.
-    :param step_seconds: duration of each boot-sequence step.
-    :param max_limit: the maximum (and default) page size.
-    :param clock: a monotonic clock (seconds), e.g. for tests.
-    :param wall_clock: an epoch clock (seconds) for timestamps.
-    :param admin_only_host: Nova's default policy: only admins see the
-        ``OS-EXT-SRV-ATTR:*`` attributes and may filter by ``host``.
-    :param sleep: the function used for latency and delay faults.
-    :param keystone: a
-        :class:`~powervc_osc.simulator.keystone_mode.KeystoneAuth` for
-        Keystone mode (a real Keystone instead of the built-in identity).
+    :param settings: a
+        :class:`~powervc_osc.simulator.settings.SimulatorSettings`
+        (default: the defaults).
+    :param fields: settings fields replacing those of ``settings``, e.g.
+        ``Simulator(step_seconds=0.5)``.
     """
 
-    def __init__(self, servers=None, host='127.0.0.1', port=0,
-                 latency_ms=0, seed=0, token_ttl=3600, error_rate=0.0,
-                 step_seconds=2.0, max_limit=sim_state.DEFAULT_MAX_LIMIT,
-                 clock=None, wall_clock=None, admin_only_host=True,
-                 sleep=None, keystone=None):
-        if not 0.0 <= float(error_rate) <= 1.0:
-            raise ValueError('error_rate must be between 0 and 1')
-        self.host = host
-        self.port = int(port)
-        self.state = sim_state.SimulatorState(
-            servers=servers, seed=seed, step_seconds=step_seconds,
-            clock=clock, wall_clock=wall_clock, max_limit=max_limit,
-            admin_only_host_filter=admin_only_host)
-        self.tokens = identity.TokenStore(self.state, token_ttl=token_ttl)
-        kwargs = {'sleep': sleep} if sleep is not None else {}
+    def __init__(self, settings=None, **fields):
+        self.settings = sim_settings.resolve(settings, **fields)
+        self.host = self.settings.host
+        self.port = self.settings.port
+        self.state = sim_state.SimulatorState(self.settings)
+        self.tokens = identity.TokenStore(
+            self.state, token_ttl=self.settings.token_ttl)
         app_class = sim_app.SimulatorApp
         # Keystone mode hook (see keystone_mode): another scope source.
-        self.keystone = keystone
-        if keystone is not None:
+        self.keystone = self.settings.keystone
+        if self.keystone is not None:
             from powervc_osc.simulator import keystone_mode
             app_class = keystone_mode.KeystoneSimulatorApp
-        self.app = app_class(
-            self.state, self.tokens, latency_ms=latency_ms,
-            error_rate=error_rate, seed=seed,
-            admin_only_host=admin_only_host, **kwargs)
+        self.app = app_class(self.state, self.tokens, self.settings)
         self._server = None
         self._thread = None
         self._temp_files = []
@@ -161,10 +130,6 @@ class Simulator:
             except OSError:
                 pass
         self._temp_files = []
-
-    @property
-    def running(self):
-        return self._server is not None
 
     def __enter__(self):
         return self.start()
@@ -252,20 +217,17 @@ class Simulator:
 
     @property
     def requests(self):
-        """The :class:`~powervc_osc.simulator.app.RequestLog`."""
+        """The :class:`~powervc_osc.simulator.requestlog.RequestLog`."""
         return self.app.requests
 
     @property
     def faults(self):
-        """The :class:`~powervc_osc.simulator.app.FaultList`."""
+        """The :class:`~powervc_osc.simulator.faults.FaultList`."""
         return self.app.faults
 
     def add_fault(self, **kwargs):
-        """Add a targeted :class:`~powervc_osc.simulator.app.Fault`."""
+        """Add a targeted :class:`~powervc_osc.simulator.faults.Fault`."""
         return self.app.faults.add(**kwargs)
-
-    def clear_faults(self):
-        self.app.faults.clear()
 
     def revoke_tokens(self):
         """Invalidate every issued token; returns how many."""
@@ -277,21 +239,21 @@ class Simulator:
 
     @property
     def latency_ms(self):
-        return self.app.latency_ms
+        """Sleep before each identity and compute answer (settable)."""
+        return self.settings.latency_ms
 
     @latency_ms.setter
     def latency_ms(self, value):
-        self.app.latency_ms = float(value)
+        self.settings.latency_ms = float(value)
 
     @property
     def error_rate(self):
-        return self.app.error_rate
+        """The probability of a random 503 (settable)."""
+        return self.settings.error_rate
 
     @error_rate.setter
     def error_rate(self, value):
-        if not 0.0 <= float(value) <= 1.0:
-            raise ValueError('error_rate must be between 0 and 1')
-        self.app.error_rate = float(value)
+        self.settings.error_rate = sim_settings.check_error_rate(value)
 
     def server_id(self, name):
         """The id of the only server called ``name``."""

@@ -74,11 +74,11 @@ import datetime
 import random
 import re
 import threading
-import time
 import typing
 import uuid
 
 from powervc_osc.simulator import bootseq
+from powervc_osc.simulator import settings as sim_settings
 
 REFCODE = 'powervc:vm_refcode'
 LED_CODE = 'powervc:vm_led_code'
@@ -140,7 +140,6 @@ SERVER_NAMESPACE = uuid.UUID('a8cbe309-e433-51ce-9166-af9336854c7c')
 FLEET_EPOCH = 1736154000.0
 
 MAX_METADATA_ITEMS = 128
-DEFAULT_MAX_LIMIT = 1000
 
 STATUSES = {
     'ACTIVE': ('active', 1),
@@ -152,30 +151,44 @@ STATUSES = {
 }
 
 
+# Nova's error body keys, by HTTP status: ``{"itemNotFound": {...}}``.
+NOVA_FAULT_NAMES = {400: 'badRequest', 401: 'unauthorized',
+                    403: 'forbidden', 404: 'itemNotFound',
+                    405: 'badMethod', 409: 'conflictingRequest',
+                    413: 'overLimit', 415: 'badMediaType',
+                    429: 'overLimit', 501: 'notImplemented',
+                    503: 'serviceUnavailable'}
+
+
+def nova_fault_name(code):
+    """Nova's error body key for HTTP status ``code``."""
+    return NOVA_FAULT_NAMES.get(code, 'computeFault')
+
+
 class SimulatorError(Exception):
     """An API error; ``code`` is the HTTP status, ``kind`` Nova's key."""
 
     code = 500
-    kind = 'computeFault'
 
     def __init__(self, message):
         super().__init__(message)
         self.message = message
 
+    @property
+    def kind(self):
+        return nova_fault_name(self.code)
+
 
 class BadRequest(SimulatorError):
     code = 400
-    kind = 'badRequest'
 
 
 class Forbidden(SimulatorError):
     code = 403
-    kind = 'forbidden'
 
 
 class NotFound(SimulatorError):
     code = 404
-    kind = 'itemNotFound'
 
 
 class Context(typing.NamedTuple):
@@ -356,30 +369,24 @@ def _generated_fleet(count, seed):
 class SimulatorState:
     """The fleet, thread-safe.
 
-    :param servers: None for the default fleet, an int N for a generated
-        fleet of N servers (``ibmi-0001`` ...), or an iterable of dicts of
-        :meth:`add_server` arguments.
-    :param seed: picks the boot sequence variants, the generated fleet and
-        the random faults.
-    :param step_seconds: how long each boot step lasts.
-    :param clock: a monotonic clock (seconds) for the boot sequences and
-        token expiry; :meth:`advance` adds an offset to it.
-    :param wall_clock: epoch seconds for timestamps (``time.time``).
-    :param max_limit: the maximum (and default) page size of listings.
-    :param admin_only_host_filter: like Nova's default policy, ignore the
-        ``host`` listing filter for non-admin users.
+    :param settings: a
+        :class:`~powervc_osc.simulator.settings.SimulatorSettings`; this
+        class uses its ``servers``, ``seed``, ``step_seconds``,
+        ``max_limit``, ``clock`` (advanced by :meth:`advance`),
+        ``wall_clock`` and ``admin_only_host`` (which also ignores the
+        ``host`` listing filter for non-admin users).
+    :param fields: settings fields replacing those of ``settings``.
     """
 
-    def __init__(self, servers=None, seed=0, step_seconds=2.0, clock=None,
-                 wall_clock=None, max_limit=DEFAULT_MAX_LIMIT,
-                 admin_only_host_filter=True):
+    def __init__(self, settings=None, **fields):
+        settings = sim_settings.resolve(settings, **fields)
         self.lock = threading.RLock()
-        self.seed = seed
-        self.step_seconds = float(step_seconds)
-        self.max_limit = int(max_limit)
-        self.admin_only_host_filter = admin_only_host_filter
-        self._clock = clock or time.monotonic
-        self._wall_clock = wall_clock or time.time
+        self.seed = settings.seed
+        self.step_seconds = settings.step_seconds
+        self.max_limit = settings.max_limit
+        self.admin_only_host_filter = settings.admin_only_host
+        self._clock = settings.clock
+        self._wall_clock = settings.wall_clock
         self._offset = 0.0
         self._last_ts = 0
         self._servers = {}
@@ -389,12 +396,13 @@ class SimulatorState:
         for name, manager in ((HOST_NL1, NOVALINK), (HOST_NL2, NOVALINK),
                               ('S924_78ABCDX', NOVALINK), (HOST_HMC, HMC)):
             self.add_host(name, manager)
+        servers = settings.servers
         if servers is None:
             specs = _default_fleet()
             for index, spec in enumerate(specs):
                 spec.setdefault('created', FLEET_EPOCH + 60 * index)
         elif isinstance(servers, int):
-            specs = _generated_fleet(servers, seed)
+            specs = _generated_fleet(servers, self.seed)
         else:
             specs = list(servers)
         for spec in specs:
@@ -498,15 +506,6 @@ class SimulatorState:
                 server.boot_started = self.now() - elapsed
                 self._refresh(server)
             return server.copy()
-
-    def remove_server(self, server_id):
-        with self.lock:
-            self._servers.pop(server_id)
-
-    def set_status(self, server_id, status):
-        """Change a server's status (e.g. ``ACTIVE``, ``SHUTOFF``)."""
-        with self.lock:
-            self._servers[server_id].status = status
 
     def servers(self):
         """Copies of every server, in listing order."""

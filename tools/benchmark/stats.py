@@ -66,13 +66,6 @@ def request_kind(path: str) -> str:
     return 'other'
 
 
-def count_kinds(paths: ty.Iterable[str]) -> dict[str, int]:
-    counts = {'identity': 0, 'discovery': 0, 'compute': 0, 'other': 0}
-    for path in paths:
-        counts[request_kind(path)] += 1
-    return counts
-
-
 def waves(spans: ty.Sequence[tuple[float, float]]) -> int:
     """Round trips on the critical path.
 

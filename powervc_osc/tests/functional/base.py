@@ -14,76 +14,29 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
-import testtools
 import yaml
 
-from powervc_osc.simulator import demo
 from powervc_osc.simulator import fixture as sim_fixture
+from powervc_osc.tests import cli_runner
 
-BIN = os.path.dirname(sys.executable)
-OPENSTACK = os.path.join(BIN, 'openstack')
-SIMULATOR = os.path.join(BIN, 'powervc-osc-simulator')
 ADMIN = 'powervc-simulator'
 OPERATOR = 'powervc-simulator-operator'
-#: A generous bound for one command; a hang fails the test, not CI.
-COMMAND_TIMEOUT = 120
 
 
-def clean_env(clouds_yaml: str) -> dict[str, str]:
-    """The caller's environment without OS_* settings, plus clouds.yaml."""
-    env = demo.demo_environment(clouds_yaml)
-    env['PYTHONWARNINGS'] = 'ignore'
-    return env
+class FunctionalTestCase(cli_runner.CLITestCase):
+    """Each test gets its own simulator on an ephemeral loopback port.
 
+    :meth:`openstack` runs as ``ADMIN`` unless told ``cloud=OPERATOR``.
+    """
 
-class Result:
-    """What a command did: exit status, stdout and stderr."""
-
-    def __init__(self, completed: subprocess.CompletedProcess) -> None:
-        self.status = completed.returncode
-        self.out = completed.stdout
-        self.err = completed.stderr
-
-    def json(self):
-        return json.loads(self.out)
-
-    def __repr__(self) -> str:
-        return 'Result(status=%r, out=%r, err=%r)' % (
-            self.status, self.out, self.err)
-
-
-class FunctionalTestCase(testtools.TestCase):
-    """Each test gets its own simulator on an ephemeral loopback port."""
-
+    cloud = ADMIN
     simulator_kwargs: dict = {}
 
     def setUp(self) -> None:
         super().setUp()
         kwargs = dict({'step_seconds': 0.2}, **self.simulator_kwargs)
         self.sim = self.useFixture(sim_fixture.SimulatorFixture(**kwargs))
-
-    def openstack(self, *args: str, cloud: str = ADMIN, status: int = 0,
-                  stderr: bool = False, env: dict | None = None) -> Result:
-        """Run ``openstack --os-cloud <cloud> *args`` and check it.
-
-        The exit status must be ``status``; stderr must be empty unless
-        ``stderr`` is true; a traceback on stderr always fails the test.
-        """
-        completed = subprocess.run(
-            [OPENSTACK, '--os-cloud', cloud] + list(args),
-            capture_output=True, text=True, timeout=COMMAND_TIMEOUT,
-            env=env or clean_env(self.sim.clouds_yaml))
-        result = Result(completed)
-        self.assertNotIn('Traceback', result.err, result)
-        self.assertEqual(status, result.status, result)
-        if not stderr:
-            self.assertEqual('', result.err, result)
-        return result
+        self.clouds_yaml = self.sim.clouds_yaml
 
     def compute_requests(self):
         """(method, path) of compute requests, without version documents."""
@@ -91,9 +44,15 @@ class FunctionalTestCase(testtools.TestCase):
                 if '/compute/v2.1/' in r.path]
 
     def set_cloud_option(self, cloud: str, **options) -> None:
-        """Edit the test's clouds.yaml (e.g. ``api_timeout``)."""
-        with open(self.sim.clouds_yaml) as f:
+        """Edit (or add) the entry of ``cloud`` in the test's clouds.yaml.
+
+        ``options`` replace keys of the entry (``api_timeout``...), except
+        ``auth``, whose keys are merged into the entry's ``auth``.
+        """
+        with open(self.clouds_yaml) as f:
             clouds = yaml.safe_load(f)
-        clouds['clouds'][cloud].update(options)
-        with open(self.sim.clouds_yaml, 'w') as f:
+        entry = clouds['clouds'].setdefault(cloud, {})
+        entry.setdefault('auth', {}).update(options.pop('auth', {}))
+        entry.update(options)
+        with open(self.clouds_yaml, 'w') as f:
             yaml.safe_dump(clouds, f)

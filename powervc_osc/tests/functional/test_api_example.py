@@ -14,7 +14,6 @@
 """
 
 import os
-import subprocess
 import sys
 
 import fixtures
@@ -22,17 +21,21 @@ import fixtures
 import powervc_osc
 from powervc_osc.tests.functional import base
 
-EXAMPLE = os.path.join(os.path.dirname(__file__), '..', '..', '..', 'doc',
-                       'source', 'examples', 'ipl_report.py')
+EXAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..',
+                       '..', '..', 'doc', 'source', 'examples',
+                       'ipl_report.py')
 
 
 class TestPythonAPI(base.FunctionalTestCase):
 
     def setUp(self):
         super().setUp()
-        for name, value in base.clean_env(self.sim.clouds_yaml).items():
-            if name.startswith('OS_'):
-                self.useFixture(fixtures.EnvironmentVariable(name, value))
+        # This process gets the environment the commands get.
+        env = self.environment()
+        for name in set(os.environ) | set(env):
+            if os.environ.get(name) != env.get(name):
+                self.useFixture(fixtures.EnvironmentVariable(
+                    name, env.get(name)))
 
     def test_three_lines(self):
         client = powervc_osc.RefcodeClient.from_cloud(base.ADMIN)
@@ -53,12 +56,9 @@ class TestPythonAPI(base.FunctionalTestCase):
                           'linux-web-1', True)
 
     def test_example_script(self):
-        env = base.clean_env(self.sim.clouds_yaml)
-        result = subprocess.run(
-            [sys.executable, EXAMPLE, base.ADMIN], capture_output=True,
-            text=True, env=env, timeout=base.COMMAND_TIMEOUT)
-        self.assertEqual((0, ''), (result.returncode, result.stderr))
-        lines = result.stdout.splitlines()
+        result = self.run_command([sys.executable, EXAMPLE, base.ADMIN],
+                                  self.environment())
+        lines = result.out.splitlines()
         self.assertIn('ibmi-stuck-1', '\n'.join(lines))
         self.assertIn('B2008105', '\n'.join(lines))
         self.assertNotIn('ibmi-prod-1 ', '\n'.join(lines))

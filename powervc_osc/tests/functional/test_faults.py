@@ -20,13 +20,11 @@ generous so that it stays reliable on a loaded CI node.
 import concurrent.futures
 import json
 import socket
-import subprocess
 import threading
 import time
 
 from keystoneauth1.identity import v3
 from keystoneauth1 import session as ks_session
-import yaml
 
 from powervc_osc import client as client_mod
 from powervc_osc import model
@@ -112,9 +110,8 @@ class TestRetries(FaultTestCase):
         # Whatever the draw, every failure is one line naming the retries
         # and every other row is printed.
         self.sim.simulator.error_rate = 0.3
-        result = run_cli(self.sim, 'server', 'refcode', 'list', '-f', 'json')
-        self.assertNotIn('Traceback', result.err)
-        self.assertIn(result.status, (0, 1), result)
+        result = self.openstack('server', 'refcode', 'list', '-f', 'json',
+                                status=(0, 1), stderr=True)
         self.assertEqual(result.status == 1, bool(result.err), result)
         for line in result.err.splitlines():
             self.assertIn('HTTP 503) after 3 retries', line)
@@ -138,12 +135,10 @@ class TestTimeouts(FaultTestCase):
         self.assertLess(elapsed, 15)
 
     def test_silent_compute_os_api_timeout(self):
-        env = base.clean_env(self.sim.clouds_yaml)
-        env['OS_API_TIMEOUT'] = '0.5'
         self.sim.add_fault(path='/metadata$', method='POST', delay_ms=4000)
         result = self.openstack('server', 'refcode', 'set', '--enable',
                                 'ibmi-dev-1', status=1, stderr=True,
-                                env=env)
+                                env={'OS_API_TIMEOUT': '0.5'})
         self.assertIn('did not answer POST', self.one_line(result))
 
     def test_unreachable_compute(self):
@@ -167,12 +162,8 @@ class TestTimeouts(FaultTestCase):
         self.assertLess(elapsed, 30)
 
     def test_unreachable_keystone(self):
-        with open(self.sim.clouds_yaml) as f:
-            clouds = yaml.safe_load(f)
-        clouds['clouds'][base.ADMIN]['auth']['auth_url'] = (
-            'http://127.0.0.1:%d/identity/v3' % closed_port())
-        with open(self.sim.clouds_yaml, 'w') as f:
-            yaml.safe_dump(clouds, f)
+        self.set_cloud_option(base.ADMIN, auth={
+            'auth_url': 'http://127.0.0.1:%d/identity/v3' % closed_port()})
         result = self.openstack('server', 'refcode', 'show', self.prod,
                                 status=1, stderr=True)
         self.assertIn('Connection refused', result.err)
@@ -273,14 +264,6 @@ def admin_client(sim):
     return client_mod.RefcodeClient(admin_session(sim), timeout=30)
 
 
-def run_cli(sim, *args, env=None):
-    completed = subprocess.run(
-        [base.OPENSTACK, '--os-cloud', base.ADMIN] + list(args),
-        capture_output=True, text=True, timeout=base.COMMAND_TIMEOUT,
-        env=env or base.clean_env(sim.clouds_yaml))
-    return base.Result(completed)
-
-
 class TestNothingLost(FaultTestCase):
 
     def test_no_put_or_delete_from_any_command(self):
@@ -296,12 +279,9 @@ class TestNothingLost(FaultTestCase):
             ('list', 'ibmi-prod-1', ids[1], 'no-such-server'),
         ]
         with concurrent.futures.ThreadPoolExecutor(3) as pool:
-            results = list(pool.map(
-                lambda c: run_cli(self.sim, 'server', 'refcode', *c),
+            list(pool.map(lambda c: self.openstack(
+                'server', 'refcode', *c, status=(0, 1), stderr=True),
                 commands))
-        for result in results:
-            self.assertNotIn('Traceback', result.err)
-            self.assertIn(result.status, (0, 1), result)
         # The Python API's other paths: by name, bulk, watch, filters.
         client = admin_client(self.sim)
         client.show('ibmi-dev-1')
@@ -334,17 +314,14 @@ class TestNothingLost(FaultTestCase):
                     'writer-%d' % index: 'v%d' % index}}, timeout=30)
                 self.assertEqual(200, response.status_code)
 
-        env = base.clean_env(self.sim.clouds_yaml)
         with concurrent.futures.ThreadPoolExecutor(24) as pool:
             jobs = [pool.submit(toggler, i) for i in range(20)]
             jobs.append(pool.submit(writer))
-            jobs += [pool.submit(run_cli, self.sim, 'server', 'refcode',
-                                 'set', flag, 'ibmi-dev-1', env=env)
+            jobs += [pool.submit(self.openstack, 'server', 'refcode', 'set',
+                                 flag, 'ibmi-dev-1')
                      for flag in ('--enable', '--disable')]
             for job in jobs:
-                result = job.result()
-                if isinstance(result, base.Result):
-                    self.assertEqual((0, ''), (result.status, result.err))
+                job.result()
         after = self.sim.state.raw_metadata(server)
         for key, value in before.items():
             if key != REQUIRED:
@@ -381,15 +358,15 @@ class TestNothingLeaked(FaultTestCase):
                            count=1)
         self.sim.add_fault(path='/metadata$', method='POST', status=503,
                            count=1)
-        commands = [
-            ('show', 'ibmi-prod-1'),
-            ('set', '--enable', 'aix-dev-1', 'linux-web-1'),
-            ('list', '--long', 'ibmi-dev-1', 'no-such-server'),
+        commands = [    # (exit status, arguments...)
+            (0, 'show', 'ibmi-prod-1'),
+            (1, 'set', '--enable', 'aix-dev-1', 'linux-web-1'),
+            (1, 'list', '--long', 'ibmi-dev-1', 'no-such-server'),
         ]
         with concurrent.futures.ThreadPoolExecutor(3) as pool:
-            results = list(pool.map(
-                lambda c: run_cli(self.sim, '--debug', 'server', 'refcode',
-                                  *c), commands))
+            results = list(pool.map(lambda c: self.openstack(
+                '--debug', 'server', 'refcode', *c[1:], status=c[0],
+                stderr=True), commands))
         self.assertGreaterEqual(len(self.tokens), len(commands) + 1)
         text = ''.join(r.out + r.err for r in results)
         self.assertIn('X-Auth-Token: {SHA256}', text)
@@ -398,24 +375,17 @@ class TestNothingLeaked(FaultTestCase):
 
     def test_application_credential_secret_not_shown(self):
         secret = 'appcred-Secret-0123456789abcdef'
-        with open(self.sim.clouds_yaml) as f:
-            clouds = yaml.safe_load(f)
-        clouds['clouds']['appcred'] = {
-            'auth_type': 'v3applicationcredential',
-            'auth': {'auth_url': self.sim.auth_url,
-                     'application_credential_id': 'f' * 32,
-                     'application_credential_secret': secret},
-            'region_name': 'RegionOne'}
-        with open(self.sim.clouds_yaml, 'w') as f:
-            yaml.safe_dump(clouds, f)
-        completed = subprocess.run(
-            [base.OPENSTACK, '--os-cloud', 'appcred', '--debug', 'server',
-             'refcode', 'show', self.prod],
-            capture_output=True, text=True, timeout=base.COMMAND_TIMEOUT,
-            env=base.clean_env(self.sim.clouds_yaml))
-        self.assertEqual(1, completed.returncode, completed)
-        self.assertIn('HTTP 401', completed.stderr)
-        self.assertNotIn(secret, completed.stdout + completed.stderr)
+        self.set_cloud_option(
+            'appcred', auth_type='v3applicationcredential',
+            region_name='RegionOne',
+            auth={'auth_url': self.sim.auth_url,
+                  'application_credential_id': 'f' * 32,
+                  'application_credential_secret': secret})
+        result = self.openstack('--debug', 'server', 'refcode', 'show',
+                                self.prod, cloud='appcred', status=1,
+                                stderr=True)
+        self.assertIn('HTTP 401', result.err)
+        self.assertNotIn(secret, result.out + result.err)
         self.assertTrue(any(r.path.endswith('/auth/tokens')
                             for r in self.sim.requests))
 

@@ -14,9 +14,9 @@
 
 import json
 import signal
-import subprocess
 import time
 
+from powervc_osc.tests import cli_runner
 from powervc_osc.tests.functional import base
 
 DEFAULT_FLEET = {'ibmi-prod-1', 'ibmi-prod-2', 'ibmi-dev-1', 'ibmi-stuck-1',
@@ -153,8 +153,7 @@ class TestWatch(base.FunctionalTestCase):
         first = proc.stdout.readline()
         self.assertTrue(first.startswith('{'), first)
         self.sim.revoke_tokens()
-        out, err = proc.communicate(timeout=base.COMMAND_TIMEOUT)
-        self.assertEqual((0, ''), (proc.returncode, err))
+        out = self.finish(proc).out
         self.assertEqual('00000000', json.loads(out.splitlines()[-1])[
             'refcode'])
         revoked = [r for r in self.sim.requests if r.status == 401]
@@ -164,17 +163,12 @@ class TestWatch(base.FunctionalTestCase):
         proc = self._start_watch('ibmi-stuck-1')
         self.assertIn('B2008105', proc.stdout.readline())
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=base.COMMAND_TIMEOUT)
-        self.assertEqual((0, ''), (proc.returncode, err))
+        self.finish(proc)
 
     def _start_watch(self, server, *args):
-        proc = subprocess.Popen(
-            [base.OPENSTACK, '--os-cloud', base.ADMIN, 'server', 'refcode',
-             'show', server, '--watch', '--interval', '0.1', '-f', 'json'] +
-            list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True, env=base.clean_env(self.sim.clouds_yaml))
-        self.addCleanup(_kill, proc)
-        return proc
+        return self.start_openstack(
+            'server', 'refcode', 'show', server, '--watch', '--interval',
+            '0.1', '-f', 'json', *args)
 
 
 class TestInterrupt(base.FunctionalTestCase):
@@ -183,20 +177,14 @@ class TestInterrupt(base.FunctionalTestCase):
     simulator_kwargs = {'servers': 80, 'latency_ms': 250}
 
     def _interrupt(self, args, method, suffix):
-        proc = subprocess.Popen(
-            [base.OPENSTACK, '--os-cloud', base.ADMIN, 'server', 'refcode'] +
-            args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env=base.clean_env(self.sim.clouds_yaml))
-        self.addCleanup(_kill, proc)
-        deadline = time.monotonic() + base.COMMAND_TIMEOUT
+        proc = self.start_openstack('server', 'refcode', *args)
+        deadline = time.monotonic() + cli_runner.COMMAND_TIMEOUT
         while not self._sent(method, suffix):
             self.assertLess(time.monotonic(), deadline)
             self.assertIsNone(proc.poll())
             time.sleep(0.05)
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=base.COMMAND_TIMEOUT)
-        self.assertNotIn('Traceback', err)
-        self.assertEqual(130, proc.returncode)
+        self.finish(proc, status=130, stderr=True)
         time.sleep(1)   # anything still queued would show up by now
         return len(self._sent(method, suffix))
 
@@ -222,13 +210,10 @@ class TestInterruptWait(base.FunctionalTestCase):
     simulator_kwargs = {'step_seconds': 1000}
 
     def test_set_wait(self):
-        proc = subprocess.Popen(
-            [base.OPENSTACK, '--os-cloud', base.ADMIN, 'server', 'refcode',
-             'set', '--enable', '--wait', '--timeout', '120', 'ibmi-dev-1',
-             'aix-dev-1'], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True, env=base.clean_env(self.sim.clouds_yaml))
-        self.addCleanup(_kill, proc)
-        deadline = time.monotonic() + base.COMMAND_TIMEOUT
+        proc = self.start_openstack(
+            'server', 'refcode', 'set', '--enable', '--wait', '--timeout',
+            '120', 'ibmi-dev-1', 'aix-dev-1')
+        deadline = time.monotonic() + cli_runner.COMMAND_TIMEOUT
         while len([r for r in self.sim.requests
                    if r.method == 'GET' and r.path.endswith('/metadata')]) < 2:
             self.assertLess(time.monotonic(), deadline)
@@ -236,14 +221,7 @@ class TestInterruptWait(base.FunctionalTestCase):
             time.sleep(0.05)
         interrupted = time.monotonic()
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=base.COMMAND_TIMEOUT)
+        result = self.finish(proc, status=130, stderr=True)
         # Far less than the 120 s the waits had left (generous for load).
         self.assertLess(time.monotonic() - interrupted, 30)
-        self.assertEqual((130, ''), (proc.returncode, out))
-        self.assertNotIn('Traceback', err)
-
-
-def _kill(proc):
-    if proc.poll() is None:
-        proc.kill()
-        proc.communicate()
+        self.assertEqual('', result.out)

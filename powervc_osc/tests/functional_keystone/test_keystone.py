@@ -24,20 +24,15 @@ test fails on a traceback or on anything unexpected on stderr.
 
 import json
 import os
-import subprocess
-import sys
 import time
 
 import fixtures
 import requests
-import testtools
 from testtools import content
 
 from powervc_osc.simulator import state as sim_state
+from powervc_osc.tests import cli_runner
 from powervc_osc.tests.functional_keystone import keystone_fixture as kf
-
-OPENSTACK = os.path.join(os.path.dirname(sys.executable), 'openstack')
-COMMAND_TIMEOUT = 120
 
 ENV = None
 
@@ -56,17 +51,8 @@ def tearDownModule():
         env.cleanUp()
 
 
-class Result:
-    def __init__(self, returncode, stdout, stderr):
-        self.returncode = returncode
-        self.stdout = stdout
-        self.stderr = stderr
-
-    def json(self):
-        return json.loads(self.stdout)
-
-
-class KeystoneTestCase(testtools.TestCase):
+class KeystoneTestCase(cli_runner.CLITestCase):
+    """:meth:`openstack` runs with the clouds.yaml it is given."""
 
     def setUp(self):
         super().setUp()
@@ -94,38 +80,9 @@ class KeystoneTestCase(testtools.TestCase):
         return self.clouds('clouds-password.yaml', username=user.name,
                            project_name=user.project, **values)
 
-    # -- running openstack --------------------------------------------
-
-    def openstack(self, clouds_yaml, *args, expect_status=0):
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith('OS_')}
-        env.update(OS_CLIENT_CONFIG_FILE=clouds_yaml, HOME=self.tmp,
-                   XDG_CONFIG_HOME=os.path.join(self.tmp, '.config'),
-                   XDG_CACHE_HOME=os.path.join(self.tmp, '.cache'))
-        cmd = [OPENSTACK, '--os-cloud', 'powervc'] + list(args)
-        done = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              timeout=COMMAND_TIMEOUT, cwd=self.tmp)
-        result = Result(done.returncode, done.stdout.decode(),
-                        done.stderr.decode())
-        self._runs = getattr(self, '_runs', 0) + 1
-        label = 'openstack-%d' % self._runs
-        self.addDetail(label, content.text_content(' '.join(args)))
-        self.addDetail('%s-stdout' % label, content.text_content(
-            result.stdout))
-        self.addDetail('%s-stderr' % label, content.text_content(
-            result.stderr))
-        for stream in (result.stdout, result.stderr):
-            self.assertNotIn('Traceback (most recent call last)', stream)
-        self.assertEqual(expect_status, result.returncode,
-                         '%s: %s' % (' '.join(args), result.stderr))
-        if expect_status == 0:
-            self.assertEqual('', result.stderr)
-        return result
-
-    def show(self, clouds_yaml, server, *extra):
-        return self.openstack(clouds_yaml, 'server', 'refcode', 'show',
-                              server, '-f', 'json', *extra).json()
+    def show(self, clouds_yaml, server):
+        return self.openstack('server', 'refcode', 'show', server, '-f',
+                              'json', clouds_yaml=clouds_yaml).json()
 
 
 class TestAuthentication(KeystoneTestCase):
@@ -157,10 +114,10 @@ class TestAuthentication(KeystoneTestCase):
 
     def test_wrong_password(self):
         clouds = self.password_clouds(password='not-the-password')
-        result = self.openstack(clouds, 'server', 'refcode', 'show',
-                                'ibmi-prod-1', expect_status=1)
-        self.assertIn('401', result.stderr)
-        self.assertEqual('', result.stdout)
+        result = self.openstack('server', 'refcode', 'show', 'ibmi-prod-1',
+                                clouds_yaml=clouds, status=1, stderr=True)
+        self.assertIn('401', result.err)
+        self.assertEqual('', result.out)
 
 
 class TestScope(KeystoneTestCase):
@@ -169,35 +126,36 @@ class TestScope(KeystoneTestCase):
     def test_member_denied_other_projects_server(self):
         other_vm = sim_state.server_uuid('other-proj-vm')
         result = self.openstack(
-            self.password_clouds('operator'), 'server', 'refcode', 'show',
-            other_vm, expect_status=1)
-        self.assertIn('HTTP 403', result.stderr)
-        self.assertIn(other_vm, result.stderr)
-        self.assertEqual(1, len(result.stderr.strip().splitlines()),
-                         result.stderr)
-        self.assertEqual('', result.stdout)
+            'server', 'refcode', 'show', other_vm,
+            clouds_yaml=self.password_clouds('operator'), status=1,
+            stderr=True)
+        self.assertIn('HTTP 403', result.err)
+        self.assertIn(other_vm, result.err)
+        self.assertEqual(1, len(result.err.strip().splitlines()), result)
+        self.assertEqual('', result.out)
         # Its owner may.
         row = self.show(self.password_clouds('other'), other_vm)
         self.assertEqual('other-proj-vm', row['name'])
 
     def test_member_lists_own_project(self):
-        result = self.openstack(self.password_clouds('operator'), 'server',
-                                'refcode', 'list', '-f', 'json')
+        result = self.openstack('server', 'refcode', 'list', '-f', 'json',
+                                clouds_yaml=self.password_clouds('operator'))
         names = {row['Name'] for row in result.json()}
         self.assertIn('ibmi-prod-1', names)
         self.assertNotIn('other-proj-vm', names)
 
     def test_admin_all_projects(self):
         clouds = self.password_clouds('admin')
-        result = self.openstack(clouds, 'server', 'refcode', 'list',
-                                '--all-projects', '--long', '-f', 'json')
+        result = self.openstack('server', 'refcode', 'list',
+                                '--all-projects', '--long', '-f', 'json',
+                                clouds_yaml=clouds)
         names = {row['Name'] for row in result.json()}
         self.assertIn('other-proj-vm', names)
         self.assertIn('ibmi-prod-1', names)
         hosts = {row['Host'] for row in result.json()}
         self.assertIn(sim_state.HOST_NL1, hosts)
-        own = self.openstack(clouds, 'server', 'refcode', 'list',
-                             '-f', 'json')
+        own = self.openstack('server', 'refcode', 'list', '-f', 'json',
+                             clouds_yaml=clouds)
         self.assertNotIn('other-proj-vm', {r['Name'] for r in own.json()})
 
 
@@ -246,8 +204,8 @@ class TestRegions(KeystoneTestCase):
         before_one = len(sim_one.requests)
         before_two = len(sim_two.requests())
         result = self.openstack(
-            self.password_clouds(region_name=kf.REGION_TWO), 'server',
-            'refcode', 'list', '-f', 'json')
+            'server', 'refcode', 'list', '-f', 'json',
+            clouds_yaml=self.password_clouds(region_name=kf.REGION_TWO))
         self.assertEqual(sorted(kf.REGION_TWO_SERVERS),
                          sorted(row['Name'] for row in result.json()))
         self.assertEqual(before_one, len(sim_one.requests))
@@ -259,11 +217,10 @@ class TestRegions(KeystoneTestCase):
     def test_region_one_does_not_have_region_two_servers(self):
         name = kf.REGION_TWO_SERVERS[0]
         result = self.openstack(
-            self.password_clouds(region_name=kf.REGION_ONE), 'server',
-            'refcode', 'show', name, expect_status=1)
-        self.assertIn(name, result.stderr)
-        self.assertEqual(1, len(result.stderr.strip().splitlines()),
-                         result.stderr)
+            'server', 'refcode', 'show', name, status=1, stderr=True,
+            clouds_yaml=self.password_clouds(region_name=kf.REGION_ONE))
+        self.assertIn(name, result.err)
+        self.assertEqual(1, len(result.err.strip().splitlines()), result)
 
 
 class TestTokenExpiry(KeystoneTestCase):
@@ -275,12 +232,12 @@ class TestTokenExpiry(KeystoneTestCase):
         keystone = self.env.short_keystone
         started = time.time()
         result = self.openstack(
-            self.password_clouds('operator', auth_url=keystone.auth_url),
             'server', 'refcode', 'show', 'ibmi-prod-1', '--watch',
             '--interval', '1', '--timeout', str(keystone.expiration + 3),
-            '-f', 'json')
+            '-f', 'json', clouds_yaml=self.password_clouds(
+                'operator', auth_url=keystone.auth_url))
         finished = time.time()
-        rows = [json.loads(line) for line in result.stdout.splitlines()]
+        rows = [json.loads(line) for line in result.out.splitlines()]
         # Every poll gets a new query time, so every poll prints a row.
         self.assertGreaterEqual(len(rows), 3)
         self.assertEqual({'ibmi-prod-1'}, {row['name'] for row in rows})

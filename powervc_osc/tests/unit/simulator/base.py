@@ -16,6 +16,16 @@
 
 import threading
 
+from keystoneauth1.identity import v3
+from keystoneauth1 import session as ks_session
+import requests
+import testtools
+
+from powervc_osc.simulator import fixture as sim_fixture
+from powervc_osc.simulator import state as sim_state
+
+TIMEOUT = 30
+
 
 class FakeClock:
     """A clock that only moves when told to; thread-safe."""
@@ -47,3 +57,63 @@ class FakeSleep:
     def __call__(self, seconds):
         with self._lock:
             self.calls.append(seconds)
+
+
+class HTTPTestCase(testtools.TestCase):
+    """A test against a simulator on 127.0.0.1:0 with fake clocks."""
+
+    sim_kwargs = {}
+
+    def setUp(self):
+        super().setUp()
+        self.clock = FakeClock()
+        self.wall = FakeClock(WALL_START)
+        self.sleep = FakeSleep()
+        kwargs = dict(clock=self.clock, wall_clock=self.wall,
+                      sleep=self.sleep)
+        kwargs.update(self.sim_kwargs)
+        self.sim = self.useFixture(sim_fixture.SimulatorFixture(**kwargs))
+
+    def token(self, user='admin', project=None):
+        user_obj = sim_state.USERS[user]
+        body = {'auth': {
+            'identity': {'methods': ['password'], 'password': {'user': {
+                'name': user, 'domain': {'name': 'Default'},
+                'password': user_obj.password}}},
+            'scope': {'project': {
+                'name': project or user_obj.project,
+                'domain': {'name': 'Default'}}}}}
+        response = requests.post(self.sim.auth_url + '/auth/tokens',
+                                 json=body, timeout=TIMEOUT)
+        self.assertEqual(201, response.status_code, response.text)
+        return response.headers['X-Subject-Token']
+
+    def get(self, path, token=None, user='admin', project=None, **kwargs):
+        if token is None:
+            token = self.token(user)
+        headers = kwargs.pop('headers', {})
+        headers['X-Auth-Token'] = token
+        url = path if '://' in path else (
+            self.sim.compute_url_for(project or sim_state.USERS[user]
+                                     .project) + path)
+        return requests.get(url, headers=headers, timeout=TIMEOUT,
+                            **kwargs)
+
+    def call(self, method, path, user='admin', **kwargs):
+        headers = kwargs.pop('headers', {})
+        headers['X-Auth-Token'] = self.token(user)
+        url = self.sim.compute_url_for(sim_state.USERS[user].project) + path
+        return requests.request(method, url, headers=headers,
+                                timeout=TIMEOUT, **kwargs)
+
+    def session(self, user='admin'):
+        user_obj = sim_state.USERS[user]
+        auth = v3.Password(auth_url=self.sim.auth_url, username=user,
+                           password=user_obj.password,
+                           project_name=user_obj.project,
+                           user_domain_name='Default',
+                           project_domain_name='Default')
+        return ks_session.Session(auth=auth)
+
+    def sid(self, name):
+        return self.sim.server_id(name)

@@ -1,0 +1,230 @@
+# Copyright 2026 The powervc_osc Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The compute API: Nova's version documents and project-scoped calls.
+
+``.../compute/`` and ``.../compute/v2.1`` answer without a token.  Under
+``.../compute/v2.1/{project_id}/`` a valid token is needed, the answer
+carries the microversion headers, and the handlers read or change the
+:class:`~powervc_osc.simulator.state.SimulatorState`.
+"""
+
+import urllib.parse
+
+from werkzeug import exceptions as wz_exc
+
+from powervc_osc.simulator import identity
+from powervc_osc.simulator import microversion
+from powervc_osc.simulator import responses
+from powervc_osc.simulator import state as sim_state
+from powervc_osc.simulator import views as sim_views
+
+_TRUE = ('', '1', 'true', 't', 'yes', 'y', 'on')
+_FALSE = ('0', 'false', 'f', 'no', 'n', 'off')
+
+
+def check_project_scope(ctx, project_id):
+    """403 unless ``ctx`` may use the project of the URL."""
+    if project_id != ctx.project_id and not ctx.is_admin:
+        raise sim_state.Forbidden(
+            "Project %s in the URL does not match the token's project."
+            % project_id)
+
+
+def _metadata_body(request, key):
+    """``{key: {...}}`` from the request body; 400 otherwise."""
+    try:
+        body = responses.json_body(request)
+    except ValueError:
+        raise sim_state.BadRequest('Malformed request body')
+    if (not isinstance(body, dict) or set(body) != {key} or
+            not isinstance(body[key], dict)):
+        raise sim_state.BadRequest('Malformed request body')
+    return body[key]
+
+
+def _all_tenants(args):
+    if 'all_tenants' not in args:
+        return False
+    value = args.get('all_tenants', '').strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise sim_state.BadRequest("Invalid input for all_tenants: '%s'" % value)
+
+
+def _limit(args):
+    if 'limit' not in args:
+        return None
+    try:
+        limit = int(args['limit'])
+    except ValueError:
+        raise sim_state.BadRequest('limit param must be an integer')
+    if limit < 0:
+        raise sim_state.BadRequest('limit param must be positive')
+    return limit
+
+
+class ComputeAPI:
+    """Handlers of the compute routes.
+
+    :param state: the :class:`~powervc_osc.simulator.state.SimulatorState`.
+    :param settings: the
+        :class:`~powervc_osc.simulator.settings.SimulatorSettings` (for
+        ``admin_only_host``).
+    :param context: ``context(request)`` returns the caller's
+        :class:`~powervc_osc.simulator.state.Context` or raises a 401
+        :class:`~powervc_osc.simulator.identity.IdentityError`.
+    """
+
+    def __init__(self, state, settings, context):
+        self.state = state
+        self.settings = settings
+        self.context = context
+
+    # -- version documents (no token) ---------------------------------
+
+    def versions(self, request):
+        doc = sim_views.compute_version(request)
+        doc.pop('media-types')
+        doc['links'] = doc['links'][:1]
+        return responses.json_response({'versions': [doc]})
+
+    def version(self, request, project_id=None):
+        return responses.json_response(
+            {'version': sim_views.compute_version(request)})
+
+    # -- project-scoped calls -----------------------------------------
+
+    def call(self, request, handler, args):
+        """Answer a project-scoped request (``args`` has ``project_id``).
+
+        Checks the token, the project and the microversion, then runs
+        ``handler(request, ctx, views, **args)``.
+        """
+        try:
+            version = microversion.parse_microversion(request.headers)
+        except sim_state.SimulatorError as exc:
+            return responses.nova_error(exc.code, exc.message)
+        headers = microversion.response_headers(version)
+        project_id = args.pop('project_id')
+        try:
+            ctx = self.context(request)
+            check_project_scope(ctx, project_id)
+            views = sim_views.ComputeViews(
+                request, project_id, version,
+                show_host=ctx.is_admin or not self.settings.admin_only_host)
+            response = handler(request, ctx, views, **args)
+        except identity.IdentityError as exc:
+            headers['WWW-Authenticate'] = (
+                'Keystone uri="%s"' % responses.identity_url(request))
+            return responses.keystone_error(exc, headers=headers)
+        except sim_state.SimulatorError as exc:
+            return responses.nova_error(exc.code, exc.message,
+                                        headers=headers)
+        except wz_exc.RequestEntityTooLarge:
+            return responses.nova_error(413, 'Request is too large.',
+                                        headers=headers)
+        for key, value in headers.items():
+            response.headers[key] = value
+        return response
+
+    def _list(self, request, ctx, views, detail):
+        args = request.args
+        servers, next_marker = self.state.list_servers(
+            ctx, name=args.get('name'), host=args.get('host'),
+            status=args.getlist('status') or None,
+            all_tenants=_all_tenants(args),
+            project_id=args.get('project_id') or args.get('tenant_id'),
+            limit=_limit(args), marker=args.get('marker'))
+        body = {'servers': [views.server(s, detail=detail)
+                            for s in servers]}
+        if next_marker is not None:
+            query = [(k, v) for k, v in args.items(multi=True)
+                     if k != 'marker']
+            query.append(('marker', next_marker))
+            href = '%s?%s' % (request.base_url,
+                              urllib.parse.urlencode(query))
+            body['servers_links'] = [{'rel': 'next', 'href': href}]
+        return responses.json_response(body)
+
+    def servers(self, request, ctx, views):
+        return self._list(request, ctx, views, False)
+
+    def servers_detail(self, request, ctx, views):
+        return self._list(request, ctx, views, True)
+
+    def server(self, request, ctx, views, server_id):
+        server = self.state.get_server(ctx, server_id)
+        return responses.json_response({'server': views.server(server)})
+
+    def metadata(self, request, ctx, views, server_id):
+        if request.method == 'GET':
+            metadata = self.state.get_metadata(ctx, server_id)
+        elif request.method == 'POST':
+            metadata = self.state.update_metadata(
+                ctx, server_id, _metadata_body(request, 'metadata'))
+        else:
+            metadata = self.state.replace_metadata(
+                ctx, server_id, _metadata_body(request, 'metadata'))
+        return responses.json_response({'metadata': metadata})
+
+    def metadata_item(self, request, ctx, views, server_id, key):
+        if request.method == 'GET':
+            value = self.state.get_metadata_item(ctx, server_id, key)
+            return responses.json_response({'meta': {key: value}})
+        if request.method == 'DELETE':
+            self.state.delete_metadata_item(ctx, server_id, key)
+            return responses.no_content()
+        meta = _metadata_body(request, 'meta')
+        if len(meta) > 1:
+            raise sim_state.BadRequest('Request body contains too many '
+                                       'items')
+        if key not in meta:
+            raise sim_state.BadRequest('Request body and URI mismatch')
+        value = self.state.set_metadata_item(ctx, server_id, key, meta[key])
+        return responses.json_response({'meta': {key: value}})
+
+    def volume_attachments(self, request, ctx, views, server_id):
+        self.state.get_server(ctx, server_id)
+        return responses.json_response({'volumeAttachments': []})
+
+    def ips(self, request, ctx, views, server_id):
+        self.state.get_server(ctx, server_id)
+        return responses.json_response({'addresses': {}})
+
+    def flavors(self, request, ctx, views):
+        return responses.json_response({'flavors': [
+            views.flavor_summary(f) for f in self.state.flavors()]})
+
+    def flavors_detail(self, request, ctx, views):
+        return responses.json_response({'flavors': [
+            views.flavor(f) for f in self.state.flavors()]})
+
+    def _find_flavor(self, flavor_id):
+        for flavor in self.state.flavors():
+            if flavor.id == flavor_id:
+                return flavor
+        raise sim_state.NotFound('Flavor %s could not be found.'
+                                 % flavor_id)
+
+    def flavor(self, request, ctx, views, flavor_id):
+        flavor = self._find_flavor(flavor_id)
+        return responses.json_response({'flavor': views.flavor(flavor)})
+
+    def flavor_extra_specs(self, request, ctx, views, flavor_id):
+        flavor = self._find_flavor(flavor_id)
+        return responses.json_response(
+            {'extra_specs': dict(flavor.extra_specs)})
