@@ -23,32 +23,26 @@ import signal
 import subprocess
 import time
 
-import testtools
 
-from powervc_osc.tests.functional import base
+from powervc_osc.tests import cli_runner
 from powervc_osc.tests.functional import faulty_server
 
 #: Far more than any bounded command here needs, far less than a hang.
 CEILING = 30
 
 
-class HostileNetworkTestCase(testtools.TestCase):
+class HostileNetworkTestCase(cli_runner.CLITestCase):
 
-    def cloud(self, **kwargs) -> faulty_server.FaultyCloud:
-        return self.useFixture(faulty_server.FaultyCloud(**kwargs))
+    cloud = faulty_server.CLOUD
 
-    def command(self, cloud, *args):
-        return [base.OPENSTACK, '--os-cloud', faulty_server.CLOUD,
-                'server', 'refcode'] + list(args)
+    def faulty(self, **kwargs) -> faulty_server.FaultyCloud:
+        faulty = self.useFixture(faulty_server.FaultyCloud(**kwargs))
+        self.clouds_yaml = faulty.clouds_yaml
+        return faulty
 
-    def run_command(self, cloud, *args) -> tuple[base.Result, float]:
+    def timed(self, *args, **kwargs) -> tuple[cli_runner.Result, float]:
         started = time.monotonic()
-        completed = subprocess.run(
-            self.command(cloud, *args), capture_output=True, text=True,
-            timeout=base.COMMAND_TIMEOUT,
-            env=base.clean_env(cloud.clouds_yaml))
-        result = base.Result(completed)
-        self.assertNotIn('Traceback', result.err, result)
+        result = self.openstack('server', 'refcode', *args, **kwargs)
         return result, time.monotonic() - started
 
 
@@ -56,11 +50,10 @@ class TestTricklingAnswers(HostileNetworkTestCase):
     """Headers, then one byte at a time: the timeout bounds the answer."""
 
     def test_show_ends_at_the_api_timeout(self):
-        cloud = self.cloud(count=1, api_timeout=2)
+        cloud = self.faulty(count=1, api_timeout=2)
         cloud.behaviour['metadata'] = 'trickle'
         server = cloud.servers[0]['id']
-        result, elapsed = self.run_command(cloud, 'show', server)
-        self.assertEqual(1, result.status, result)
+        result, elapsed = self.timed('show', server, status=1, stderr=True)
         self.assertEqual(
             ['PowerVC did not send its whole answer to GET /servers/%s/'
              'metadata for server %s within 2 seconds; api_timeout or '
@@ -69,10 +62,9 @@ class TestTricklingAnswers(HostileNetworkTestCase):
         self.assertLess(elapsed, CEILING)
 
     def test_list_names_each_server(self):
-        cloud = self.cloud(count=3, api_timeout=2)
+        cloud = self.faulty(count=3, api_timeout=2)
         cloud.behaviour['metadata'] = 'trickle'
-        result, elapsed = self.run_command(cloud, 'list')
-        self.assertEqual(1, result.status, result)
+        result, elapsed = self.timed('list', status=1, stderr=True)
         for server in cloud.servers:
             self.assertIn('whole answer to GET /servers/%s/metadata for '
                           'server %s' % (server['id'], server['id']),
@@ -81,12 +73,11 @@ class TestTricklingAnswers(HostileNetworkTestCase):
 
     def test_wait_timeout_bounds_the_whole_wait(self):
         # The HTTP timeout is 60 s; the wait's 3 s must bound the wait.
-        cloud = self.cloud(count=1)
+        cloud = self.faulty(count=1)
         cloud.behaviour['metadata'] = 'trickle'
         server = cloud.servers[0]['id']
-        result, elapsed = self.run_command(
-            cloud, 'set', '--enable', '--wait', '--timeout', '3', server)
-        self.assertEqual(1, result.status, result)
+        result, elapsed = self.timed('set', '--enable', '--wait', '--timeout',
+                                     '3', server, status=1, stderr=True)
         self.assertIn('no reference code within 3 seconds', result.err)
         self.assertLess(elapsed, CEILING)
 
@@ -95,35 +86,30 @@ class TestInterrupt(HostileNetworkTestCase):
     """Ctrl-C with requests in flight ends the command, sending no more."""
 
     def interrupt(self, cloud, in_flight, *args):
-        process = subprocess.Popen(
-            self.command(cloud, *args), stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True,
-            env=base.clean_env(cloud.clouds_yaml))
-        self.addCleanup(process.kill)
+        process = self.start_openstack('server', 'refcode', *args)
         self.assertTrue(cloud.wait_for_in_flight(in_flight),
                         cloud.compute_requests())
         sent = len(cloud.compute_requests())
         process.send_signal(signal.SIGINT)
         try:
-            out, err = process.communicate(timeout=CEILING)
+            process.wait(timeout=CEILING)
         except subprocess.TimeoutExpired:
             self.fail('the command did not end after Ctrl-C')
+        result = self.finish(process, status=130, stderr=True)
         time.sleep(1)        # anything sent late would show by now
         self.assertEqual(sent, len(cloud.compute_requests()),
                          cloud.compute_requests())
-        self.assertNotIn('Traceback', err)
-        self.assertLessEqual(len(err.splitlines()), 1, err)
-        self.assertNotEqual(0, process.returncode)
-        return out, err
+        self.assertLessEqual(len(result.err.splitlines()), 1, result)
+        return result
 
     def test_list(self):
-        cloud = self.cloud(count=6, api_timeout=60)
+        cloud = self.faulty(count=6, api_timeout=60)
         cloud.behaviour['metadata'] = 'hang'
         self.interrupt(cloud, 3, 'list', '--max-workers', '3')
 
     def test_set(self):
         # 16 workers: 4 servers are still queued at the interrupt.
-        cloud = self.cloud(count=20, api_timeout=60)
+        cloud = self.faulty(count=20, api_timeout=60)
         cloud.behaviour['post'] = 'hang'
         self.interrupt(cloud, 16, 'set', '--enable',
                        *[s['id'] for s in cloud.servers])
@@ -135,10 +121,9 @@ class TestConnectionPool(HostileNetworkTestCase):
     def test_no_pool_full_warning(self):
         # 16 workers hold their answers until the walk asks for page 2:
         # 17 connections at once, to the same host.
-        cloud = self.cloud(count=17, page_size=16)
+        cloud = self.faulty(count=17, page_size=16)
         cloud.hold = (17, ('metadata', 'next-page'))
-        result, _ = self.run_command(cloud, 'list', '--max-workers', '16',
-                                     '-f', 'value', '-c', 'ID')
-        self.assertEqual((0, ''), (result.status, result.err), result)
+        result, _ = self.timed('list', '--max-workers', '16', '-f', 'value',
+                               '-c', 'ID')
         self.assertEqual([s['id'] for s in cloud.servers],
                          result.out.split())
