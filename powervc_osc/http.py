@@ -161,11 +161,8 @@ class ComputeHTTP:
                             request)
                 continue
             break
-        attempt.read(response)
         request_id = model.decode_text(
             response.headers.get(REQUEST_ID_HEADER))
-        LOG.debug('RESP: [%d] %s (request ID %s) %s', status, request,
-                  request_id, model.decode_text(response.text))
         if status >= 400:
             LOG.debug('PowerVC answered %s with HTTP %d (request ID %s)',
                       request, status, request_id)
@@ -201,14 +198,10 @@ class ComputeHTTP:
         """One attempt: the answer's headers, its body left to stream."""
         if self._login_error is not None:
             raise exceptions.LoginFailed(self._login_error, status_code=401)
-        # keystoneauth would read the body to log it (OSC's root logger is
-        # at DEBUG even without --debug): this layer logs, after a bounded
-        # read, instead.
-        LOG.debug('REQ: %s %s', request.method, request.url)
         try:
             return self.adapter.request(
                 request.url, request.method, raise_exc=False,
-                allow_reauth=False, redirect=False, stream=True, log=False,
+                allow_reauth=False, redirect=False, stream=True,
                 timeout=attempt.timeout,
                 headers={'Accept': 'application/json'},
                 hooks={'response': attempt.on_headers}, **kwargs)
@@ -420,7 +413,12 @@ class _Attempt:
 
     def on_headers(self, response: requests.Response, *args: ty.Any,
                    **kwargs: ty.Any) -> requests.Response:
-        """A requests response hook: start the body's deadline."""
+        """A requests response hook: read the body by the deadline, or raise.
+
+        It runs before keystoneauth sees the answer, which it would
+        otherwise read whole to log it (OSC's root logger is at DEBUG even
+        without ``--debug``).
+        """
         if self.timeout is not None:
             left = self.timeout - response.elapsed.total_seconds()
             self.deadline = _now() + max(left, 0.0)
@@ -428,6 +426,7 @@ class _Attempt:
                            'sock', None)
             if sock is not None:
                 self._watch = _WATCHDOG.watch(self.deadline, sock)
+        self._read(response)
         return response
 
     def discard(self, response: requests.Response) -> None:
@@ -435,7 +434,7 @@ class _Attempt:
         self._finish()
         response.close()
 
-    def read(self, response: requests.Response) -> None:
+    def _read(self, response: requests.Response) -> None:
         """Read the whole body against the deadline and the size limit.
 
         The body is then the response's content, as if requests had read
