@@ -15,7 +15,8 @@
 Keystone (discovery and password login) and the compute calls of the
 plugin (listing, server, metadata) with a fleet of ``count`` servers.  A
 test picks a behaviour per kind of compute request (``'listing'``,
-``'next-page'``, ``'server'``, ``'metadata'``, ``'post'``): ``'ok'``,
+``'next-page'``, ``'server'``, ``'metadata'``, ``'post'``; ``'login'`` for
+Keystone's token request): ``'ok'``,
 ``'trickle'`` (headers,
 then one byte every ``trickle_seconds``) or ``'hang'`` (never answers).
 :attr:`FaultyCloud.hold` can hold answers until enough requests are in
@@ -97,13 +98,16 @@ class FaultyCloud(fixtures.Fixture):
             return self._changed.wait_for(
                 lambda: self.in_flight >= count, timeout)
 
+    def auth(self) -> dict[str, str]:
+        """The password credentials of the cloud."""
+        return {'auth_url': self.url + '/identity/v3', 'username': 'admin',
+                'password': 'faulty-Passw0rd', 'project_id': PROJECT_ID,
+                'user_domain_id': 'default'}
+
     def _write_clouds_yaml(self) -> str:
         cloud: dict[str, ty.Any] = {
             'auth_type': 'password', 'region_name': 'RegionOne',
-            'auth': {'auth_url': self.url + '/identity/v3',
-                     'username': 'admin', 'password': 'faulty-Passw0rd',
-                     'project_id': PROJECT_ID,
-                     'user_domain_id': 'default'}}
+            'auth': self.auth()}
         if self.api_timeout is not None:
             cloud['api_timeout'] = self.api_timeout
         fd, path = tempfile.mkstemp(suffix='.yaml', prefix='faulty-clouds-')
@@ -219,6 +223,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _identity(self) -> None:
         if self.command == 'POST':
+            self.cloud.wait_to_answer('login')
             self._send(201, self.cloud.token(),
                        headers={'X-Subject-Token': 'faulty-token'})
         else:

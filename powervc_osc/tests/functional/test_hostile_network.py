@@ -19,6 +19,7 @@ hang, not speed measurements.
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import time
@@ -113,6 +114,28 @@ class TestInterrupt(HostileNetworkTestCase):
         cloud.behaviour['post'] = 'hang'
         self.interrupt(cloud, 16, 'set', '--enable',
                        *[s['id'] for s in cloud.servers])
+
+
+class TestLogin(HostileNetworkTestCase):
+    """A silent Keystone: where OS_API_TIMEOUT can bound the login."""
+
+    def test_os_api_timeout_bounds_a_cloud_made_of_variables(self):
+        # osc-lib logs in before the plugin runs; openstacksdk applies
+        # OS_API_TIMEOUT to the login of a cloud made of OS_* variables
+        # (a clouds.yaml cloud needs its own api_timeout, see
+        # test_faults.TestTimeouts.test_silent_keystone).
+        cloud = self.faulty(count=1)
+        cloud.behaviour['login'] = 'hang'
+        variables = {'OS_%s' % key.upper(): value
+                     for key, value in cloud.auth().items()}
+        env = self.environment(os.devnull, OS_API_TIMEOUT='1',
+                               OS_REGION_NAME='RegionOne', **variables)
+        started = time.monotonic()
+        result = self.run_command(
+            [cli_runner.OPENSTACK, 'server', 'refcode', 'list'], env,
+            status=1, stderr=True)
+        self.assertIn('timed out', result.err)
+        self.assertLess(time.monotonic() - started, CEILING)
 
 
 class TestConnectionPool(HostileNetworkTestCase):
