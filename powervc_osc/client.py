@@ -130,11 +130,15 @@ class RefcodeClient:
     :param max_workers: concurrent requests for bulk operations.
     :param retries: retries of idempotent requests on connection errors
         and on 502/503/504 answers, with keystoneauth's bounded backoff.
-    :param timeout: seconds to wait for each HTTP answer (default: the
-        session's own timeout, else :data:`DEFAULT_HTTP_TIMEOUT`). A request
-        that times out is retried like a connection error, so a silent
+    :param timeout: seconds each HTTP attempt may take, from sending the
+        request to the last byte of its answer (default: the session's own
+        timeout, else :data:`DEFAULT_HTTP_TIMEOUT`). An attempt that times
+        out is retried like a connection error, so a silent or trickling
         PowerVC fails after at most ``(retries + 1) * timeout`` seconds plus
-        keystoneauth's backoff (0.5, 1, 2... seconds).
+        the backoff (0.5, 1, 2... seconds). The ``timeout`` of a wait or
+        watch bounds the whole of it. A 401 costs one new login, shared by
+        concurrent requests; redirects are followed within the endpoint's
+        origin only, so the token never leaves it.
     :param clock: the clock of waits and watches (default
         :func:`time.monotonic`).
     :param sleep: how waits, watches and the backoff between retries
