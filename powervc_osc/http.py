@@ -306,8 +306,13 @@ def _short(path: str) -> str:
 
 
 def _origin(url: str) -> str:
+    """scheme://host:port of a URL (a port that is no number stays as is)."""
     parts = urllib.parse.urlsplit(url)
-    port = parts.port or {'http': 80, 'https': 443}.get(parts.scheme)
+    try:
+        port: ty.Any = parts.port
+    except ValueError:
+        return '%s://%s' % (parts.scheme, parts.netloc.rpartition('@')[2])
+    port = port or {'http': 80, 'https': 443}.get(parts.scheme)
     return '%s://%s:%s' % (parts.scheme, parts.hostname, port)
 
 

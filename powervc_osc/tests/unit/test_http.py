@@ -546,7 +546,8 @@ class TestRedirects(RetryTestCase):
         for elsewhere in ('https://attacker.example/v2.1/metadata',
                           'http://powervc.example.com/powervc/openstack/'
                           'compute/v2.1/x',
-                          'https://powervc.example.com:8443/x'):
+                          'https://powervc.example.com:8443/x',
+                          'https://powervc.example.com:http/x'):
             self.requests.post(METADATA_URL, status_code=302,
                                headers={'Location': elsewhere})
             self.requests.post(elsewhere, json={'metadata': {
