@@ -47,6 +47,7 @@ _EXPORTS = {
     'HttpError': 'powervc_osc.exceptions',
     'BadRequest': 'powervc_osc.exceptions',
     'Unauthorized': 'powervc_osc.exceptions',
+    'LoginFailed': 'powervc_osc.exceptions',
     'Forbidden': 'powervc_osc.exceptions',
     'NotFound': 'powervc_osc.exceptions',
     'ServerError': 'powervc_osc.exceptions',
@@ -71,6 +72,7 @@ if ty.TYPE_CHECKING:
     from powervc_osc.exceptions import Forbidden  # noqa: F401
     from powervc_osc.exceptions import HttpError  # noqa: F401
     from powervc_osc.exceptions import Interrupted  # noqa: F401
+    from powervc_osc.exceptions import LoginFailed  # noqa: F401
     from powervc_osc.exceptions import NotFound  # noqa: F401
     from powervc_osc.exceptions import PartialFailure  # noqa: F401
     from powervc_osc.exceptions import RefcodeError  # noqa: F401

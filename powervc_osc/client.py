@@ -43,6 +43,11 @@ DEFAULT_WATCH_INTERVAL = defaults.WATCH_INTERVAL
 #: The former name of :data:`DEFAULT_WATCH_INTERVAL`, kept for scripts.
 DEFAULT_INTERVAL = DEFAULT_WATCH_INTERVAL
 
+#: The longest single sleep of a wait or watch (longer pauses loop).
+_MAX_SLEEP = 3600.0
+#: Seconds the poll at a wait's deadline may take.
+_LAST_POLL = 1.0
+
 _UUID = re.compile(
     r'^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$',
     re.IGNORECASE)
@@ -63,12 +68,18 @@ def _valid_id(value: ty.Any) -> str | None:
     """A server ID from an answer, if it is one this client may use.
 
     It goes into URLs and onto the operator's terminal, so it must be a
-    short printable string.
+    short printable string, and no path segment of its own (``.``, ``..``,
+    ``/``), not even once a proxy has decoded it.
     """
-    if (isinstance(value, str) and value and len(value) <= 255
+    if not (isinstance(value, str) and value and len(value) <= 255
             and value.isprintable()):
-        return value
-    return None
+        return None
+    decoded = value
+    for _ in range(3):       # %2F, %252F, %25252F
+        if decoded in ('.', '..') or '/' in decoded or '\\' in decoded:
+            return None
+        decoded = urllib.parse.unquote(decoded)
+    return value
 
 
 def _path(server_id: str, suffix: str = '') -> str:
@@ -128,14 +139,19 @@ class RefcodeClient:
     :param max_workers: concurrent requests for bulk operations.
     :param retries: retries of idempotent requests on connection errors
         and on 502/503/504 answers, with keystoneauth's bounded backoff.
-    :param timeout: seconds to wait for each HTTP answer (default: the
-        session's own timeout, else :data:`DEFAULT_HTTP_TIMEOUT`). A request
-        that times out is retried like a connection error, so a silent
+    :param timeout: seconds each HTTP attempt may take, from sending the
+        request to the last byte of its answer (default: the session's own
+        timeout, else :data:`DEFAULT_HTTP_TIMEOUT`). An attempt that times
+        out is retried like a connection error, so a silent or trickling
         PowerVC fails after at most ``(retries + 1) * timeout`` seconds plus
-        keystoneauth's backoff (0.5, 1, 2... seconds).
+        the backoff (0.5, 1, 2... seconds). The ``timeout`` of a wait or
+        watch bounds the whole of it. A 401 costs one new login, shared by
+        concurrent requests; redirects are followed within the endpoint's
+        origin only, so the token never leaves it.
     :param clock: the clock of waits and watches (default
         :func:`time.monotonic`).
-    :param sleep: how waits and watches pause (default :func:`time.sleep`).
+    :param sleep: how waits, watches and the backoff between retries
+        pause (default :func:`time.sleep`).
     """
 
     def __init__(self, session: ks_session.Session,
@@ -151,7 +167,7 @@ class RefcodeClient:
         self._http = http.ComputeHTTP(
             session, region_name=region_name, interface=interface,
             endpoint_override=endpoint_override, retries=retries,
-            timeout=timeout, pool_size=self.max_workers)
+            timeout=timeout, pool_size=self.max_workers + 1, sleep=sleep)
         # Looked up now, not at import, so that a patched time module works.
         self._clock = clock or time.monotonic
         self._sleep = sleep or time.sleep
@@ -172,6 +188,9 @@ class RefcodeClient:
                    **overrides: ty.Any) -> RefcodeClient:
         """Build a client from a clouds.yaml cloud, as openstack.connect().
 
+        The cloud's ``api_timeout`` bounds every request, the login
+        included; without one, :data:`DEFAULT_HTTP_TIMEOUT` does.
+
         :param name: the cloud (default: ``OS_CLOUD`` or ``OS_*``).
         :param max_workers: concurrent requests for bulk operations.
         :param overrides: cloud settings, as for openstack.connect().
@@ -183,10 +202,13 @@ class RefcodeClient:
 
         try:
             cloud = openstack.config.get_cloud_region(cloud=name, **overrides)
-            return cls._from_cloud_region(cloud, max_workers=max_workers)
+            session = cloud.get_session()
         except sdk_exceptions.ConfigException as exc:
             raise exceptions.ConfigurationError(
                 'Cloud configuration: %s' % exc) from exc
+        if session.timeout is None:     # the session is this client's own
+            session.timeout = DEFAULT_HTTP_TIMEOUT
+        return cls._from_cloud_region(cloud, max_workers=max_workers)
 
     @classmethod
     def from_connection(cls, conn: ty.Any) -> RefcodeClient:
@@ -226,6 +248,8 @@ class RefcodeClient:
                 found = details.result()
             finally:
                 concurrent.futures.wait([metadata])
+            if found.id != server:     # a name that looks like an ID
+                return self._read(found, server)
             with _not_found_as_server(server):
                 return found.refcode(metadata.result())
 
@@ -239,17 +263,14 @@ class RefcodeClient:
         ``all_projects``).
         """
         if is_uuid(server):
-            found = _Server(id=server, name=None)
-        else:
-            found = self._lookup(server, all_projects)
-        value = 'true' if required else 'false'
+            try:
+                return self._post_required(_Server(id=server, name=None),
+                                           server, required)
+            except exceptions.NotFound:
+                pass        # maybe a name that looks like an ID
+        found = self._find_by_name(server, all_projects)
         with _not_found_as_server(server):
-            body = self._http.request(
-                'POST', _path(found.id, '/metadata'), server,
-                json={'metadata': {model.REQUIRED_KEY: value}})
-        metadata = http.member(body, 'metadata', dict)
-        host = metadata.get('original_host') or metadata.get('orginal_host')
-        return found._replace(host=model.decode_text(host)).refcode(metadata)
+            return self._post_required(found, server, required)
 
     def wait(self, server: str, timeout: float = DEFAULT_WAIT_TIMEOUT,
              interval: float = defaults.WAIT_INTERVAL,
@@ -282,12 +303,14 @@ class RefcodeClient:
         last = None
         for _ in self._poll_times(interval, deadline):
             try:
-                current = self._read(found, server)
+                current = self._poll(found, server, deadline)
             except (exceptions.ServerError,
                     exceptions.CommunicationError) as exc:
                 if on_error is None:
                     raise
                 on_error(Failure(server, exc))
+                continue
+            if current is None:
                 continue
             if current.observation != last:
                 last = current.observation
@@ -387,14 +410,19 @@ class RefcodeClient:
     def _lookup(self, server: str, all_projects: bool = False) -> _Server:
         """The server the user's argument names: an ID, else an exact name.
 
-        With ``all_projects`` the name is looked up in every project.
+        With ``all_projects`` the name is looked up in every project. A name
+        may look like an ID: as OSC does, an ID-shaped argument that no
+        server has as its ID is looked up as a name.
         """
-        if not is_uuid(server):
-            return self._find_by_name(server, all_projects)
-        with _not_found_as_server(server):
-            body = self._http.request('GET', _path(server), server)
-        entry = dict(http.member(body, 'server', dict), id=server)
-        return _Server.from_body(entry)
+        if is_uuid(server):
+            try:
+                body = self._http.request('GET', _path(server), server)
+            except exceptions.NotFound:
+                pass
+            else:
+                entry = dict(http.member(body, 'server', dict), id=server)
+                return _Server.from_body(entry)
+        return self._find_by_name(server, all_projects)
 
     def _find_by_name(self, name: str, all_projects: bool) -> _Server:
         query = urllib.parse.urlencode(listing.Filters(
@@ -409,15 +437,41 @@ class RefcodeClient:
             raise exceptions.AmbiguousServer(name, [m.id for m in matches])
         return matches[0]
 
-    def _read_metadata(self, server_id: str, server: str) -> dict:
+    def _post_required(self, found: _Server, server: str,
+                       required: bool) -> model.Refcode:
+        value = 'true' if required else 'false'
+        body = self._http.request(
+            'POST', _path(found.id, '/metadata'), server,
+            json={'metadata': {model.REQUIRED_KEY: value}})
+        metadata = http.member(body, 'metadata', dict)
+        host = metadata.get('original_host') or metadata.get('orginal_host')
+        return found._replace(host=model.decode_text(host)).refcode(metadata)
+
+    def _read_metadata(self, server_id: str, server: str,
+                       within: float | None = None) -> dict:
         """GET the server's metadata; errors name the user's ``server``."""
         body = self._http.request('GET', _path(server_id, '/metadata'),
-                                  server)
+                                  server, within=within)
         return http.member(body, 'metadata', dict)
 
     def _read(self, found: _Server, server: str) -> model.Refcode:
         """The found server's fresh reference code (one request)."""
         return found.refcode(self._read_metadata(found.id, server))
+
+    def _poll(self, found: _Server, server: str,
+              deadline: float | None) -> model.Refcode | None:
+        """One poll of a wait or watch; None when its time ran out.
+
+        The poll takes at most the time left, so that the timeout bounds
+        the whole wait; the poll at the deadline gets :data:`_LAST_POLL`.
+        """
+        within = None if deadline is None else max(
+            deadline - self._clock(), _LAST_POLL)
+        try:
+            return found.refcode(
+                self._read_metadata(found.id, server, within))
+        except http.OutOfTime:
+            return None
 
     def _lookup_and_read(self, server: str,
                          all_projects: bool = False) -> model.Refcode:
@@ -461,7 +515,9 @@ class RefcodeClient:
                     all_projects: bool = False) -> model.Refcode:
         found = self._lookup(server, all_projects)
         for _ in self._poll_times(interval, deadline, stop):
-            current = self._read(found, server)
+            current = self._poll(found, server, deadline)
+            if current is None:
+                continue
             if current.refcode is not None:
                 return current
             if not current.required:
@@ -496,7 +552,7 @@ class RefcodeClient:
                 left = end - self._clock()
                 if left <= 0:
                     break
-                self._sleep(left if stop is None else min(left, 0.2))
+                self._sleep(min(left, _MAX_SLEEP if stop is None else 0.2))
 
     def _submit_listed(self, pool: concurrent.futures.Executor,
                        filters: listing.Filters,
@@ -542,6 +598,7 @@ class RefcodeClient:
         """
         query = filters.query()
         seen: set[str] = set()
+        listed: set[str] = set()
         while True:
             try:
                 body = self._http.request(
@@ -553,18 +610,28 @@ class RefcodeClient:
                 raise exceptions.AdminRequired(filters.scope_option,
                                                listing.PROJECTS_HIDDEN)
             page = http.member(body, 'servers', list)
+            before = len(listed)
             for index, entry in enumerate(page):
                 try:
                     if not isinstance(entry, dict):
                         raise exceptions.BadResponse(
                             'PowerVC listed a server entry that is not an '
                             'object (entry %d of a page)' % (index + 1))
-                    yield _Server.from_body(entry)
+                    found = _Server.from_body(entry)
                 except exceptions.BadResponse as exc:
                     yield exc
+                    continue
+                if found.id not in listed:
+                    listed.add(found.id)
+                    yield found
             marker = http.next_marker(body)
             if not marker or not page:
                 return
+            if len(listed) == before:
+                raise exceptions.BadResponse(
+                    'PowerVC\'s server listing sent a page with no server '
+                    'it had not already sent (marker %s); stopped, as the '
+                    'listing would not end' % marker)
             if marker in seen:
                 raise exceptions.BadResponse(
                     'PowerVC\'s server listing links back to a page it '
@@ -578,11 +645,14 @@ def _results(jobs: ty.Sequence[tuple[str, concurrent.futures.Future]],
              on_progress: _OnProgress | None = None) -> ty.Iterator[ty.Any]:
     """Each job's result in order; a job that failed is reported instead.
 
-    ``on_progress(done, total)`` follows each job.
+    ``on_progress(done, total)`` follows each job. A refused login ends
+    them all: it would fail every other job too.
     """
     for done, (server, job) in enumerate(jobs, 1):
         try:
             result = job.result()
+        except exceptions.LoginFailed:
+            raise
         except exceptions.RefcodeError as exc:
             report(Failure(server, exc))
             failed = True

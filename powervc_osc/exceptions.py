@@ -19,6 +19,9 @@ import typing as ty
 UNSUPPORTED_HINT = (
     'ref_code works only for IBM i and AIX virtual machines, and for IBM i '
     'only on NovaLink-managed hosts')
+#: The same, short, after the reason PowerVC gave.
+UNSUPPORTED_SHORT_HINT = (
+    'ref_code: only for IBM i and AIX, IBM i only on NovaLink hosts')
 
 
 class RefcodeError(Exception):
@@ -80,7 +83,8 @@ class CollectionOff(RefcodeError):
         super().__init__(
             'Reference-code collection is off for server %s, so no code '
             'will come; turn it on first (openstack server refcode set '
-            '--enable %s).' % (server, server))
+            '--enable %s), which PowerVC allows only for AIX, and for IBM i '
+            'on NovaLink-managed hosts.' % (server, server))
         self.server = server
 
 
@@ -167,6 +171,14 @@ class Unauthorized(HttpError):
                 '{target} (HTTP 401); check the cloud\'s auth settings')
 
 
+class LoginFailed(Unauthorized):
+    """Keystone refused the credentials: no request can succeed with them.
+
+    A bulk operation ends at once with this error rather than reporting it
+    for every server.
+    """
+
+
 class Forbidden(HttpError):
     """403: the user may not see or change this server."""
 
@@ -215,13 +227,16 @@ def from_status(status_code: int, server: str | None = None,
         target = 'server %s' % server
     message = cls.template.format(target=target, code=status_code)
     message = message[0].upper() + message[1:]
-    if cls is BadRequest and refcode_call:
+    hint = cls is BadRequest and refcode_call
+    if hint and not details:
         message += ' ' + UNSUPPORTED_HINT + '.'
     if retries:
         message = message.rstrip('.') + ' after %d %s' % (
             retries, 'retry' if retries == 1 else 'retries')
     if details:
         message = message.rstrip('.') + '. PowerVC said: %s' % details
+        if hint:
+            message += ' (%s)' % UNSUPPORTED_SHORT_HINT
     return cls(with_request_id(message, request_id), server=server,
                status_code=status_code, details=details,
                request_id=request_id)

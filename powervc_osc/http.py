@@ -13,18 +13,26 @@
 """The HTTP layer: one compute request, its retries and its errors.
 
 :class:`ComputeHTTP` wraps a keystoneauth Adapter and turns every answer
-into JSON or a :class:`~powervc_osc.exceptions.RefcodeError`; the helpers
-below read Nova's bodies (members, next links) and run requests on a
-thread pool.  Nothing here knows about reference codes.
+into JSON or a :class:`~powervc_osc.exceptions.RefcodeError`: it retries
+idempotent requests, re-authenticates once on 401 (shared by concurrent
+requests), follows same-origin redirects only, and bounds each answer in
+time and size.  The helpers below read Nova's bodies (members, next links)
+and run requests on a thread pool.  Nothing here knows about reference
+codes.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import heapq
+import itertools
 import logging
+import queue
 import re
+import socket
 import threading
+import time
 import typing as ty
 import urllib.parse
 
@@ -49,6 +57,17 @@ DEFAULT_HTTP_TIMEOUT = 60.0
 MAX_RETRY_AFTER = 5
 #: The header in which Nova (and PowerVC) name each request for support.
 REQUEST_ID_HEADER = 'x-openstack-request-id'
+#: The most bytes read from one answer: a metadata answer is a few hundred
+#: bytes, a page of 1,000 servers a few megabytes.
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
+#: Same-origin redirects followed for one request.
+MAX_REDIRECTS = 5
+_REDIRECT_STATUSES = (301, 302, 303, 305, 307, 308)
+_FIRST_BACKOFF = 0.5     # keystoneauth's: 0.5, 1, 2... seconds
+_MAX_BACKOFF = 60.0
+_CHUNK = 64 * 1024
+# Deadlines run on real time, whatever clock the client's waits are given.
+_now = time.monotonic
 
 
 class ComputeHTTP:
@@ -56,10 +75,12 @@ class ComputeHTTP:
 
     :param session: a :class:`keystoneauth1.session.Session` with auth.
     :param retries: retries of idempotent requests on connection errors
-        and on 502/503/504 answers, with keystoneauth's bounded backoff.
-    :param timeout: seconds to wait for each answer (default: the
-        session's own timeout, else :data:`DEFAULT_HTTP_TIMEOUT`).
-    :param pool_size: threads that will share the session.
+        and on 502/503/504 answers, with a bounded backoff.
+    :param timeout: seconds each attempt may take, from sending the request
+        to the last byte of the answer (default: the session's own timeout,
+        else :data:`DEFAULT_HTTP_TIMEOUT`).
+    :param pool_size: requests that may run at the same time.
+    :param sleep: how the backoff between retries pauses.
     """
 
     def __init__(self, session: ks_session.Session,
@@ -68,90 +89,456 @@ class ComputeHTTP:
                  endpoint_override: str | None = None,
                  retries: int = DEFAULT_RETRIES,
                  timeout: float | None = None,
-                 pool_size: int = 1) -> None:
+                 pool_size: int = 1,
+                 sleep: ty.Callable[[float], ty.Any] | None = None) -> None:
         self.retries = max(0, int(retries))
         if timeout is None and getattr(session, 'timeout', None) is None:
             timeout = DEFAULT_HTTP_TIMEOUT
         self.timeout = timeout
+        # Retries, re-authentication and redirects are handled here, not by
+        # keystoneauth: after Ctrl-C nothing more may be sent, concurrent
+        # 401s share one login, and the token never leaves the origin.
         self.adapter = ks_adapter.Adapter(
             session, service_type='compute', region_name=region_name,
             interface=interface, endpoint_override=endpoint_override,
-            connect_retries=self.retries,
-            status_code_retries=self.retries,
-            retriable_status_codes=list(RETRIABLE_STATUS_CODES),
-            logger=ty.cast(logging.Logger, _RetryLog(LOG, {})))
+            connect_retries=0, status_code_retries=0, logger=LOG)
+        self._sleep = sleep or time.sleep
+        self._login_lock = threading.Lock()
+        self._login_error: str | None = None
         _widen_connection_pool(session, pool_size)
 
     def request(self, method: str, path: str, server: str | None = None,
-                target: str = 'the request', **kwargs: ty.Any) -> ty.Any:
+                target: str = 'the request', within: float | None = None,
+                **kwargs: ty.Any) -> ty.Any:
         """Send one compute request; return its JSON or raise RefcodeError.
 
         :param server: the server the request is about, as the user named
             it (an error names it).
         :param target: what the request is about when it is no server.
+        :param within: seconds the whole call may take, retries and their
+            backoff included; past them it raises :class:`OutOfTime`.
         """
-        if self.timeout is not None:
-            kwargs.setdefault('timeout', self.timeout)
+        about = 'server %s' % server if server else target
+        request = _Request(method, path, about)
+        limit = kwargs.pop('timeout', None) or (
+            self.timeout or self.adapter.session.timeout)
+        end = None if within is None else _now() + within
+        backoff = _backoff()
+        attempts = 0
+        reauthenticated = False
+        while True:
+            _check_stop()
+            attempts += 1
+            attempt = _Attempt(limit, end, request)
+            try:
+                response = self._send(request, attempt, **kwargs)
+            except ks_exc.RetriableConnectionFailure as exc:
+                if attempt.cut and isinstance(exc, ks_exc.ConnectTimeout):
+                    raise attempt.out_of_time()
+                if attempts > self.retries:
+                    raise _transport_error(exc, request, attempt.timeout,
+                                           attempts)
+                self._pause(next(backoff), 'Failure: %s' % exc, end,
+                            request)
+                continue
+            status = response.status_code
+            if status == 401 and not reauthenticated:
+                reauthenticated = True
+                if self._reauthenticate(response):
+                    attempt.discard(response)
+                    attempts -= 1      # a new token, not a retry
+                    continue
+            elif status in _REDIRECT_STATUSES:
+                attempt.discard(response)
+                request.follow(response)
+                attempts -= 1
+                continue
+            elif status in RETRIABLE_STATUS_CODES and attempts <= self.retries:
+                attempt.discard(response)
+                delay = _retry_after(response)
+                self._pause(next(backoff) if delay is None else delay,
+                            'Retriable status code %d' % status, end,
+                            request)
+                continue
+            break
+        request_id = model.decode_text(
+            response.headers.get(REQUEST_ID_HEADER))
+        if status >= 400:
+            LOG.debug('PowerVC answered %s with HTTP %d (request ID %s)',
+                      request, status, request_id)
+            raise exceptions.from_status(
+                status, server, _error_details(response),
+                retries=attempts - 1, target=target,
+                refcode_call=request.path.endswith('/metadata'),
+                request_id=request_id)
         try:
-            response = self.adapter.request(
-                path, method, raise_exc=False,
+            return response.json()
+        except (ValueError, RecursionError):
+            LOG.debug('PowerVC answered %s with no JSON (request ID %s)',
+                      request, request_id)
+            raise exceptions.BadResponse(
+                'PowerVC answered %s with something that is not JSON'
+                % request, request_id=request_id)
+
+    def ensure_auth(self) -> None:
+        """Authenticate once, before any request runs in a thread.
+
+        A login that is refused fails here, once, rather than once per
+        server; other failures are left to the first request to report.
+        """
+        try:
+            self.adapter.get_endpoint()
+        except ks_exc.Unauthorized as exc:
+            raise _login_refused(exc)
+        except ks_exc.ClientException:
+            pass
+
+    def _send(self, request: _Request, attempt: _Attempt,
+              **kwargs: ty.Any) -> requests.Response:
+        """One attempt: the answer's headers, its body left to stream."""
+        if self._login_error is not None:
+            raise exceptions.LoginFailed(self._login_error, status_code=401)
+        try:
+            return self.adapter.request(
+                request.url, request.method, raise_exc=False,
+                allow_reauth=False, redirect=False, stream=True,
+                timeout=attempt.timeout,
                 headers={'Accept': 'application/json'},
-                hooks={'response': _bound_retry_after}, **kwargs)
+                hooks={'response': attempt.on_headers}, **kwargs)
         except ks_exc.EndpointNotFound as exc:
             raise exceptions.CommunicationError(
                 'No compute endpoint in the service catalog: %s' % exc)
-        except ks_exc.ConnectTimeout as exc:
-            raise exceptions.CommunicationError(
-                'PowerVC did not answer %s %s within %s%s; api_timeout '
-                'or OS_API_TIMEOUT sets the limit: %s' % (
-                    method, _short(path), exceptions.seconds_text(
-                        kwargs.get('timeout', self.adapter.session.timeout)),
-                    self._tried(), _transport_reason(exc)))
-        except ks_exc.ConnectFailure as exc:
-            raise exceptions.CommunicationError(
-                'Could not connect to PowerVC%s: %s' % (
-                    self._tried(), _transport_reason(exc)))
         except ks_exc.SSLError as exc:
             raise exceptions.CommunicationError(
                 'Could not connect to PowerVC: TLS failed (check cacert): '
                 '%s' % _transport_reason(exc))
         except ks_exc.Unauthorized as exc:
-            raise exceptions.Unauthorized(
-                'Authentication failed: %s' % exc, status_code=401)
+            raise _login_refused(exc)
+        except ks_exc.RetriableConnectionFailure:
+            raise
         except ks_exc.ClientException as exc:
             raise exceptions.CommunicationError(
                 'Request to PowerVC failed: %s' % exc)
-        request_id = model.decode_text(
-            response.headers.get(REQUEST_ID_HEADER))
-        if response.status_code >= 400:
-            LOG.debug('PowerVC answered %s %s with HTTP %d (request ID %s)',
-                      method, _short(path), response.status_code, request_id)
-            retried = (self.retries if response.status_code in
-                       RETRIABLE_STATUS_CODES else 0)
-            raise exceptions.from_status(
-                response.status_code, server, _error_details(response),
-                retries=retried, target=target,
-                refcode_call=_short(path).endswith('/metadata'),
-                request_id=request_id)
-        try:
-            return response.json()
-        except (ValueError, RecursionError):
-            LOG.debug('PowerVC answered %s %s with no JSON (request ID %s)',
-                      method, _short(path), request_id)
+
+    def _reauthenticate(self, response: requests.Response) -> bool:
+        """Log in again after a 401, once for all the requests that got it.
+
+        Returns whether there is a new token to retry with. A request sent
+        with a token that another thread already replaced just retries; a
+        login that is refused is remembered, so that the other requests
+        fail at once with the same error instead of logging in again.
+        """
+        sent = response.request.headers.get('X-Auth-Token')
+        with self._login_lock:
+            if self._login_error is not None:
+                raise exceptions.LoginFailed(self._login_error,
+                                             status_code=401)
+            try:
+                if sent != self.adapter.get_token():
+                    return True
+                if not self.adapter.invalidate():
+                    return False
+                LOG.debug('PowerVC refused the token: logging in again')
+                self.adapter.get_token()
+            except ks_exc.Unauthorized as exc:
+                refused = _login_refused(exc)
+                self._login_error = str(refused)
+                raise refused
+            except ks_exc.ClientException:
+                return False
+        return True
+
+    def _pause(self, seconds: float, why: str, end: float | None,
+               request: _Request) -> None:
+        if end is not None and _now() + seconds >= end:
+            raise OutOfTime('No time was left to retry %s for %s'
+                            % (request, request.about))
+        LOG.info('%s. Retrying in %.1fs.', why, seconds)
+        self._sleep(seconds)
+
+
+class OutOfTime(exceptions.CommunicationError):
+    """A request did not end within the time its caller allowed."""
+
+
+class _Request:
+    """What one call sends: method, URL, and how its messages name it."""
+
+    def __init__(self, method: str, path: str, about: str) -> None:
+        self.method = method
+        self.url = path
+        self.path = _short(path)
+        self.about = about
+        self.redirects = 0
+
+    def __str__(self) -> str:
+        return '%s %s' % (self.method, self.path)
+
+    def follow(self, response: requests.Response) -> None:
+        """Take a redirect, if it stays on the origin that was asked.
+
+        The token would go wherever the request goes, so a redirect to
+        another scheme, host or port is an error, not followed.
+        """
+        location = response.headers.get('Location')
+        if not location:
             raise exceptions.BadResponse(
-                'PowerVC answered %s %s with something that is not JSON'
-                % (method, _short(path)), request_id=request_id)
+                'PowerVC answered %s for %s with HTTP %d and no location'
+                % (self, self.about, response.status_code))
+        target = urllib.parse.urljoin(response.url, location)
+        if _origin(target) != _origin(response.url):
+            raise exceptions.BadResponse(
+                'PowerVC redirected %s for %s to another site (%s); not '
+                'followed, so that the token stays with PowerVC. If that '
+                'site is right, make it the compute endpoint' % (
+                    self, self.about, model.decode_text(_origin(target))))
+        self.redirects += 1
+        if self.redirects > MAX_REDIRECTS:
+            raise exceptions.BadResponse(
+                'PowerVC redirected %s for %s more than %d times'
+                % (self, self.about, MAX_REDIRECTS))
+        self.url = target
 
-    def ensure_auth(self) -> None:
-        """Authenticate once, before any request runs in a thread."""
+
+def _short(path: str) -> str:
+    """A request path for a message, without its query string."""
+    return path.split('?', 1)[0]
+
+
+def _origin(url: str) -> str:
+    """scheme://host:port of a URL (a port that is no number stays as is)."""
+    parts = urllib.parse.urlsplit(url)
+    try:
+        port: ty.Any = parts.port
+    except ValueError:
+        return '%s://%s' % (parts.scheme, parts.netloc.rpartition('@')[2])
+    port = port or {'http': 80, 'https': 443}.get(parts.scheme)
+    return '%s://%s:%s' % (parts.scheme, parts.hostname, port)
+
+
+def _backoff() -> ty.Iterator[float]:
+    return (min(_FIRST_BACKOFF * 2 ** n, _MAX_BACKOFF)
+            for n in itertools.count())
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    """``Retry-After`` in seconds, kept within what a script can wait.
+
+    A date, a negative or a missing value gives None (use the backoff).
+    """
+    try:
+        seconds = int(response.headers.get('Retry-After', ''))
+    except ValueError:
+        return None
+    if seconds < 0:
+        return None
+    return min(seconds, MAX_RETRY_AFTER)
+
+
+def _login_refused(exc: BaseException) -> exceptions.LoginFailed:
+    return exceptions.LoginFailed('Authentication failed: %s' % exc,
+                                  status_code=401)
+
+
+def _transport_error(exc: BaseException, request: _Request,
+                     timeout: float | None,
+                     attempts: int) -> exceptions.CommunicationError:
+    """The one-line error for a request that got no answer at all."""
+    tried = ' (tried %d times)' % attempts if attempts > 1 else ''
+    reason = _transport_reason(exc)
+    cause = _requests_cause(exc)
+    if isinstance(cause, requests.exceptions.ReadTimeout):
+        return exceptions.CommunicationError(
+            'PowerVC did not answer %s for %s within %s%s; api_timeout '
+            'or OS_API_TIMEOUT sets the limit: %s' % (
+                request, request.about, exceptions.seconds_text(timeout),
+                tried, reason))
+    if isinstance(cause, requests.exceptions.ConnectTimeout) or (
+            isinstance(exc, ks_exc.ConnectTimeout) and cause is None):
+        return exceptions.CommunicationError(
+            'Could not connect to PowerVC for %s within %s%s; api_timeout '
+            'or OS_API_TIMEOUT sets the limit: %s' % (
+                request.about, exceptions.seconds_text(timeout), tried,
+                reason))
+    if _connected(cause):
+        return exceptions.CommunicationError(
+            'The connection to PowerVC broke during %s for %s%s: %s'
+            % (request, request.about, tried, reason))
+    return exceptions.CommunicationError(
+        'Could not connect to PowerVC for %s%s: %s'
+        % (request.about, tried, reason))
+
+
+def _connected(cause: BaseException | None) -> bool:
+    """Whether a connection error came after the connection was made."""
+    import urllib3.exceptions
+
+    inner: ty.Any = cause
+    for _ in range(4):
+        if isinstance(inner, (urllib3.exceptions.NewConnectionError,
+                              urllib3.exceptions.ConnectTimeoutError)):
+            return False
+        if isinstance(inner, (urllib3.exceptions.ProtocolError,
+                              ConnectionResetError, ConnectionAbortedError)):
+            return True
+        nested = inner.args[0] if getattr(inner, 'args', None) else None
+        inner = getattr(nested, 'reason', None) or nested
+    return False
+
+
+class _Attempt:
+    """One try of a request, whose answer must be whole by its deadline.
+
+    The timeout of requests bounds each socket read, so a peer sending one
+    byte at a time could hold a request for ever. Once the headers are in,
+    what is left of the attempt's time is given to the body: past it, the
+    watchdog shuts the socket down, which ends any read in progress
+    (keystoneauth's too, when ``--debug`` makes it log the body).
+    """
+
+    def __init__(self, limit: float | None, end: float | None,
+                 request: _Request) -> None:
+        #: Seconds this attempt may take: the timeout, or the time left of
+        #: the caller's ``within`` when that is shorter (``cut``).
+        self.timeout = limit
+        self.cut = False
+        self.request = request
+        if end is not None:
+            left = end - _now()
+            if left <= 0:
+                raise self.out_of_time()
+            if limit is None or left < limit:
+                self.timeout, self.cut = left, True
+        self.deadline: float | None = None
+        self._watch: list | None = None
+
+    def out_of_time(self) -> OutOfTime:
+        return OutOfTime('PowerVC did not answer %s for %s in the time '
+                         'allowed' % (self.request, self.request.about))
+
+    def on_headers(self, response: requests.Response, *args: ty.Any,
+                   **kwargs: ty.Any) -> requests.Response:
+        """A requests response hook: read the body by the deadline, or raise.
+
+        It runs before keystoneauth sees the answer, which it would
+        otherwise read whole to log it (OSC's root logger is at DEBUG even
+        without ``--debug``).
+        """
+        if self.timeout is not None:
+            left = self.timeout - response.elapsed.total_seconds()
+            self.deadline = _now() + max(left, 0.0)
+            sock = getattr(getattr(response.raw, 'connection', None),
+                           'sock', None)
+            if sock is not None:
+                self._watch = _WATCHDOG.watch(self.deadline, sock)
+        self._read(response)
+        return response
+
+    def discard(self, response: requests.Response) -> None:
+        """Drop an answer that will not be read (the request is retried)."""
+        self._finish()
+        response.close()
+
+    def _read(self, response: requests.Response) -> None:
+        """Read the whole body against the deadline and the size limit.
+
+        The body is then the response's content, as if requests had read
+        it, for ``response.json()`` and ``response.text``.
+        """
+        chunks = []
+        size = int(response.headers.get('Content-Length') or 0)
+        complete = False
         try:
-            self.adapter.get_endpoint()
-        except ks_exc.ClientException:
-            # Let the first real request raise it with a clear message.
-            pass
+            if size <= MAX_ANSWER_BYTES:
+                size = 0
+                for chunk in response.iter_content(_CHUNK):
+                    size += len(chunk)
+                    if size > MAX_ANSWER_BYTES or self._late():
+                        break
+                    chunks.append(chunk)
+                else:
+                    complete = True
+        except (requests.exceptions.RequestException, OSError) as exc:
+            if not self._late():
+                raise exceptions.CommunicationError(
+                    'The connection to PowerVC broke during %s for %s: %s'
+                    % (self.request, self.request.about,
+                       _transport_reason(exc)))
+        finally:
+            self.discard(response)
+        if complete:
+            # What requests itself does once it has read a body.
+            response._content = b''.join(chunks)
+            return
+        if size > MAX_ANSWER_BYTES:
+            raise exceptions.BadResponse(
+                'PowerVC\'s answer to %s for %s is larger than %d MiB; it '
+                'was not read' % (self.request, self.request.about,
+                                  MAX_ANSWER_BYTES // 2 ** 20))
+        if self.cut:
+            raise self.out_of_time()
+        raise exceptions.CommunicationError(
+            'PowerVC did not send its whole answer to %s for %s within %s; '
+            'api_timeout or OS_API_TIMEOUT sets the limit' % (
+                self.request, self.request.about,
+                exceptions.seconds_text(self.timeout)))
 
-    def _tried(self) -> str:
-        return ' (tried %d times)' % (self.retries + 1) if self.retries else ''
+    def _late(self) -> bool:
+        return self.deadline is not None and _now() >= self.deadline
+
+    def _finish(self) -> None:
+        if self._watch is not None:
+            _WATCHDOG.done(self._watch)
+            self._watch = None
+
+
+class _Watchdog:
+    """One daemon thread that shuts down sockets whose deadline passed."""
+
+    def __init__(self) -> None:
+        self._wakeup = threading.Condition()
+        self._due: list[tuple[float, int, list]] = []
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, deadline: float, sock: socket.socket) -> list:
+        """Watch ``sock``; the returned entry is given to :meth:`done`."""
+        entry = [sock]
+        with self._wakeup:
+            heapq.heappush(self._due, (deadline, next(self._order), entry))
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name='powervc-osc-deadlines',
+                    daemon=True)
+                self._thread.start()
+            self._wakeup.notify()
+        return entry
+
+    @staticmethod
+    def done(entry: list) -> None:
+        entry.clear()
+
+    def _run(self) -> None:
+        while True:
+            with self._wakeup:
+                while self._due and not self._due[0][2]:
+                    heapq.heappop(self._due)
+                if not self._due:
+                    self._wakeup.wait()
+                    continue
+                left = self._due[0][0] - _now()
+                if left > 0:
+                    self._wakeup.wait(left)
+                    continue
+                entry = heapq.heappop(self._due)[2]
+                sock = entry[0] if entry else None
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    # The plain socket's shutdown, also for a TLS socket.
+                    socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+_WATCHDOG = _Watchdog()
 
 
 def member(body: ty.Any, key: str, kind: type) -> ty.Any:
@@ -178,21 +565,89 @@ def next_marker(body: ty.Mapping[str, ty.Any]) -> str | None:
     return None
 
 
+_worker = threading.local()
+
+
+def _check_stop() -> None:
+    """Refuse to send once the operation of this worker thread stopped."""
+    stop = getattr(_worker, 'stop', None)
+    if stop is not None and stop.is_set():
+        raise exceptions.Interrupted('interrupted')
+
+
+class _Pool(concurrent.futures.Executor):
+    """A thread pool whose threads never hold up the interpreter's exit.
+
+    concurrent.futures joins its worker threads at exit, so a request
+    stuck in a socket read would keep a Ctrl-C'd command alive; these
+    threads are daemons, and once ``stop`` is set they send nothing more.
+    """
+
+    def __init__(self, workers: int, stop: threading.Event) -> None:
+        self._workers = workers
+        self._stop = stop
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+
+    def submit(self, fn: ty.Callable[..., ty.Any], /, *args: ty.Any,
+               **kwargs: ty.Any) -> concurrent.futures.Future:
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        self._jobs.put((future, fn, args, kwargs))
+        if len(self._threads) < self._workers:
+            thread = threading.Thread(target=self._work, daemon=True,
+                                      name='powervc-osc-%d'
+                                      % len(self._threads))
+            thread.start()
+            self._threads.append(thread)
+        return future
+
+    def shutdown(self, wait: bool = True, *,
+                 cancel_futures: bool = False) -> None:
+        if cancel_futures:
+            with contextlib.suppress(queue.Empty):
+                while True:
+                    job = self._jobs.get_nowait()
+                    if job is not None:
+                        job[0].cancel()
+        for _ in self._threads:
+            self._jobs.put(None)
+        if wait:
+            for thread in self._threads:
+                thread.join()
+
+    def _work(self) -> None:
+        _worker.stop = self._stop
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            future, fn, args, kwargs = job
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                result = fn(*args, **kwargs)
+            except BaseException as exc:  # noqa: B902 - handed to the caller
+                future.set_exception(exc)
+            else:
+                future.set_result(result)
+
+
 @contextlib.contextmanager
 def thread_pool(workers: int, stop: threading.Event | None = None,
-                ) -> ty.Iterator[concurrent.futures.ThreadPoolExecutor]:
-    """A thread pool that drops its queued work when the caller stops early.
+                ) -> ty.Iterator[concurrent.futures.Executor]:
+    """A thread pool that drops its work when the caller stops early.
 
     On Ctrl-C, an error, or a generator closed early, the requests not yet
-    sent are cancelled and ``stop`` is set for the jobs that poll; only
-    requests already under way finish.
+    sent are cancelled and ``stop`` is set: jobs that poll end, and no job
+    sends another request or retry. Requests already under way are left
+    to end on their own (their threads do not delay the exit).
     """
-    pool = concurrent.futures.ThreadPoolExecutor(workers)
+    stop = stop or threading.Event()
+    pool = _Pool(workers, stop)
     try:
         yield pool
     except BaseException:
-        if stop is not None:
-            stop.set()
+        stop.set()
         pool.shutdown(wait=False, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
@@ -209,61 +664,15 @@ def settled(result: ty.Any = None,
     return done
 
 
-def _short(path: str) -> str:
-    """A request path for a message, without its query string."""
-    return path.split('?', 1)[0]
-
-
-class _RetryLog(logging.LoggerAdapter):
-    """The client's logger, with keystoneauth's retry notices at INFO.
-
-    keystoneauth logs each retry as a warning, which OSC prints even
-    without ``--debug``; a retry that succeeds is not worth a line on
-    stderr, and one that fails ends in a single error naming the retries.
-    ``-v`` or ``--debug`` shows them.
-    """
-
-    def warning(self, msg: ty.Any, *args: ty.Any, **kwargs: ty.Any) -> None:
-        self.info(msg, *args, **kwargs)
-
-
-def _bound_retry_after(response: requests.Response, *args: ty.Any,
-                       **kwargs: ty.Any) -> requests.Response:
-    """A requests hook: keep ``Retry-After`` within what a script can wait.
-
-    keystoneauth sleeps for the header's whole seconds, unbounded; a proxy
-    answering ``Retry-After: 3600`` (or ``-1``, which makes ``time.sleep``
-    raise) must not hang or crash the client.
-    """
-    value = response.headers.get('Retry-After')
-    if value is None:
-        return response
-    try:
-        seconds = int(value)
-    except ValueError:
-        return response     # keystoneauth uses its own backoff then
-    if seconds < 0:
-        del response.headers['Retry-After']
-    elif seconds > MAX_RETRY_AFTER:
-        response.headers['Retry-After'] = str(MAX_RETRY_AFTER)
-    return response
-
-
 def _transport_reason(exc: BaseException) -> str:
     """The root cause of a transport error, without urllib3's wrapping.
 
     keystoneauth's message repeats the URL and urllib3's retry bookkeeping;
     the innermost socket or TLS error is what tells the operator why.
     """
-    cause: BaseException | None = exc
-    seen = set()
-    while cause is not None and id(cause) not in seen:
-        seen.add(id(cause))
-        if isinstance(cause, requests.exceptions.RequestException):
-            break
-        cause = cause.__cause__ or cause.__context__
+    cause = _requests_cause(exc)
     if cause is None:
-        return str(exc)
+        return model.decode_text(str(exc)) or type(exc).__name__
     inner: ty.Any = cause
     for _ in range(4):
         nested = inner.args[-1] if getattr(inner, 'args', None) else None
@@ -275,6 +684,18 @@ def _transport_reason(exc: BaseException) -> str:
     # urllib3: "HTTPConnection(host='h', port=1): Failed to establish..."
     text = re.sub(r'^\w*Connection(Pool)?\(host=[^)]*\): ', '', text)
     return model.decode_text(text) or str(exc)
+
+
+def _requests_cause(exc: BaseException) -> BaseException | None:
+    """The requests exception behind a keystoneauth one, if any."""
+    cause: BaseException | None = exc
+    seen = set()
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, requests.exceptions.RequestException):
+            return cause
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 def _error_details(response: ty.Any) -> str | None:

@@ -52,14 +52,21 @@ WATCH_COLUMNS = ('queried_at', 'refcode', 'required', 'led_code', 'category')
 _WATCH_WIDTHS = {'queried_at': 26, 'led_code': 20, 'category': 13}
 
 
+#: The longest ``--interval`` or ``--timeout``: a week.
+MAX_SECONDS = 7 * 24 * 3600
+
+
 def positive_seconds(text: str) -> float:
-    """argparse type: a number of seconds greater than zero."""
+    """argparse type: a number of seconds, above zero, at most a week."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError('%r is not a number' % text)
     if not value > 0 or value == float('inf'):
         raise argparse.ArgumentTypeError('%r must be greater than 0' % text)
+    if value > MAX_SECONDS:
+        raise argparse.ArgumentTypeError(
+            '%r is more than a week (%d seconds)' % (text, MAX_SECONDS))
     return value
 
 

@@ -103,7 +103,10 @@ class TestRetries(FaultTestCase):
         result = self.openstack('server', 'refcode', 'show', 'ibmi-prod-1',
                                 status=1, stderr=True)
         err = self.one_line(result)
-        self.assertIn('Could not connect to PowerVC (tried 4 times)', err)
+        # Connected, then closed without an answer: not "could not connect".
+        self.assertIn('The connection to PowerVC broke during GET /servers/',
+                      err)
+        self.assertIn('/metadata for server ibmi-prod-1 (tried 4 times)', err)
         self.assertIn('closed connection', err)
 
     def test_random_503s_list(self):
@@ -148,7 +151,8 @@ class TestTimeouts(FaultTestCase):
         result, elapsed = self.timed('server', 'refcode', 'list', status=1,
                                      stderr=True)
         err = self.one_line(result)
-        self.assertIn('Could not connect to PowerVC (tried 4 times)', err)
+        self.assertIn('Could not connect to PowerVC for the server listing '
+                      '(tried 4 times)', err)
         self.assertIn('Connection refused', err)
         self.assertLess(elapsed, 30)
 

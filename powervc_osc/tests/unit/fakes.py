@@ -132,10 +132,15 @@ class FakePowerVC(fixtures.Fixture):
                 if '/compute' in r.url and '/identity' not in r.url]
 
     def session(self) -> ks_session.Session:
-        auth = v3.Password(auth_url=AUTH_URL, username='admin',
-                           password=PASSWORD, project_id=PROJECT_ID,
-                           user_domain_id='default')
-        return ks_session.Session(auth=auth)
+        return password_session()
+
+
+def password_session() -> ks_session.Session:
+    """A session that logs in to the fake Keystone with a password."""
+    auth = v3.Password(auth_url=AUTH_URL, username='admin',
+                       password=PASSWORD, project_id=PROJECT_ID,
+                       user_domain_id='default')
+    return ks_session.Session(auth=auth)
 
 
 def token_session(**kwargs) -> ks_session.Session:

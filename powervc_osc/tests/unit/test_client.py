@@ -12,8 +12,10 @@
 
 """RefcodeClient: lookup, show, set, list, wait and watch."""
 
+import io
 import json
 import os
+import re
 import threading
 
 import fixtures
@@ -43,7 +45,8 @@ class BarrierAdapter(requests.adapters.BaseAdapter):
         response = requests.Response()
         response.status_code = 200
         response.headers['Content-Type'] = 'application/json'
-        response._content = json.dumps(self.bodies[request.url]).encode()
+        response.raw = io.BytesIO(
+            json.dumps(self.bodies[request.url]).encode())
         response.url = request.url
         response.request = request
         return response
@@ -123,6 +126,8 @@ class TestShow(ClientTestCase):
         self.requests.get(SERVER_URL, status_code=404, json={
             'itemNotFound': {'code': 404, 'message': 'Instance not found'}})
         self.requests.get(METADATA_URL, status_code=404)
+        self.requests.get(fakes.COMPUTE_URL + '/servers',
+                          json={'servers': []})
         exc = self.assertRaises(exceptions.ServerNotFound,
                                 self.client.show, fakes.SERVER_ID)
         self.assertIn(fakes.SERVER_ID, str(exc))
@@ -173,6 +178,20 @@ class TestErrors(ClientTestCase):
         self.assertIn('Linux is not supported', str(exc))
         self.assertIn(fakes.SERVER_ID, str(exc))
 
+    def test_400_with_a_reason_gets_a_short_hint(self):
+        exc = self.fail_metadata(400, json={'badRequest': {
+            'code': 400, 'message': 'Linux is not supported'}})
+        self.assertNotIn(exceptions.UNSUPPORTED_HINT, str(exc))
+        self.assertTrue(str(exc).endswith(
+            'PowerVC said: Linux is not supported (ref_code: only for IBM i '
+            'and AIX, IBM i only on NovaLink hosts)'), str(exc))
+        self.assertLess(len(str(exc)), 230)
+
+    def test_400_without_a_reason_explains_in_full(self):
+        exc = self.fail_metadata(400, text='')
+        self.assertIn(exceptions.UNSUPPORTED_HINT, str(exc))
+        self.assertNotIn('PowerVC said', str(exc))
+
     def test_403(self):
         exc = self.fail_metadata(403, json={'forbidden': {
             'code': 403, 'message': 'Policy does not allow'}})
@@ -208,6 +227,15 @@ class TestErrors(ClientTestCase):
 
 class TestSet(ClientTestCase):
 
+    def test_collection_off_says_where_it_can_be_turned_on(self):
+        self.requests.get(SERVER_URL, json={'server': fakes.server_body()})
+        self.requests.get(METADATA_URL, json={'metadata': {}})
+        exc = self.assertRaises(exceptions.CollectionOff, self.client.wait,
+                                fakes.SERVER_ID)
+        self.assertIn('set --enable %s' % fakes.SERVER_ID, str(exc))
+        self.assertIn('only for AIX, and for IBM i on NovaLink-managed hosts',
+                      str(exc))
+
     def test_set_by_id_posts_only_the_key(self):
         self.requests.post(METADATA_URL, json={'metadata': dict(
             fakes.METADATA, original_host=fakes.HOST)})
@@ -234,6 +262,8 @@ class TestSet(ClientTestCase):
 
     def test_set_unknown_id(self):
         self.requests.post(METADATA_URL, status_code=404)
+        self.requests.get(fakes.COMPUTE_URL + '/servers',
+                          json={'servers': []})
         self.assertRaises(exceptions.ServerNotFound, self.client.set_required,
                           fakes.SERVER_ID, True)
 
@@ -248,6 +278,49 @@ class TestSet(ClientTestCase):
         self.assertEqual({fakes.SERVER_ID}, failed)
         self.assertIsInstance(seen[0].error, exceptions.Forbidden)
         self.assertEqual(2, len(self.methods()))
+
+
+class TestNamesLikeIDs(ClientTestCase):
+    """A name shaped like an ID that no server has: looked up as a name."""
+
+    def mock_named(self, name):
+        other = fakes.uuid(9)
+        self.requests.get(fakes.COMPUTE_URL + '/servers/' + name,
+                          status_code=404)
+        self.requests.get(fakes.COMPUTE_URL + '/servers/%s/metadata' % name,
+                          status_code=404)
+        self.requests.get(fakes.COMPUTE_URL + '/servers', json={
+            'servers': [fakes.server_body(other, name)]})
+        self.requests.get(fakes.COMPUTE_URL + '/servers/%s/metadata' % other,
+                          json={'metadata': fakes.METADATA})
+        self.requests.post(fakes.COMPUTE_URL + '/servers/%s/metadata'
+                           % other, json={'metadata': fakes.METADATA})
+        self.requests.post(fakes.COMPUTE_URL + '/servers/%s/metadata'
+                           % name, status_code=404)
+        return other
+
+    def test_show_set_wait_find_the_name(self):
+        for name in ('11111111-2222-3333-4444-555555555555',
+                     'abcdef0123456789abcdef0123456789'):
+            other = self.mock_named(name)
+            rc = self.client.show(name)
+            self.assertEqual((other, name, 'C6004031'),
+                             (rc.server_id, rc.server_name, rc.refcode))
+            self.assertEqual(other, self.client.set_required(
+                name, True).server_id)
+            self.assertEqual(other, self.client.wait(name).server_id)
+            lookup = [r for r in self.powervc.compute_requests()
+                      if r.path.endswith('/servers')][-1]
+            self.assertEqual(['^%s$' % re.escape(name)], lookup.qs['name'])
+
+    def test_no_server_by_id_or_name(self):
+        self.requests.get(SERVER_URL, status_code=404)
+        self.requests.get(METADATA_URL, status_code=404)
+        self.requests.get(fakes.COMPUTE_URL + '/servers',
+                          json={'servers': []})
+        exc = self.assertRaises(exceptions.ServerNotFound, self.client.show,
+                                fakes.SERVER_ID)
+        self.assertIn(fakes.SERVER_ID, str(exc))
 
 
 class TestClientList(fakes.FleetMixin, fakes.TestCase):
@@ -309,6 +382,58 @@ class TestClientList(fakes.FleetMixin, fakes.TestCase):
         self.assertEqual([fakes.uuid(1), fakes.uuid(0)],
                          [r.server_id for r in rows])
         self.assertEqual([], self.listing_requests())
+
+
+class TestListingFaults(fakes.TestCase):
+    """A listing that never ends, or lists IDs that would change the URL."""
+
+    def setUp(self):
+        super().setUp()
+        self.client = client_mod.RefcodeClient(self.powervc.session(),
+                                               retries=0)
+
+    def test_pages_with_no_new_server_stop_the_listing(self):
+        pages = []
+
+        def page(request, context):
+            pages.append(request)
+            if len(pages) > 50:     # the old client never stopped
+                raise AssertionError('endless paging was not detected')
+            return {'servers': [fakes.server_body(metadata={})],
+                    'servers_links': [{'rel': 'next', 'href': (
+                        fakes.DETAIL_URL + '?marker=fresh-%d' % len(pages))}]}
+
+        self.requests.get(fakes.DETAIL_URL, json=page)
+        rows = []
+        exc = self.assertRaises(exceptions.BadResponse,
+                                lambda: rows.extend(self.client.list()))
+        self.assertIn('no server it had not already sent', str(exc))
+        self.assertEqual(2, len(pages))
+
+    def test_ids_that_are_path_segments_are_refused(self):
+        bad = ['.', '..', 'a/b', '../x', '%2e%2e', '%2E.', 'a%2Fb',
+               'a%252Fb', '..%2f..%2fmetadata', 'a\\b']
+        self.requests.get(fakes.DETAIL_URL, json={'servers': [
+            {'id': value, 'name': 'vm-%d' % n,
+             'metadata': {'powervc:vm_refcode_required': 'true'}}
+            for n, value in enumerate(bad)]})
+        failures = []
+        rows = list(self.client.list(on_error=failures.append))
+        self.assertEqual([], rows)
+        self.assertEqual(len(bad), len(failures))
+        self.assertTrue(all(isinstance(f.error, exceptions.BadResponse)
+                            for f in failures))
+        self.assertEqual(['/servers/detail'],
+                         [r.path.split('v2.1/%s' % fakes.PROJECT_ID)[1]
+                          for r in self.powervc.compute_requests()])
+
+    def test_name_lookup_refuses_a_path_segment_id(self):
+        self.requests.get(fakes.COMPUTE_URL + '/servers', json={
+            'servers': [fakes.server_body('..', 'vm-dots')]})
+        self.assertRaises(exceptions.BadResponse, self.client.set_required,
+                          'vm-dots', True)
+        self.assertEqual(['GET'], [r.method for r in
+                                   self.powervc.compute_requests()])
 
 
 class TestClientWaitWatch(fakes.TestCase):
@@ -408,6 +533,27 @@ class TestClientWaitWatch(fakes.TestCase):
                           lambda: rows.extend(self.client.watch(
                               fakes.SERVER_ID, interval=5, timeout=20)))
         self.assertEqual(1, len(rows))
+
+    def test_wait_gives_each_poll_only_the_time_left(self):
+        self.answers(None, None, None)
+        self.assertRaises(exceptions.WaitTimeout, self.client.wait,
+                          fakes.SERVER_ID, timeout=5, interval=2)
+        polls = [r for r in self.powervc.compute_requests()
+                 if r.path.endswith('/metadata')]
+        self.assertEqual([5, 3, 1, 1], [round(r.timeout, 3) for r in polls])
+
+    def test_a_poll_past_the_deadline_ends_the_wait(self):
+        self.requests.get(self.url, exc=requests.exceptions.ReadTimeout)
+        exc = self.assertRaises(exceptions.WaitTimeout, self.client.wait,
+                                fakes.SERVER_ID, timeout=5, interval=2)
+        self.assertIn('within 5 seconds', str(exc))
+
+    def test_long_pauses_are_slept_in_pieces(self):
+        self.answers('C6004031', 'C9002960')
+        rows = list(self.client.watch(fakes.SERVER_ID, interval=7200,
+                                      until='C9002960'))
+        self.assertEqual(2, len(rows))
+        self.assertEqual([3600, 3600], self.clock.sleeps)
 
     def test_watch_ignores_a_new_query_time_alone(self):
         answers = []

@@ -16,15 +16,21 @@ The client runs over a real keystoneauth Session; requests-mock (or, for
 TLS, a real HTTPS socket) answers.
 """
 
+import contextlib
+import io
+import json
 import logging
 import threading
+import time
 
 import fixtures
+from keystoneauth1 import fixture as ks_fixture
 from keystoneauth1 import session as ks_session
 from keystoneauth1 import token_endpoint
 import requests
 import requests_mock
 import testtools
+import urllib3
 from werkzeug import serving
 from werkzeug import wrappers
 
@@ -103,6 +109,9 @@ class TestRetries(RetryTestCase):
                          [p.json() for p in posts])
 
     def test_500_and_4xx_are_not_retried(self):
+        # A 404 makes the ID-shaped argument a name to look up.
+        self.requests.get(fakes.COMPUTE_URL + '/servers',
+                          json={'servers': []})
         for status in (500, 400, 403, 404, 409, 429):
             before = len(self.calls('POST'))
             self.requests.post(METADATA_URL, status_code=status)
@@ -128,8 +137,8 @@ class TestRetries(RetryTestCase):
                               'Connection refused'))
         exc = self.assertRaises(exceptions.CommunicationError,
                                 self.client.show, fakes.SERVER_ID)
-        self.assertIn('Could not connect to PowerVC (tried 4 times)',
-                      str(exc))
+        self.assertIn('Could not connect to PowerVC for server %s (tried 4 '
+                      'times)' % fakes.SERVER_ID, str(exc))
         self.assertIn('Connection refused', str(exc))
         self.assertEqual(4, len(self.calls()))
 
@@ -189,6 +198,32 @@ class TestTimeouts(testtools.TestCase):
         client = client_mod.RefcodeClient(token_session(timeout=5),
                                           timeout=2)
         self.assertEqual(2, client.timeout)
+
+    def test_login_of_a_cloud_is_bounded(self):
+        # osc-lib logs in before a command runs; a client made from a
+        # cloud logs in itself, and a silent Keystone must not hang it.
+        with requests_mock.Mocker() as mock:
+            mock.get(fakes.AUTH_URL, json=ks_fixture.V3Discovery(
+                fakes.AUTH_URL))
+            mock.post(fakes.AUTH_URL + '/auth/tokens', json=fakes.token(),
+                      headers={'X-Subject-Token': fakes.TOKEN_ID},
+                      status_code=201)
+            mock.get(SERVER_URL, **OK_SERVER)
+            mock.get(METADATA_URL, **OK_METADATA)
+            for options, seconds in (({}, http.DEFAULT_HTTP_TIMEOUT),
+                                     ({'api_timeout': 7}, 7)):
+                client = client_mod.RefcodeClient.from_cloud(
+                    load_yaml_config=False, load_envvars=False,
+                    auth_type='password', region_name='RegionOne', auth={
+                        'auth_url': fakes.AUTH_URL, 'username': 'admin',
+                        'password': fakes.PASSWORD,
+                        'project_id': fakes.PROJECT_ID,
+                        'user_domain_id': 'default'}, **options)
+                client.show(fakes.SERVER_ID)
+                self.assertEqual(
+                    [seconds] * 4, [r.timeout for r in mock.request_history],
+                    options)
+                mock.reset_mock()
 
     def test_each_request_carries_the_timeout(self):
         with requests_mock.Mocker() as mock:
@@ -270,6 +305,8 @@ class TestRequestID(RetryTestCase):
 
     def test_no_request_id_no_suffix(self):
         self.requests.post(METADATA_URL, status_code=404)
+        self.requests.get(fakes.COMPUTE_URL + '/servers',
+                          json={'servers': []})
         exc = self.assertRaises(exceptions.ServerNotFound,
                                 self.client.set_required, fakes.SERVER_ID,
                                 True)
@@ -323,7 +360,8 @@ class TestTLS(testtools.TestCase):
         client_mod.RefcodeClient(session, max_workers=32)
         adapter = session.session.adapters['https://']
         self.assertEqual('1.3', adapter.tls_min_version)
-        self.assertEqual(32, adapter._pool_maxsize)
+        # The workers and the listing walk of the main thread.
+        self.assertEqual(33, adapter._pool_maxsize)
         foreign = requests.adapters.HTTPAdapter()
         session = token_session()
         session.session.mount('https://', foreign)
@@ -352,3 +390,294 @@ class TestTLS(testtools.TestCase):
             retries=0, timeout=10)
         self.assertFalse(insecure.set_required(fakes.SERVER_ID,
                                                True).required)
+
+
+class _Transport(requests.adapters.BaseAdapter):
+    """A transport answering from a function, requests running at once.
+
+    requests-mock serialises every send; concurrent 401s need requests
+    that really overlap.  ``answer(request)`` returns (status, JSON body,
+    headers).
+    """
+
+    def __init__(self, answer):
+        super().__init__()
+        self.answer = answer
+        self.sent = []
+        self.lock = threading.Lock()
+
+    def send(self, request, **kwargs):
+        with self.lock:
+            self.sent.append(request)
+        status, body, headers = self.answer(request)
+        response = requests.Response()
+        response.status_code = status
+        response.headers.update(headers)
+        response.headers['Content-Type'] = 'application/json'
+        response.raw = io.BytesIO(json.dumps(body).encode())
+        response.url = request.url
+        response.request = request
+        return response
+
+    def close(self):
+        pass
+
+
+class _RevokingCloud:
+    """Keystone and compute; compute stops taking the first token.
+
+    Every login issues a new token.  Metadata requests made with the first
+    token are held until ``parties`` of them are in flight, then all
+    refused with 401 at once: the concurrent 401s of a token revoked while
+    a bulk operation runs.  ``refuse_logins_after`` makes Keystone refuse
+    the credentials from that login on.
+    """
+
+    def __init__(self, servers, parties, refuse_logins_after=None,
+                 always_401=False):
+        self.servers = servers
+        self.logins = 0
+        self.refuse_logins_after = refuse_logins_after
+        self.always_401 = always_401
+        self.barrier = threading.Barrier(parties, timeout=5)
+
+    def __call__(self, request):
+        if request.url == fakes.AUTH_URL:
+            return 200, ks_fixture.V3Discovery(fakes.AUTH_URL), {}
+        if request.url.endswith('/auth/tokens'):
+            return self.login()
+        token = request.headers.get('X-Auth-Token')
+        path = request.url.split('/servers', 1)[1]
+        if path.endswith('/metadata'):
+            if token == 'tok-1':
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    self.barrier.wait()
+                return 401, {'error': {'code': 401}}, {}
+            if self.always_401:
+                return 401, {'error': {'code': 401}}, {}
+            return 200, {'metadata': {model.REQUIRED_KEY: 'true',
+                                      model.REFCODE_KEY: 'C9002960'}}, {}
+        if path.startswith('/detail'):
+            return 200, {'servers': self.servers}, {}
+        server_id = path.strip('/')
+        return 200, {'server': [s for s in self.servers
+                                if s['id'] == server_id][0]}, {}
+
+    def login(self):
+        self.logins += 1
+        time.sleep(0.05)     # a login takes a while: others get 401 meanwhile
+        if (self.refuse_logins_after is not None
+                and self.logins > self.refuse_logins_after):
+            return 401, {'error': {'code': 401, 'title': 'Unauthorized',
+                                   'message': 'The request you have made '
+                                              'requires authentication.'}}, {}
+        return 201, fakes.token(), {'X-Subject-Token': 'tok-%d'
+                                    % self.logins}
+
+
+class TestConcurrentUnauthorized(testtools.TestCase):
+    """A token refused mid-operation: one shared login, each 401 retried."""
+
+    workers = 8
+
+    def client(self, **kwargs):
+        self.cloud = _RevokingCloud(fakes.fleet(self.workers), self.workers,
+                                    **kwargs)
+        self.transport = _Transport(self.cloud)
+        session = fakes.password_session()
+        for prefix in ('https://', 'http://'):
+            session.session.mount(prefix, self.transport)
+        return client_mod.RefcodeClient(session, max_workers=self.workers,
+                                        retries=0)
+
+    def ids(self):
+        return [s['id'] for s in self.cloud.servers]
+
+    def test_list_loses_no_row(self):
+        rows = list(self.client().list())
+        self.assertEqual(self.ids(), [r.server_id for r in rows])
+        self.assertEqual(['C9002960'] * self.workers,
+                         [r.refcode for r in rows])
+        self.assertEqual(2, self.cloud.logins)
+
+    def test_set_changes_every_server(self):
+        client = self.client()
+        failures = []
+        self.assertEqual(set(), client.set_required_many(
+            self.ids(), True, on_error=failures.append), failures)
+        self.assertEqual(2, self.cloud.logins)
+        posts = [r for r in self.transport.sent if r.method == 'POST'
+                 and r.url.endswith('/metadata')]
+        self.assertEqual(2 * self.workers, len(posts))
+
+    def test_wait_ends_for_every_server(self):
+        client = self.client()
+        failures = []
+        self.assertEqual(set(), client.wait_many(
+            self.ids(), timeout=30, on_error=failures.append), failures)
+        self.assertEqual(2, self.cloud.logins)
+
+    def test_refused_login_fails_once_for_all(self):
+        client = self.client(refuse_logins_after=1)
+        exc = self.assertRaises(exceptions.LoginFailed,
+                                client.set_required_many, self.ids(), True)
+        self.assertIn('Authentication failed', str(exc))
+        self.assertNotIn(fakes.PASSWORD, str(exc))
+        self.assertEqual(2, self.cloud.logins)
+
+    def test_each_401_is_retried_once(self):
+        client = self.client(always_401=True)
+        failures = []
+        failed = client.set_required_many(self.ids(), True,
+                                          on_error=failures.append)
+        self.assertEqual(set(self.ids()), failed)
+        self.assertTrue(all(isinstance(f.error, exceptions.Unauthorized)
+                            for f in failures))
+        self.assertTrue(all('HTTP 401' in str(f.error) for f in failures))
+        posts = [r for r in self.transport.sent if r.method == 'POST'
+                 and r.url.endswith('/metadata')]
+        self.assertEqual(2 * self.workers, len(posts))
+
+
+class TestRedirects(RetryTestCase):
+    """The token never goes to another origin; same-origin is followed."""
+
+    def test_redirect_to_another_origin_is_not_followed(self):
+        for elsewhere in ('https://attacker.example/v2.1/metadata',
+                          'http://powervc.example.com/powervc/openstack/'
+                          'compute/v2.1/x',
+                          'https://powervc.example.com:8443/x',
+                          'https://powervc.example.com:http/x'):
+            self.requests.post(METADATA_URL, status_code=302,
+                               headers={'Location': elsewhere})
+            self.requests.post(elsewhere, json={'metadata': {
+                model.REQUIRED_KEY: 'true'}})
+            exc = self.assertRaises(exceptions.BadResponse,
+                                    self.client.set_required,
+                                    fakes.SERVER_ID, True)
+            self.assertIn('redirected POST /servers/%s/metadata for server '
+                          '%s to another site' % (fakes.SERVER_ID,
+                                                  fakes.SERVER_ID), str(exc))
+            self.assertFalse([r for r in self.requests.request_history
+                              if not r.url.startswith(fakes.COMPUTE_URL)])
+
+    def test_same_origin_redirect_is_followed(self):
+        self.requests.get(SERVER_URL, [OK_SERVER])
+        self.requests.get(METADATA_URL, status_code=301,
+                          headers={'Location': '../moved/metadata'})
+        self.requests.get(fakes.COMPUTE_URL + '/servers/moved/metadata',
+                          **OK_METADATA)
+        self.assertEqual('C6004031',
+                         self.client.show(fakes.SERVER_ID).refcode)
+        last = self.requests.last_request
+        self.assertEqual(fakes.COMPUTE_URL + '/servers/moved/metadata',
+                         last.url)
+        self.assertEqual(fakes.TOKEN_ID, last.headers['X-Auth-Token'])
+
+    def test_redirect_loop_ends(self):
+        self.requests.post(METADATA_URL, status_code=307,
+                           headers={'Location': METADATA_URL})
+        exc = self.assertRaises(exceptions.BadResponse,
+                                self.client.set_required, fakes.SERVER_ID,
+                                True)
+        self.assertIn('more than %d times' % http.MAX_REDIRECTS, str(exc))
+        self.assertEqual(http.MAX_REDIRECTS + 1, len(self.calls('POST')))
+
+
+class TestFailuresNameTheServer(RetryTestCase):
+    """Failures without an answer name the server and what happened."""
+
+    def test_reset_during_set_names_the_server(self):
+        other = fakes.uuid(1)
+        reset = requests.exceptions.ConnectionError(
+            urllib3.exceptions.ProtocolError(
+                'Connection aborted.',
+                ConnectionResetError(104, 'Connection reset by peer')))
+        self.requests.post(METADATA_URL, exc=reset)
+        self.requests.post(fakes.COMPUTE_URL + '/servers/%s/metadata'
+                           % other, json={'metadata': {}})
+        failures = []
+        self.client.set_required_many([fakes.SERVER_ID, other], True,
+                                      on_error=failures.append)
+        message = str(failures[0].error)
+        self.assertIn('for server %s (tried 4 times)' % fakes.SERVER_ID,
+                      message)
+        self.assertIn('broke during POST', message)
+        self.assertIn('Connection reset by peer', message)
+        self.assertNotIn('Could not connect', message)
+
+    def test_read_timeout_names_the_server_and_is_no_connect_failure(self):
+        self.requests.get(fakes.DETAIL_URL, json={'servers': [
+            fakes.server_body(metadata={model.REQUIRED_KEY: 'true'})]})
+        self.requests.get(METADATA_URL, exc=requests.exceptions.ReadTimeout(
+            'Read timed out. (read timeout=7)'))
+        failures = []
+        list(self.client.list(on_error=failures.append))
+        message = str(failures[0].error)
+        self.assertIn('did not answer GET', message)
+        self.assertIn('for server %s within 7 seconds' % fakes.SERVER_ID,
+                      message)
+        self.assertNotIn('connect', message.lower().split(';')[0])
+
+    def test_connection_refused_is_a_connect_failure(self):
+        refused = requests.exceptions.ConnectionError(
+            urllib3.exceptions.NewConnectionError(
+                None, 'Failed to establish a new connection: [Errno 111] '
+                'Connection refused'))
+        self.requests.post(METADATA_URL, exc=refused)
+        exc = self.assertRaises(exceptions.CommunicationError,
+                                self.client.set_required, fakes.SERVER_ID,
+                                True)
+        self.assertIn('Could not connect to PowerVC for server %s (tried 4 '
+                      'times)' % fakes.SERVER_ID, str(exc))
+
+
+class TestAnswerSize(RetryTestCase):
+    """What is read from one answer is capped, and the error says whose."""
+
+    def test_declared_huge_answer_is_not_read(self):
+        body = Unreadable()
+        self.requests.get(SERVER_URL, [OK_SERVER])
+        self.requests.get(METADATA_URL, body=body, headers={
+            'Content-Length': str(http.MAX_ANSWER_BYTES + 1)})
+        exc = self.assertRaises(exceptions.BadResponse, self.client.show,
+                                fakes.SERVER_ID)
+        self.assertIn('GET /servers/%s/metadata' % fakes.SERVER_ID, str(exc))
+        self.assertIn('for server %s is larger than 16 MiB' % fakes.SERVER_ID,
+                      str(exc))
+        self.assertEqual(0, body.read_bytes)
+
+    def test_endless_answer_is_cut(self):
+        body = Endless()
+        self.requests.get(SERVER_URL, [OK_SERVER])
+        self.requests.get(METADATA_URL, body=body)
+        exc = self.assertRaises(exceptions.BadResponse, self.client.show,
+                                fakes.SERVER_ID)
+        self.assertIn('for server %s is larger than 16 MiB' % fakes.SERVER_ID,
+                      str(exc))
+        self.assertLess(body.read_bytes, http.MAX_ANSWER_BYTES + 2 ** 20)
+
+    def test_answer_at_the_limit_is_read(self):
+        padding = ' ' * (http.MAX_ANSWER_BYTES - 100)
+        self.requests.get(SERVER_URL, [OK_SERVER])
+        self.requests.get(METADATA_URL,
+                          text='{"metadata": {"a": "b"}}' + padding)
+        self.assertIsNone(self.client.show(fakes.SERVER_ID).refcode)
+
+
+class Unreadable(io.RawIOBase):
+    """A body that counts what was read of it."""
+
+    read_bytes = 0
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        self.read_bytes += len(buffer)
+        buffer[:] = b' ' * len(buffer)
+        return len(buffer)
+
+
+class Endless(Unreadable):
+    """A body that never ends (a broken or hostile peer)."""

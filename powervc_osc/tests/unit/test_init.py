@@ -22,7 +22,7 @@ from powervc_osc import exceptions
 class TestExports(testtools.TestCase):
 
     def test_every_error_a_public_method_raises_is_exported(self):
-        for name in ('CollectionOff', 'Interrupted', 'Failure',
+        for name in ('CollectionOff', 'Interrupted', 'LoginFailed', 'Failure',
                      'PartialFailure', 'WaitTimeout', 'ServerNotFound',
                      'AdminRequired', 'ConfigurationError'):
             self.assertIn(name, powervc_osc.__all__)

@@ -46,6 +46,15 @@ class TestArgumentTypes(testtools.TestCase):
                                 common.positive_seconds, '-1')
         self.assertEqual("'-1' must be greater than 0", str(exc))
 
+    def test_absurd_seconds_are_refused(self):
+        self.assertEqual(common.MAX_SECONDS,
+                         common.positive_seconds('604800'))
+        for text in ('1e10', '604801', '1e308'):
+            exc = self.assertRaises(argparse.ArgumentTypeError,
+                                    common.positive_seconds, text)
+            self.assertEqual('%r is more than a week (604800 seconds)' % text,
+                             str(exc))
+
     def test_worker_count(self):
         self.assertEqual([1, 256], [common.worker_count('1'),
                                     common.worker_count('256')])
