@@ -131,8 +131,12 @@ class ShowRefcode(common.FreezeGCAtExit, common.UsageChecked,
             lines = common.WatchLines(parsed_args.formatter,
                                       parsed_args.columns)
         parsed_args.noindent = True  # -f json: one object per line
+        warned = False
         try:
             for rc in data:
+                if not (rc.required or warned):
+                    warned = True
+                    self._collection_off(rc)
                 if lines is not None:
                     out.write(lines.lines(rc))
                 else:
@@ -147,6 +151,15 @@ class ShowRefcode(common.FreezeGCAtExit, common.UsageChecked,
         except KeyboardInterrupt:
             pass
         return 0
+
+    def _collection_off(self, rc: model.Refcode) -> None:
+        """Say once that a watched code cannot change (collection is off)."""
+        server = rc.server_name or rc.server_id
+        self.app.stderr.write(
+            'Warning: reference-code collection is off for server %s: its '
+            'code will not change until it is turned on (openstack server '
+            'refcode set --enable %s)\n' % (server, server))
+        self.app.stderr.flush()
 
     def _poll_failed(self, failure: client_mod.Failure) -> None:
         self.app.stderr.write('Warning: %s; still watching\n' % failure.error)

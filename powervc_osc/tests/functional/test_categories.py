@@ -54,6 +54,12 @@ class TestCategories(base.FunctionalTestCase):
         self.assertEqual(('00000000', False, 'stale'), (
             after['refcode'], after['required'], after['category']))
         self.assertIn('no longer updated', after['meaning'])
+        watched = self.openstack('server', 'refcode', 'show', 'ibmi-prod-1',
+                                 '--watch', '--timeout', '1', stderr=True)
+        self.assertTrue(watched.out.splitlines()[1].endswith('stale'),
+                        watched.out)
+        self.assertIn('collection is off for server ibmi-prod-1',
+                      watched.err)
         rows = self.openstack('server', 'refcode', 'list', '--category',
                               'stale', '-f', 'value', '-c', 'Name',
                               cloud=base.OPERATOR).out

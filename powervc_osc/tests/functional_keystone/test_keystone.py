@@ -238,12 +238,14 @@ class TestTokenExpiry(KeystoneTestCase):
                 'operator', auth_url=keystone.auth_url))
         finished = time.time()
         rows = [json.loads(line) for line in result.out.splitlines()]
-        # Every poll gets a new query time, so every poll prints a row.
-        self.assertGreaterEqual(len(rows), 3)
+        # A row per change of code or LED text (a new query time alone is
+        # none); the polls themselves are counted below.
+        self.assertGreaterEqual(len(rows), 1)
         self.assertEqual({'ibmi-prod-1'}, {row['name'] for row in rows})
         self.assertGreater(finished - started, keystone.expiration)
         seen = [r for r in sim.app.seen_tokens
                 if started <= r.seen <= finished]
+        self.assertGreaterEqual(len(seen), 3)
         first = seen[0]
         self.assertIsNotNone(first.expires)
         # Keystone's first token expired while the watch went on, and

@@ -372,14 +372,31 @@ class TestWatchCommand(CommandTestCase):
         self.assertIn('did not reach C9002960', err)
 
     def test_value_format_one_line_per_change(self):
+        on = {'powervc:vm_refcode_required': 'true'}
         self.requests.get(self.url, [
-            {'json': {'metadata': {'powervc:vm_refcode': 'C6004031'}}},
-            {'json': {'metadata': {'powervc:vm_refcode': 'C9002960'}}}])
+            {'json': {'metadata': dict(on, **{
+                'powervc:vm_refcode': 'C6004031'})}},
+            {'json': {'metadata': dict(on, **{
+                'powervc:vm_refcode': 'C9002960'})}}])
         status, out, err = self.run_osc(
             'server', 'refcode', 'show', fakes.SERVER_ID, '--until',
             'C9002960', '-f', 'value', '-c', 'refcode', '-c', 'required')
         self.assertEqual((0, ''), (status, err))
-        self.assertEqual('C6004031 False\nC9002960 False\n', out)
+        self.assertEqual('C6004031 True\nC9002960 True\n', out)
+
+    def test_collection_off_is_said_once(self):
+        self.requests.get(self.url, json={'metadata': {
+            'powervc:vm_refcode_required': 'false'}})
+        status, out, err = self.run_osc(
+            'server', 'refcode', 'show', fakes.SERVER_ID, '--watch',
+            '--timeout', '3', '--interval', '1')
+        self.assertEqual(0, status)
+        self.assertEqual(1, len(out.splitlines()) - 1)   # header + 1 row
+        self.assertEqual(
+            ['Warning: reference-code collection is off for server '
+             'ibmi-prod-1: its code will not change until it is turned on '
+             '(openstack server refcode set --enable ibmi-prod-1)'],
+            err.splitlines())
 
     def test_table_rows_follow_columns(self):
         self.requests.get(self.url, json={'metadata': {
@@ -401,7 +418,8 @@ class TestWatchCommand(CommandTestCase):
 
     def test_ctrl_c_is_a_clean_exit(self):
         self.requests.get(self.url, [
-            {'json': {'metadata': {'powervc:vm_refcode': 'C6004031'}}},
+            {'json': {'metadata': {'powervc:vm_refcode': 'C6004031',
+                                   'powervc:vm_refcode_required': 'true'}}},
             {'exc': KeyboardInterrupt}])
         status, out, err = self.run_osc(
             'server', 'refcode', 'show', fakes.SERVER_ID, '--watch')
@@ -696,6 +714,7 @@ class TestQuietWatch(CommandTestCase):
         for n, code in enumerate(('C6004031',) * 4 + ('C9002960',)):
             answers.append({'json': {'metadata': {
                 'powervc:vm_refcode': code,
+                'powervc:vm_refcode_required': 'true',
                 'powervc:vm_refcode_query_ts': '2020101405215%d000000' % n}}})
         self.requests.get(self.url, answers)
         status, out, err = self.run_osc(
