@@ -29,6 +29,7 @@ from powervc_osc.osc import common
 
 if ty.TYPE_CHECKING:
     from powervc_osc import client as client_mod
+    from powervc_osc import model
 
 
 class ShowRefcode(common.FreezeGCAtExit, common.UsageChecked,
