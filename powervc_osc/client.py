@@ -246,8 +246,10 @@ class RefcodeClient:
             metadata = pool.submit(self._read_metadata, server, server)
             try:
                 found = details.result()
-            finally:
+            except Exception:
+                # Not on Ctrl-C: the other request may hang as long.
                 concurrent.futures.wait([metadata])
+                raise
             if found.id != server:     # a name that looks like an ID
                 return self._read(found, server)
             with _not_found_as_server(server):

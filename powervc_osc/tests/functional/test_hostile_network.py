@@ -108,6 +108,12 @@ class TestInterrupt(HostileNetworkTestCase):
         cloud.behaviour['metadata'] = 'hang'
         self.interrupt(cloud, 3, 'list', '--max-workers', '3')
 
+    def test_show(self):
+        # The server and its metadata are asked for at once; both hang.
+        cloud = self.faulty(count=1, api_timeout=60)
+        cloud.behaviour.update(server='hang', metadata='hang')
+        self.interrupt(cloud, 2, 'show', cloud.servers[0]['id'])
+
     def test_set(self):
         # 16 workers: 4 servers are still queued at the interrupt.
         cloud = self.faulty(count=20, api_timeout=60)
