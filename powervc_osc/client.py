@@ -242,7 +242,7 @@ class RefcodeClient:
             return self._lookup_and_read(server, all_projects)
         self._http.ensure_auth()
         with http.thread_pool(2) as pool:
-            details = pool.submit(self._lookup, server)
+            details = pool.submit(self._lookup, server, all_projects)
             metadata = pool.submit(self._read_metadata, server, server)
             try:
                 found = details.result()

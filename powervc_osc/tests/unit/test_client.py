@@ -313,6 +313,21 @@ class TestNamesLikeIDs(ClientTestCase):
                       if r.path.endswith('/servers')][-1]
             self.assertEqual(['^%s$' % re.escape(name)], lookup.qs['name'])
 
+    def test_all_projects_looks_the_name_up_everywhere(self):
+        name = '11111111-2222-3333-4444-555555555555'
+        other = self.mock_named(name)
+        calls = (
+            lambda: self.client.show(name, all_projects=True),
+            lambda: self.client.set_required(name, True, all_projects=True),
+            lambda: self.client.wait(name, all_projects=True),
+        )
+        for call in calls:
+            self.assertEqual(other, call().server_id)
+        lookups = [r.qs for r in self.powervc.compute_requests()
+                   if r.path.endswith('/servers')]
+        self.assertEqual([['true']] * len(calls),
+                         [q.get('all_tenants') for q in lookups])
+
     def test_no_server_by_id_or_name(self):
         self.requests.get(SERVER_URL, status_code=404)
         self.requests.get(METADATA_URL, status_code=404)
