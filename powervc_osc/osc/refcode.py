@@ -59,9 +59,10 @@ class ShowRefcode(common.FreezeGCAtExit, common.UsageChecked,
                  'show it (see --timeout)')
         mode.add_argument(
             '--watch', action='store_true',
-            help='Print a row each time the reference code, LED code or '
-                 'query time changes; -f json prints one object per line. '
-                 'Stop with Ctrl-C, --until or --timeout')
+            help='Print a row each time the reference code or LED code '
+                 'changes (a new query time alone is no change); -f json '
+                 'prints one object per line. Stop with Ctrl-C, --until or '
+                 '--timeout')
         parser.add_argument(
             '--interval', metavar='<seconds>', type=common.positive_seconds,
             default=None,
