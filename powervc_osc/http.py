@@ -144,6 +144,7 @@ class ComputeHTTP:
             status = response.status_code
             if status == 401 and not reauthenticated:
                 reauthenticated = True
+                _check_stop()          # no login either after Ctrl-C
                 if self._reauthenticate(response):
                     attempt.discard(response)
                     attempts -= 1      # a new token, not a retry

@@ -248,6 +248,27 @@ class TestExpiredToken(fakes.TestCase):
                   if r.path.endswith('/auth/tokens')]
         self.assertEqual(2, len(logins))
 
+    def test_no_login_after_the_operation_stopped(self):
+        # Ctrl-C while a worker's request is answered 401: the worker
+        # neither logs in again nor retries.
+        compute = http.ComputeHTTP(self.powervc.session(), retries=0)
+        stop = threading.Event()
+
+        def refused(request, context):
+            stop.set()
+            context.status_code = 401
+            return {}
+
+        self.requests.get(METADATA_URL, json=refused)
+        with http.thread_pool(1, stop) as pool:
+            job = pool.submit(compute.request, 'GET',
+                              '/servers/%s/metadata' % fakes.SERVER_ID)
+            self.assertRaises(exceptions.Interrupted, job.result)
+        logins = [r for r in self.requests.request_history
+                  if r.path.endswith('/auth/tokens')]
+        self.assertEqual(1, len(logins))
+        self.assertEqual(1, len(self.powervc.compute_requests()))
+
     def test_401_again_is_a_clear_error(self):
         client = client_mod.RefcodeClient(self.powervc.session(), retries=0)
         self.requests.post(METADATA_URL, status_code=401)
