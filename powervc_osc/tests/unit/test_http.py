@@ -702,3 +702,33 @@ class Unreadable(io.RawIOBase):
 
 class Endless(Unreadable):
     """A body that never ends (a broken or hostile peer)."""
+
+
+class TestWatchdog(testtools.TestCase):
+    """The deadline watchdog shuts late sockets, and only those."""
+
+    def pair(self):
+        import socket
+
+        left, right = socket.socketpair()
+        self.addCleanup(left.close)
+        self.addCleanup(right.close)
+        return left, right
+
+    def test_late_socket_is_shut(self):
+        watchdog = http._Watchdog()
+        sock, peer = self.pair()
+        watchdog.watch(http._now() - 1, sock)
+        sock.settimeout(10)
+        self.assertEqual(b'', sock.recv(1))   # ended by the shutdown
+
+    def test_socket_done_in_time_is_left_alone(self):
+        watchdog = http._Watchdog()
+        sock, peer = self.pair()
+        watchdog.done(watchdog.watch(http._now() + 0.05, sock))
+        late, late_peer = self.pair()
+        watchdog.watch(http._now() + 0.1, late)
+        late.settimeout(10)
+        self.assertEqual(b'', late.recv(1))   # the watchdog has run past
+        peer.sendall(b'x')
+        self.assertEqual(b'x', sock.recv(1))
