@@ -300,26 +300,27 @@ class RefcodeClient:
         A poll that fails on PowerVC's side (5xx, no answer) is passed to
         ``on_error`` and the watch goes on; without ``on_error`` it raises.
         """
-        found = self._lookup(server, all_projects)
         deadline = None if timeout is None else self._clock() + timeout
+        found = self._lookup_by(server, all_projects, deadline)
         last = None
-        for _ in self._poll_times(interval, deadline):
-            try:
-                current = self._poll(found, server, deadline)
-            except (exceptions.ServerError,
-                    exceptions.CommunicationError) as exc:
-                if on_error is None:
-                    raise
-                on_error(Failure(server, exc))
-                continue
-            if current is None:
-                continue
-            if current.observation != last:
-                last = current.observation
-                yield current
-            if until is not None and current.refcode is not None and (
-                    current.refcode.lower() == until.lower()):
-                return
+        if found is not None:
+            for _ in self._poll_times(interval, deadline):
+                try:
+                    current = self._poll(found, server, deadline)
+                except (exceptions.ServerError,
+                        exceptions.CommunicationError) as exc:
+                    if on_error is None:
+                        raise
+                    on_error(Failure(server, exc))
+                    continue
+                if current is None:
+                    continue
+                if current.observation != last:
+                    last = current.observation
+                    yield current
+                if until is not None and current.refcode is not None and (
+                        current.refcode.lower() == until.lower()):
+                    return
         raise exceptions.WaitTimeout(
             'Server %s did not reach %s within %s'
             % (server, until or 'the end of the watch',
@@ -409,27 +410,32 @@ class RefcodeClient:
 
     # -- Helpers of the public API ------------------------------------------
 
-    def _lookup(self, server: str, all_projects: bool = False) -> _Server:
+    def _lookup(self, server: str, all_projects: bool = False,
+                within: float | None = None) -> _Server:
         """The server the user's argument names: an ID, else an exact name.
 
         With ``all_projects`` the name is looked up in every project. A name
         may look like an ID: as OSC does, an ID-shaped argument that no
-        server has as its ID is looked up as a name.
+        server has as its ID is looked up as a name. ``within`` bounds each
+        request (see :meth:`ComputeHTTP.request`).
         """
         if is_uuid(server):
             try:
-                body = self._http.request('GET', _path(server), server)
+                body = self._http.request('GET', _path(server), server,
+                                          within=within)
             except exceptions.NotFound:
                 pass
             else:
                 entry = dict(http.member(body, 'server', dict), id=server)
                 return _Server.from_body(entry)
-        return self._find_by_name(server, all_projects)
+        return self._find_by_name(server, all_projects, within)
 
-    def _find_by_name(self, name: str, all_projects: bool) -> _Server:
+    def _find_by_name(self, name: str, all_projects: bool,
+                      within: float | None = None) -> _Server:
         query = urllib.parse.urlencode(listing.Filters(
             name='^%s$' % re.escape(name), all_projects=all_projects).query())
-        body = self._http.request('GET', '/servers?' + query, name)
+        body = self._http.request('GET', '/servers?' + query, name,
+                                  within=within)
         matches = [_Server.from_body(s)
                    for s in http.member(body, 'servers', list)
                    if isinstance(s, dict) and s.get('name') == name]
@@ -467,13 +473,29 @@ class RefcodeClient:
         The poll takes at most the time left, so that the timeout bounds
         the whole wait; the poll at the deadline gets :data:`_LAST_POLL`.
         """
-        within = None if deadline is None else max(
-            deadline - self._clock(), _LAST_POLL)
         try:
-            return found.refcode(
-                self._read_metadata(found.id, server, within))
+            return found.refcode(self._read_metadata(
+                found.id, server, self._time_left(deadline)))
         except http.OutOfTime:
             return None
+
+    def _lookup_by(self, server: str, all_projects: bool,
+                   deadline: float | None) -> _Server | None:
+        """The lookup of a wait or watch; None when its time ran out."""
+        try:
+            return self._lookup(server, all_projects,
+                                self._time_left(deadline))
+        except http.OutOfTime:
+            return None
+
+    def _time_left(self, deadline: float | None) -> float | None:
+        """Seconds a request of a wait may take (None: no deadline).
+
+        The time left, but at least :data:`_LAST_POLL`.
+        """
+        if deadline is None:
+            return None
+        return max(deadline - self._clock(), _LAST_POLL)
 
     def _lookup_and_read(self, server: str,
                          all_projects: bool = False) -> model.Refcode:
@@ -515,17 +537,18 @@ class RefcodeClient:
                     progress: ty.Callable[[model.Refcode], None] | None,
                     stop: threading.Event | None = None,
                     all_projects: bool = False) -> model.Refcode:
-        found = self._lookup(server, all_projects)
-        for _ in self._poll_times(interval, deadline, stop):
-            current = self._poll(found, server, deadline)
-            if current is None:
-                continue
-            if current.refcode is not None:
-                return current
-            if not current.required:
-                raise exceptions.CollectionOff(server)
-            if progress is not None:
-                progress(current)
+        found = self._lookup_by(server, all_projects, deadline)
+        if found is not None:
+            for _ in self._poll_times(interval, deadline, stop):
+                current = self._poll(found, server, deadline)
+                if current is None:
+                    continue
+                if current.refcode is not None:
+                    return current
+                if not current.required:
+                    raise exceptions.CollectionOff(server)
+                if progress is not None:
+                    progress(current)
         raise exceptions.WaitTimeout(
             'Server %s reported no reference code within %s'
             % (server, exceptions.seconds_text(timeout)))

@@ -17,6 +17,7 @@ import json
 import os
 import re
 import threading
+import urllib.parse
 
 import fixtures
 from keystoneauth1 import session as ks_session
@@ -562,6 +563,25 @@ class TestClientWaitWatch(fakes.TestCase):
         exc = self.assertRaises(exceptions.WaitTimeout, self.client.wait,
                                 fakes.SERVER_ID, timeout=5, interval=2)
         self.assertIn('within 5 seconds', str(exc))
+
+    def test_the_lookup_is_bounded_by_the_wait(self):
+        # A silent PowerVC at the lookup: the wait's 5 s bound it, not
+        # the 60 s HTTP timeout and its retries.
+        client = client_mod.RefcodeClient(
+            self.powervc.session(), timeout=60, retries=3,
+            clock=self.clock.clock, sleep=self.clock.sleep)
+        for server, url in ((fakes.SERVER_ID, SERVER_URL),
+                            ('ibmi-prod-1', fakes.COMPUTE_URL + '/servers')):
+            self.requests.get(url, exc=requests.exceptions.ConnectTimeout)
+            exc = self.assertRaises(exceptions.WaitTimeout, client.wait,
+                                    server, timeout=5)
+            self.assertIn('within 5 seconds', str(exc))
+            self.assertRaises(exceptions.WaitTimeout, list,
+                              client.watch(server, timeout=5))
+            lookups = [r for r in self.powervc.compute_requests()
+                       if r.path == urllib.parse.urlsplit(url).path]
+            self.assertEqual(2, len(lookups))
+            self.assertLessEqual(max(r.timeout for r in lookups), 5)
 
     def test_long_pauses_are_slept_in_pieces(self):
         self.answers('C6004031', 'C9002960')
