@@ -214,8 +214,9 @@ class RefcodeClient:
     def from_connection(cls, conn: ty.Any) -> RefcodeClient:
         """Build a client from an :class:`openstack.connection.Connection`.
 
-        The client shares the connection's session; with more than 10
-        ``max_workers`` it enlarges that session's connection pool.
+        The client shares the connection's session, whose connection pool
+        it enlarges to :data:`DEFAULT_MAX_WORKERS` + 1 connections (the
+        walk of a listing beside its workers).
         """
         return cls._from_cloud_region(conn.config)
 
