@@ -585,18 +585,37 @@ class RefcodeClient:
                        ) -> ty.List[tuple[str, concurrent.futures.Future]]:
         """Walk the listing; submit a read for each server the filters admit.
 
+        A user without the admin role who asked for other projects gets no
+        read until the listing shows one: before that, it may be refused.
+
         :raises AdminRequired: when PowerVC hid what a filter needs.
         """
         own_project, admin = self._caller()
         check = listing.Check(filters, own_project, admin)
-        jobs = []
+        jobs: ty.List[tuple[str, ty.Any]] = []
+        submitted = 0
         for found in self._walk(filters):
             if isinstance(found, exceptions.RefcodeError):
                 jobs.append(('(unnamed)', http.settled(error=found)))
             elif check.admits(found):
-                jobs.append((found.id, self._submit_read(pool, found)))
+                jobs.append((found.id, found))
+            if check.settled:     # else the listing may yet be refused
+                submitted = self._submit_reads(pool, jobs, submitted)
         check.finish()
+        self._submit_reads(pool, jobs, submitted)
         return jobs
+
+    def _submit_reads(self, pool: concurrent.futures.Executor,
+                      jobs: ty.List[tuple[str, ty.Any]], start: int) -> int:
+        """Replace each listed server from ``start`` on by its read.
+
+        Returns how many jobs are now submitted (all of them).
+        """
+        for index in range(start, len(jobs)):
+            server, job = jobs[index]
+            if isinstance(job, _Server):
+                jobs[index] = (server, self._submit_read(pool, job))
+        return len(jobs)
 
     def _caller(self) -> tuple[str | None, bool]:
         """The token's project ID, and whether it has the admin role.
