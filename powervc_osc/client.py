@@ -214,8 +214,9 @@ class RefcodeClient:
     def from_connection(cls, conn: ty.Any) -> RefcodeClient:
         """Build a client from an :class:`openstack.connection.Connection`.
 
-        The client shares the connection's session; with more than 10
-        ``max_workers`` it enlarges that session's connection pool.
+        The client shares the connection's session, whose connection pool
+        it enlarges to :data:`DEFAULT_MAX_WORKERS` + 1 connections (the
+        walk of a listing beside its workers).
         """
         return cls._from_cloud_region(conn.config)
 
@@ -242,12 +243,14 @@ class RefcodeClient:
             return self._lookup_and_read(server, all_projects)
         self._http.ensure_auth()
         with http.thread_pool(2) as pool:
-            details = pool.submit(self._lookup, server)
+            details = pool.submit(self._lookup, server, all_projects)
             metadata = pool.submit(self._read_metadata, server, server)
             try:
                 found = details.result()
-            finally:
+            except Exception:
+                # Not on Ctrl-C: the other request may hang as long.
                 concurrent.futures.wait([metadata])
+                raise
             if found.id != server:     # a name that looks like an ID
                 return self._read(found, server)
             with _not_found_as_server(server):
@@ -298,26 +301,27 @@ class RefcodeClient:
         A poll that fails on PowerVC's side (5xx, no answer) is passed to
         ``on_error`` and the watch goes on; without ``on_error`` it raises.
         """
-        found = self._lookup(server, all_projects)
         deadline = None if timeout is None else self._clock() + timeout
+        found = self._lookup_by(server, all_projects, deadline)
         last = None
-        for _ in self._poll_times(interval, deadline):
-            try:
-                current = self._poll(found, server, deadline)
-            except (exceptions.ServerError,
-                    exceptions.CommunicationError) as exc:
-                if on_error is None:
-                    raise
-                on_error(Failure(server, exc))
-                continue
-            if current is None:
-                continue
-            if current.observation != last:
-                last = current.observation
-                yield current
-            if until is not None and current.refcode is not None and (
-                    current.refcode.lower() == until.lower()):
-                return
+        if found is not None:
+            for _ in self._poll_times(interval, deadline):
+                try:
+                    current = self._poll(found, server, deadline)
+                except (exceptions.ServerError,
+                        exceptions.CommunicationError) as exc:
+                    if on_error is None:
+                        raise
+                    on_error(Failure(server, exc))
+                    continue
+                if current is None:
+                    continue
+                if current.observation != last:
+                    last = current.observation
+                    yield current
+                if until is not None and current.refcode is not None and (
+                        current.refcode.lower() == until.lower()):
+                    return
         raise exceptions.WaitTimeout(
             'Server %s did not reach %s within %s'
             % (server, until or 'the end of the watch',
@@ -407,27 +411,32 @@ class RefcodeClient:
 
     # -- Helpers of the public API ------------------------------------------
 
-    def _lookup(self, server: str, all_projects: bool = False) -> _Server:
+    def _lookup(self, server: str, all_projects: bool = False,
+                within: float | None = None) -> _Server:
         """The server the user's argument names: an ID, else an exact name.
 
         With ``all_projects`` the name is looked up in every project. A name
         may look like an ID: as OSC does, an ID-shaped argument that no
-        server has as its ID is looked up as a name.
+        server has as its ID is looked up as a name. ``within`` bounds each
+        request (see :meth:`ComputeHTTP.request`).
         """
         if is_uuid(server):
             try:
-                body = self._http.request('GET', _path(server), server)
+                body = self._http.request('GET', _path(server), server,
+                                          within=within)
             except exceptions.NotFound:
                 pass
             else:
                 entry = dict(http.member(body, 'server', dict), id=server)
                 return _Server.from_body(entry)
-        return self._find_by_name(server, all_projects)
+        return self._find_by_name(server, all_projects, within)
 
-    def _find_by_name(self, name: str, all_projects: bool) -> _Server:
+    def _find_by_name(self, name: str, all_projects: bool,
+                      within: float | None = None) -> _Server:
         query = urllib.parse.urlencode(listing.Filters(
             name='^%s$' % re.escape(name), all_projects=all_projects).query())
-        body = self._http.request('GET', '/servers?' + query, name)
+        body = self._http.request('GET', '/servers?' + query, name,
+                                  within=within)
         matches = [_Server.from_body(s)
                    for s in http.member(body, 'servers', list)
                    if isinstance(s, dict) and s.get('name') == name]
@@ -465,13 +474,29 @@ class RefcodeClient:
         The poll takes at most the time left, so that the timeout bounds
         the whole wait; the poll at the deadline gets :data:`_LAST_POLL`.
         """
-        within = None if deadline is None else max(
-            deadline - self._clock(), _LAST_POLL)
         try:
-            return found.refcode(
-                self._read_metadata(found.id, server, within))
+            return found.refcode(self._read_metadata(
+                found.id, server, self._time_left(deadline)))
         except http.OutOfTime:
             return None
+
+    def _lookup_by(self, server: str, all_projects: bool,
+                   deadline: float | None) -> _Server | None:
+        """The lookup of a wait or watch; None when its time ran out."""
+        try:
+            return self._lookup(server, all_projects,
+                                self._time_left(deadline))
+        except http.OutOfTime:
+            return None
+
+    def _time_left(self, deadline: float | None) -> float | None:
+        """Seconds a request of a wait may take (None: no deadline).
+
+        The time left, but at least :data:`_LAST_POLL`.
+        """
+        if deadline is None:
+            return None
+        return max(deadline - self._clock(), _LAST_POLL)
 
     def _lookup_and_read(self, server: str,
                          all_projects: bool = False) -> model.Refcode:
@@ -513,17 +538,18 @@ class RefcodeClient:
                     progress: ty.Callable[[model.Refcode], None] | None,
                     stop: threading.Event | None = None,
                     all_projects: bool = False) -> model.Refcode:
-        found = self._lookup(server, all_projects)
-        for _ in self._poll_times(interval, deadline, stop):
-            current = self._poll(found, server, deadline)
-            if current is None:
-                continue
-            if current.refcode is not None:
-                return current
-            if not current.required:
-                raise exceptions.CollectionOff(server)
-            if progress is not None:
-                progress(current)
+        found = self._lookup_by(server, all_projects, deadline)
+        if found is not None:
+            for _ in self._poll_times(interval, deadline, stop):
+                current = self._poll(found, server, deadline)
+                if current is None:
+                    continue
+                if current.refcode is not None:
+                    return current
+                if not current.required:
+                    raise exceptions.CollectionOff(server)
+                if progress is not None:
+                    progress(current)
         raise exceptions.WaitTimeout(
             'Server %s reported no reference code within %s'
             % (server, exceptions.seconds_text(timeout)))
@@ -559,18 +585,37 @@ class RefcodeClient:
                        ) -> ty.List[tuple[str, concurrent.futures.Future]]:
         """Walk the listing; submit a read for each server the filters admit.
 
+        A user without the admin role who asked for other projects gets no
+        read until the listing shows one: before that, it may be refused.
+
         :raises AdminRequired: when PowerVC hid what a filter needs.
         """
         own_project, admin = self._caller()
         check = listing.Check(filters, own_project, admin)
-        jobs = []
+        jobs: ty.List[tuple[str, ty.Any]] = []
+        submitted = 0
         for found in self._walk(filters):
             if isinstance(found, exceptions.RefcodeError):
                 jobs.append(('(unnamed)', http.settled(error=found)))
             elif check.admits(found):
-                jobs.append((found.id, self._submit_read(pool, found)))
+                jobs.append((found.id, found))
+            if check.settled:     # else the listing may yet be refused
+                submitted = self._submit_reads(pool, jobs, submitted)
         check.finish()
+        self._submit_reads(pool, jobs, submitted)
         return jobs
+
+    def _submit_reads(self, pool: concurrent.futures.Executor,
+                      jobs: ty.List[tuple[str, ty.Any]], start: int) -> int:
+        """Replace each listed server from ``start`` on by its read.
+
+        Returns how many jobs are now submitted (all of them).
+        """
+        for index in range(start, len(jobs)):
+            server, job = jobs[index]
+            if isinstance(job, _Server):
+                jobs[index] = (server, self._submit_read(pool, job))
+        return len(jobs)
 
     def _caller(self) -> tuple[str | None, bool]:
         """The token's project ID, and whether it has the admin role.

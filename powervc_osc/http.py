@@ -144,6 +144,7 @@ class ComputeHTTP:
             status = response.status_code
             if status == 401 and not reauthenticated:
                 reauthenticated = True
+                _check_stop()          # no login either after Ctrl-C
                 if self._reauthenticate(response):
                     attempt.discard(response)
                     attempts -= 1      # a new token, not a retry
@@ -514,9 +515,15 @@ class _Watchdog:
             self._wakeup.notify()
         return entry
 
-    @staticmethod
-    def done(entry: list) -> None:
-        entry.clear()
+    def done(self, entry: list) -> None:
+        """Stop watching; once this returns, the socket is never shut.
+
+        The connection then goes back to the pool, where another request
+        may take it: a shutdown racing with this call would break that
+        request, so both happen under the same lock.
+        """
+        with self._wakeup:
+            entry.clear()
 
     def _run(self) -> None:
         while True:
@@ -531,11 +538,10 @@ class _Watchdog:
                     self._wakeup.wait(left)
                     continue
                 entry = heapq.heappop(self._due)[2]
-                sock = entry[0] if entry else None
-            if sock is not None:
-                with contextlib.suppress(OSError):
-                    # The plain socket's shutdown, also for a TLS socket.
-                    socket.socket.shutdown(sock, socket.SHUT_RDWR)
+                if entry:
+                    with contextlib.suppress(OSError):
+                        # The plain socket's shutdown, also for TLS.
+                        socket.socket.shutdown(entry[0], socket.SHUT_RDWR)
 
 
 _WATCHDOG = _Watchdog()

@@ -124,6 +124,18 @@ class Check:
             return False
         return True
 
+    @property
+    def settled(self) -> bool:
+        """Whether :meth:`finish` can no longer fail.
+
+        Until then, the servers admitted may never be shown, so nothing
+        should be asked about them.
+        """
+        own_only = (self.filters.project is not None and
+                    self.filters.project == self.own_project)
+        return (self.filters.scope_option is None or own_only or
+                self.admin or self.other_project_seen)
+
     def finish(self) -> None:
         """After the last server: were other projects visible if asked for?
 
@@ -131,8 +143,5 @@ class Check:
             servers, lacks the admin role, and the listing showed none.
         """
         option = self.filters.scope_option
-        own_only = (self.filters.project is not None and
-                    self.filters.project == self.own_project)
-        if option and not (own_only or self.admin or
-                           self.other_project_seen):
+        if option and not self.settled:
             raise exceptions.AdminRequired(option, PROJECTS_HIDDEN)

@@ -82,6 +82,16 @@ class TestTricklingAnswers(HostileNetworkTestCase):
         self.assertIn('no reference code within 3 seconds', result.err)
         self.assertLess(elapsed, CEILING)
 
+    def test_wait_timeout_bounds_the_lookup(self):
+        # The lookup that starts the wait gets no answer at all.
+        cloud = self.faulty(count=1)
+        cloud.behaviour['server'] = 'hang'
+        server = cloud.servers[0]['id']
+        result, elapsed = self.timed('show', '--wait', '--timeout', '3',
+                                     server, status=1, stderr=True)
+        self.assertIn('no reference code within 3 seconds', result.err)
+        self.assertLess(elapsed, CEILING)
+
 
 class TestInterrupt(HostileNetworkTestCase):
     """Ctrl-C with requests in flight ends the command, sending no more."""
@@ -107,6 +117,12 @@ class TestInterrupt(HostileNetworkTestCase):
         cloud = self.faulty(count=6, api_timeout=60)
         cloud.behaviour['metadata'] = 'hang'
         self.interrupt(cloud, 3, 'list', '--max-workers', '3')
+
+    def test_show(self):
+        # The server and its metadata are asked for at once; both hang.
+        cloud = self.faulty(count=1, api_timeout=60)
+        cloud.behaviour.update(server='hang', metadata='hang')
+        self.interrupt(cloud, 2, 'show', cloud.servers[0]['id'])
 
     def test_set(self):
         # 16 workers: 4 servers are still queued at the interrupt.

@@ -17,6 +17,7 @@ import json
 import os
 import re
 import threading
+import urllib.parse
 
 import fixtures
 from keystoneauth1 import session as ks_session
@@ -313,6 +314,21 @@ class TestNamesLikeIDs(ClientTestCase):
                       if r.path.endswith('/servers')][-1]
             self.assertEqual(['^%s$' % re.escape(name)], lookup.qs['name'])
 
+    def test_all_projects_looks_the_name_up_everywhere(self):
+        name = '11111111-2222-3333-4444-555555555555'
+        other = self.mock_named(name)
+        calls = (
+            lambda: self.client.show(name, all_projects=True),
+            lambda: self.client.set_required(name, True, all_projects=True),
+            lambda: self.client.wait(name, all_projects=True),
+        )
+        for call in calls:
+            self.assertEqual(other, call().server_id)
+        lookups = [r.qs for r in self.powervc.compute_requests()
+                   if r.path.endswith('/servers')]
+        self.assertEqual([['true']] * len(calls),
+                         [q.get('all_tenants') for q in lookups])
+
     def test_no_server_by_id_or_name(self):
         self.requests.get(SERVER_URL, status_code=404)
         self.requests.get(METADATA_URL, status_code=404)
@@ -547,6 +563,25 @@ class TestClientWaitWatch(fakes.TestCase):
         exc = self.assertRaises(exceptions.WaitTimeout, self.client.wait,
                                 fakes.SERVER_ID, timeout=5, interval=2)
         self.assertIn('within 5 seconds', str(exc))
+
+    def test_the_lookup_is_bounded_by_the_wait(self):
+        # A silent PowerVC at the lookup: the wait's 5 s bound it, not
+        # the 60 s HTTP timeout and its retries.
+        client = client_mod.RefcodeClient(
+            self.powervc.session(), timeout=60, retries=3,
+            clock=self.clock.clock, sleep=self.clock.sleep)
+        for server, url in ((fakes.SERVER_ID, SERVER_URL),
+                            ('ibmi-prod-1', fakes.COMPUTE_URL + '/servers')):
+            self.requests.get(url, exc=requests.exceptions.ConnectTimeout)
+            exc = self.assertRaises(exceptions.WaitTimeout, client.wait,
+                                    server, timeout=5)
+            self.assertIn('within 5 seconds', str(exc))
+            self.assertRaises(exceptions.WaitTimeout, list,
+                              client.watch(server, timeout=5))
+            lookups = [r for r in self.powervc.compute_requests()
+                       if r.path == urllib.parse.urlsplit(url).path]
+            self.assertEqual(2, len(lookups))
+            self.assertLessEqual(max(r.timeout for r in lookups), 5)
 
     def test_long_pauses_are_slept_in_pieces(self):
         self.answers('C6004031', 'C9002960')

@@ -248,6 +248,27 @@ class TestExpiredToken(fakes.TestCase):
                   if r.path.endswith('/auth/tokens')]
         self.assertEqual(2, len(logins))
 
+    def test_no_login_after_the_operation_stopped(self):
+        # Ctrl-C while a worker's request is answered 401: the worker
+        # neither logs in again nor retries.
+        compute = http.ComputeHTTP(self.powervc.session(), retries=0)
+        stop = threading.Event()
+
+        def refused(request, context):
+            stop.set()
+            context.status_code = 401
+            return {}
+
+        self.requests.get(METADATA_URL, json=refused)
+        with http.thread_pool(1, stop) as pool:
+            job = pool.submit(compute.request, 'GET',
+                              '/servers/%s/metadata' % fakes.SERVER_ID)
+            self.assertRaises(exceptions.Interrupted, job.result)
+        logins = [r for r in self.requests.request_history
+                  if r.path.endswith('/auth/tokens')]
+        self.assertEqual(1, len(logins))
+        self.assertEqual(1, len(self.powervc.compute_requests()))
+
     def test_401_again_is_a_clear_error(self):
         client = client_mod.RefcodeClient(self.powervc.session(), retries=0)
         self.requests.post(METADATA_URL, status_code=401)
@@ -681,3 +702,33 @@ class Unreadable(io.RawIOBase):
 
 class Endless(Unreadable):
     """A body that never ends (a broken or hostile peer)."""
+
+
+class TestWatchdog(testtools.TestCase):
+    """The deadline watchdog shuts late sockets, and only those."""
+
+    def pair(self):
+        import socket
+
+        left, right = socket.socketpair()
+        self.addCleanup(left.close)
+        self.addCleanup(right.close)
+        return left, right
+
+    def test_late_socket_is_shut(self):
+        watchdog = http._Watchdog()
+        sock, peer = self.pair()
+        watchdog.watch(http._now() - 1, sock)
+        sock.settimeout(10)
+        self.assertEqual(b'', sock.recv(1))   # ended by the shutdown
+
+    def test_socket_done_in_time_is_left_alone(self):
+        watchdog = http._Watchdog()
+        sock, peer = self.pair()
+        watchdog.done(watchdog.watch(http._now() + 0.05, sock))
+        late, late_peer = self.pair()
+        watchdog.watch(http._now() + 0.1, late)
+        late.settimeout(10)
+        self.assertEqual(b'', late.recv(1))   # the watchdog has run past
+        peer.sendall(b'x')
+        self.assertEqual(b'x', sock.recv(1))

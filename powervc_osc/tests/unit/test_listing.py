@@ -161,9 +161,25 @@ class TestClientListChecks(fakes.FleetMixin, fakes.TestCase):
             exceptions.AdminRequired, list,
             self.client.list(project=OTHER_PROJECT))
         self.assertEqual('project', exc.option)
+        # Nothing was read for servers that could never be shown.
+        self.assertEqual([], self.metadata_requests())
         # The member's own project is what PowerVC shows: no error.
         rows = list(self.client.list(project=fakes.PROJECT_ID))
         self.assertEqual(2, len(rows))
+
+    def test_member_reads_start_once_another_project_shows(self):
+        # A policy that shows this member other projects' servers: the
+        # listing is then what was asked for, and every row is read.
+        self.powervc.log_in_as_member()
+        servers = fakes.fleet(3)
+        for server in servers:
+            server['tenant_id'] = fakes.PROJECT_ID
+        servers[1]['tenant_id'] = OTHER_PROJECT
+        self.mock_fleet(servers)
+        rows = list(self.client.list(all_projects=True))
+        self.assertEqual([fakes.uuid(n) for n in range(3)],
+                         [r.server_id for r in rows])
+        self.assertEqual(3, len(self.metadata_requests()))
 
     def test_listing_refused_to_a_member_says_admin(self):
         self.requests.get(fakes.DETAIL_URL, status_code=403, json={
