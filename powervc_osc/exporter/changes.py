@@ -48,11 +48,6 @@ class StoreFailed(Exception):
     """The history store could not record a poll (the message says why)."""
 
 
-def _change_key(rc: model.Refcode) -> tuple[str | None, str | None]:
-    """What counts as a change: the code or the panel text."""
-    return (rc.refcode, rc.led_code)
-
-
 class MemoryChanges:
     """Change times kept in this process only."""
 
@@ -69,7 +64,7 @@ class MemoryChanges:
         before = self._seen.get(cloud, {})
         seen = {sid: before[sid] for sid in keep if sid in before}
         for rc in rows:
-            key = _change_key(rc)
+            key = rc.observation
             old = before.get(rc.server_id)
             seen[rc.server_id] = old if old and old[0] == key else (key, now)
         self._seen[cloud] = seen
