@@ -330,7 +330,7 @@ class HistoryStore:
                 (cloud,))}
             observed = self._clock()
             for rc in refcodes:
-                now = (rc.refcode, rc.led_code)
+                now = rc.observation
                 before = last.get(rc.server_id, (None, None))
                 if now == before:
                     continue

@@ -36,6 +36,10 @@ LOG = logging.getLogger(__name__)
 
 #: Seconds between two prunings of the history store.
 PRUNE_EVERY = 3600.0
+#: Seconds :meth:`HistoryChanges.close` waits for a write under way. A
+#: write blocked by another process's lock may wait for up to
+#: ``history.BUSY_TIMEOUT`` (5 s); a stop must take less than 2 s.
+CLOSE_WAIT = 1.0
 
 Times = dict[str, float]
 
@@ -46,11 +50,6 @@ class StoreClosed(Exception):
 
 class StoreFailed(Exception):
     """The history store could not record a poll (the message says why)."""
-
-
-def _change_key(rc: model.Refcode) -> tuple[str | None, str | None]:
-    """What counts as a change: the code or the panel text."""
-    return (rc.refcode, rc.led_code)
 
 
 class MemoryChanges:
@@ -69,7 +68,7 @@ class MemoryChanges:
         before = self._seen.get(cloud, {})
         seen = {sid: before[sid] for sid in keep if sid in before}
         for rc in rows:
-            key = _change_key(rc)
+            key = rc.observation
             old = before.get(rc.server_id)
             seen[rc.server_id] = old if old and old[0] == key else (key, now)
         self._seen[cloud] = seen
@@ -82,14 +81,17 @@ class MemoryChanges:
 class HistoryChanges:
     """Change times from the SQLite history store (``--history``).
 
-    Writes are serialized and :meth:`close` waits for the one under way,
-    so stopping the exporter never leaves a poll half recorded.
+    Writes are serialized and each is one transaction; :meth:`close`
+    waits (up to ``close_wait`` seconds) for the one under way, so stopping
+    the exporter never leaves a poll half recorded.
     """
 
     def __init__(self, store: history.HistoryStore,
                  retention: datetime.timedelta | None,
-                 clock: ty.Callable[[], float] = time.monotonic) -> None:
+                 clock: ty.Callable[[], float] = time.monotonic,
+                 close_wait: float = CLOSE_WAIT) -> None:
         self._store = store
+        self._close_wait = close_wait
         self._retention = retention
         self._clock = clock
         self._lock = threading.Lock()
@@ -122,7 +124,20 @@ class HistoryChanges:
         self._pruned_at = now
 
     def close(self) -> None:
-        with self._lock:
+        """Refuse further writes; close the store after the one under way.
+
+        A write still waiting for another writer's lock after
+        ``close_wait`` is not waited for: its transaction is committed
+        whole or, when the process ends first, not at all.
+        """
+        if not self._lock.acquire(timeout=self._close_wait):
+            self._closed = True
+            LOG.warning('The history store is locked by another process; '
+                        'the poll being recorded may be lost')
+            return
+        try:
             if not self._closed:
                 self._closed = True
                 self._store.close()
+        finally:
+            self._lock.release()

@@ -92,9 +92,5 @@ class Board:
             return self._version, [self._states[c]
                                    for c in sorted(self._states)]
 
-    def get(self, cloud: str) -> CloudState | None:
-        with self._lock:
-            return self._states.get(cloud)
-
     def states(self) -> list[CloudState]:
         return self.versioned_states()[1]

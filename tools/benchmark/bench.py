@@ -101,13 +101,18 @@ IMPORT_PROBES = {
                                'import osc_lib.command.command',
     'powervc_osc.osc.explain': 'import argparse, os, typing; '
                                'import osc_lib.command.command',
+    'powervc_osc.osc.history': 'import argparse, os, typing; '
+                               'import osc_lib.command.command',
     'powervc_osc.client': 'import concurrent.futures, openstackclient.shell',
 }
 
 #: The plugin's command modules, which OSC may import for any command.
-COMMAND_MODULES = ('powervc_osc.osc.refcode', 'powervc_osc.osc.explain')
-#: Modules only a refcode command may load (the explanation table).
-LAZY_MODULES = frozenset(('powervc_osc.codes',))
+COMMAND_MODULES = ('powervc_osc.osc.refcode', 'powervc_osc.osc.explain',
+                   'powervc_osc.osc.history')
+#: Modules only a refcode command may load (the explanation table, the
+#: history store and sqlite3).
+LAZY_MODULES = frozenset(('powervc_osc.codes', 'powervc_osc.history',
+                          'sqlite3'))
 
 
 def log(message: str) -> None:
@@ -528,7 +533,8 @@ def evaluate(results: dict) -> list[dict]:
                          for per_venv in startup['modules_added'].values()
                          for mods in per_venv.values() for module in mods
                          if module in LAZY_MODULES})
-        add('start-up: explanation table not loaded by other commands',
+        add('start-up: table and history store not loaded by other '
+            'commands',
             ', '.join(loaded) or 'not loaded', 'not loaded', not loaded)
     fleet = results.get('fleet')
     if fleet and fleet['sizes']:

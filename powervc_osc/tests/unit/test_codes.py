@@ -171,6 +171,13 @@ class TestCategories(testtools.TestCase):
                                ('0c9', 'informational')):
             self.assertEqual(category, codes.explain(code).category, code)
 
+    def test_aix_codes_that_are_not_progress(self):
+        # The 'xxx' class says progress; these codes' sources say otherwise.
+        for code, category in (('0c1', 'error'), ('00C1', 'error'),
+                               ('610', 'error'), ('0611', 'error'),
+                               ('c31', 'attention'), ('0C31', 'attention')):
+            self.assertEqual(category, codes.explain(code).category, code)
+
     def test_led_text_says_running_or_off(self):
         self.assertEqual('running', codes.explain(
             '00000000', 'Running_________________________').category)

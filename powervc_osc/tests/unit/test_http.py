@@ -590,10 +590,12 @@ class TestRedirects(RetryTestCase):
                           **OK_METADATA)
         self.assertEqual('C6004031',
                          self.client.show(fakes.SERVER_ID).refcode)
-        last = self.requests.last_request
-        self.assertEqual(fakes.COMPUTE_URL + '/servers/moved/metadata',
-                         last.url)
-        self.assertEqual(fakes.TOKEN_ID, last.headers['X-Auth-Token'])
+        # show() reads the server and its metadata concurrently: find the
+        # redirected request by its URL, not by its place in the history.
+        moved = [r for r in self.requests.request_history
+                 if r.url == fakes.COMPUTE_URL + '/servers/moved/metadata']
+        self.assertEqual(1, len(moved))
+        self.assertEqual(fakes.TOKEN_ID, moved[0].headers['X-Auth-Token'])
 
     def test_redirect_loop_ends(self):
         self.requests.post(METADATA_URL, status_code=307,

@@ -140,6 +140,36 @@ class TestHistoryChanges(testtools.TestCase):
         closer.join(10)
         self.assertEqual(1, self.count_rows())
 
+    def test_close_does_not_wait_long_for_a_blocked_write(self):
+        # A write that waits for another process's lock (up to SQLite's
+        # busy timeout) must not hold up a stop beyond close_wait.
+        entered = threading.Event()
+        release = threading.Event()
+        real_record = self.store.record
+
+        def blocked_record(*args, **kwargs):
+            entered.set()
+            release.wait(10)
+            return real_record(*args, **kwargs)
+
+        self.useFixture(fixtures.MonkeyPatch(
+            'powervc_osc.history.HistoryStore.record',
+            lambda self, *a, **k: blocked_record(*a, **k)))
+        tracker = changes.HistoryChanges(self.store, None, close_wait=0)
+        writer = threading.Thread(
+            target=tracker.update, args=('c', [row('a', 'X')], 0))
+        writer.start()
+        entered.wait(10)
+        with self.assertLogs('powervc_osc.exporter.changes', 'WARNING'):
+            tracker.close()
+        self.assertTrue(writer.is_alive())
+        self.assertRaises(changes.StoreClosed, tracker.update, 'c',
+                          [row('b', 'Y')], 0)
+        release.set()
+        writer.join(10)
+        # The write under way is one transaction: all of it or nothing.
+        self.assertEqual(1, self.count_rows())
+
     def test_a_store_error_is_reported_not_raised_raw(self):
         self.store.close()
         error = self.assertRaises(changes.StoreFailed, self.tracker.update,
