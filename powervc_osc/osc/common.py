@@ -223,6 +223,26 @@ class UsageChecked:
         return super().run(parsed_args)  # type: ignore[misc]
 
 
+class SaysInterrupted:
+    """Mixin: Ctrl-C ends the command with one line on stderr.
+
+    cliff turns the interrupt into exit status 130 without a word; a
+    bulk operation's :meth:`ProgressLine.counting` already said how many
+    servers were done, so only the other commands get ``Interrupted.``.
+    """
+
+    app: ty.Any
+
+    def run(self, parsed_args: argparse.Namespace) -> int:
+        try:
+            return super().run(parsed_args)  # type: ignore[misc]
+        except KeyboardInterrupt as exc:
+            if not getattr(exc, 'reported', False):
+                self.app.stderr.write('Interrupted.\n')
+                self.app.stderr.flush()
+            raise
+
+
 class FreezeGCAtExit:
     """Mixin: let a one-shot ``openstack`` exit without a final GC walk.
 
@@ -289,9 +309,10 @@ class ProgressLine:
         """
         try:
             yield self.count
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             self.message('Interrupted after %d of %d servers.'
                          % (self.done_count, self.total_count))
+            exc.reported = True     # type: ignore[attr-defined]
             raise
         finally:
             self.clear()

@@ -32,7 +32,8 @@ if ty.TYPE_CHECKING:
     from powervc_osc import model
 
 
-class ShowRefcode(common.FreezeGCAtExit, common.UsageChecked,
+class ShowRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
+                  common.UsageChecked,
                   command.ShowOne):
     _description = (
         "Show a server's reference code (IBM i SRC or AIX LED code).\n\n"
@@ -168,7 +169,8 @@ class ShowRefcode(common.FreezeGCAtExit, common.UsageChecked,
         self.app.stderr.flush()
 
 
-class SetRefcode(common.FreezeGCAtExit, common.UsageChecked, command.Command):
+class SetRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
+                 common.UsageChecked, command.Command):
     _description = (
         "Turn PowerVC reference-code collection on or off for servers.\n\n"
         "Sends only POST /servers/<id>/metadata with "
@@ -231,7 +233,8 @@ class SetRefcode(common.FreezeGCAtExit, common.UsageChecked, command.Command):
         return 1 if failed else 0
 
 
-class ListRefcode(common.FreezeGCAtExit, common.UsageChecked,
+class ListRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
+                  common.UsageChecked,
                   command.Lister):
     _description = (
         "List reference codes of many servers.\n\n"

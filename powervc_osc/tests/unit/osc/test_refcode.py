@@ -676,6 +676,22 @@ class TestSetProgress(CommandTestCase):
                          (status, out, err))
 
 
+class TestCtrlC(CommandTestCase):
+    """Every command ends on Ctrl-C with exit 130 and one line."""
+
+    def test_show_and_waits_say_interrupted(self):
+        self.requests.get(SERVER_URL, json={'server': fakes.server_body()})
+        self.requests.get(METADATA_URL, exc=KeyboardInterrupt)
+        self.requests.post(METADATA_URL, json={'metadata': {
+            'powervc:vm_refcode_required': 'true'}})
+        for argv in (['show', fakes.SERVER_ID],
+                     ['show', fakes.SERVER_ID, '--wait'],
+                     ['set', '--enable', fakes.SERVER_ID, '--wait']):
+            status, out, err = self.run_osc('server', 'refcode', *argv)
+            self.assertEqual((130, '', 'Interrupted.\n'), (status, out, err),
+                             argv)
+
+
 class TestAllProjectsLookups(CommandTestCase):
 
     def test_show_and_set_by_name_in_every_project(self):
