@@ -26,6 +26,7 @@ import datetime
 import os
 import re
 import sqlite3
+import stat
 import threading
 import time
 import typing as ty
@@ -38,6 +39,12 @@ if ty.TYPE_CHECKING:
 #: Seconds a writer waits for another writer before the file counts as
 #: locked.
 BUSY_TIMEOUT = 5.0
+
+#: The widest permissions of the store's files (the database and SQLite's
+#: ``-wal`` and ``-shm`` files beside it) and of the folders it owns.
+FILE_MODE = 0o600
+FOLDER_MODE = 0o700
+_SIDE_FILES = ('-wal', '-shm')
 
 #: The schema, one step per version: ``MIGRATIONS[n]`` turns a version-n
 #: file into a version n+1 file. Append steps; never edit a released one.
@@ -197,7 +204,10 @@ class HistoryStore:
 
     :param path: the file (``~`` is expanded); default
         :func:`default_path`. A writable store creates missing folders
-        0700 and the file 0600.
+        0700 and the file 0600, and takes away any permission beyond 0600
+        from an existing file and its ``-wal`` and ``-shm`` files (and
+        beyond 0700 from the folder of :func:`default_path`); it never
+        adds one. A read-only store changes nothing.
     :param readonly: open without creating or migrating anything; a missing
         file raises :class:`HistoryNotFound`.
     :param clock: returns Unix seconds; stamps ``observed_at``.
@@ -226,14 +236,29 @@ class HistoryStore:
             raise
 
     def _create_file(self) -> None:
+        """Create the file private, or make an existing one private."""
         folder = os.path.dirname(os.path.abspath(self.path))
         try:
-            os.makedirs(folder, mode=0o700, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            _make_folders(folder)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
         except OSError as exc:
             raise HistoryError(self.path, 'cannot be created: %s'
                                % (exc.strerror or exc))
-        os.close(fd)
+        try:
+            # A folder someone named with --history is theirs; the default
+            # one is powervc-osc's own.
+            if folder == os.path.dirname(os.path.abspath(default_path())):
+                _tighten(folder, FOLDER_MODE)
+            # Before SQLite opens them: it gives a new -wal or -shm file
+            # the database file's mode.
+            for target in [fd] + [self.path + s for s in _SIDE_FILES]:
+                _tighten(target, FILE_MODE)
+        except OSError as exc:
+            raise HistoryError(self.path, 'cannot be made private (%s): %s'
+                               % (exc.filename or self.path,
+                                  exc.strerror or exc))
+        finally:
+            os.close(fd)
 
     def _connect(self, timeout: float) -> sqlite3.Connection:
         if self.readonly:
@@ -431,6 +456,37 @@ class HistoryStore:
 
     def __exit__(self, *exc_info: ty.Any) -> None:
         self.close()
+
+
+def _make_folders(folder: str) -> None:
+    """Create ``folder`` and its missing parents, each :data:`FOLDER_MODE`.
+
+    (:func:`os.makedirs` gives its mode to the last folder only.)
+    """
+    missing = []
+    while not os.path.isdir(folder) and folder not in missing:
+        missing.append(folder)
+        folder = os.path.dirname(folder)
+    for path in reversed(missing):
+        try:
+            os.mkdir(path, FOLDER_MODE)
+        except FileExistsError:
+            if not os.path.isdir(path):
+                raise
+
+
+def _tighten(target: str | int, allowed: int) -> None:
+    """Remove the permission bits outside ``allowed``; never add one.
+
+    :param target: a path (nothing happens if it does not exist) or an open
+        file descriptor.
+    """
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        return
+    if mode & ~allowed:
+        os.chmod(target, mode & allowed)
 
 
 def _problem(exc: sqlite3.Error) -> str:

@@ -138,6 +138,17 @@ class TestMatching(testtools.TestCase):
         self.assertEqual('https://www.ibm.com/support/pages/'
                          'recovery-led-553-aix', found.source_url)
 
+    def test_firmware_progress_classes_cite_pages_that_list_them(self):
+        # x11's "IPL status" list names C7xx; CAxx has its own IBM page.
+        found = self.assertExplained('progress', 'C7xxxxxx', 'C7004091')
+        self.assertEqual('https://www.ibm.com/docs/POWER5/iphau_p5/x11.htm',
+                         found.source_url)
+        found = self.assertExplained('progress', 'CAxxxxxx', 'CA000000')
+        self.assertIn('(CAxx) Partition firmware progress codes',
+                      found.source_title)
+        self.assertTrue(found.source_url.endswith(
+            '/POWER5/ipha6_p5/firmwareprogcodes.htm'))
+
     def test_aix_leading_zero_is_dropped(self):
         self.assertEqual(codes.explain('553')[1:],
                          codes.explain('0553')[1:])

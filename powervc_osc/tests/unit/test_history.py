@@ -50,6 +50,10 @@ def by_code(rc):
     return 'progress' if (rc.refcode or '').startswith('C') else 'error'
 
 
+def mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
 class Clock:
     """Unix seconds that a test moves by hand."""
 
@@ -130,6 +134,61 @@ class TestCreate(StoreTestCase):
                 'PRAGMA journal_mode').fetchone()[0])
             self.assertEqual(history.schema_version(), db.execute(
                 'PRAGMA user_version').fetchone()[0])
+
+    def test_intermediate_folders_are_private(self):
+        self.store()
+        self.assertEqual(0o700, mode(os.path.join(self.dir, 'state')))
+
+    def test_wide_files_are_made_private(self):
+        self.store().record('c', [refcode('a', 'C6004031')], by_code)
+        self.assertTrue(os.path.exists(self.path + '-wal'))
+        # As a store left by a crash, or by a umask-less copy, looks.
+        open(self.path + '-shm', 'a').close()
+        wide = {self.path: 0o644, self.path + '-wal': 0o666,
+                self.path + '-shm': 0o604}
+        for name, bits in wide.items():
+            os.chmod(name, bits)
+        self.store().record('c', [refcode('a', 'C9002960')], by_code)
+        for name in wide:
+            self.assertEqual(0o600, mode(name), name)
+        self.assertEqual(2, len(self.rows()))
+
+    def test_permissions_are_only_taken_away(self):
+        name = os.path.join(self.dir, 'f')
+        open(name, 'w').close()
+        for before, after in ((0o400, 0o400), (0o444, 0o400),
+                              (0o755, 0o600), (0o200, 0o200)):
+            os.chmod(name, before)
+            history._tighten(name, history.FILE_MODE)
+            self.assertEqual(after, mode(name), oct(before))
+        history._tighten(os.path.join(self.dir, 'missing'), 0o600)
+
+    def test_readonly_open_changes_no_mode(self):
+        self.store().close()
+        os.chmod(self.path, 0o644)
+        self.store(readonly=True).changes()
+        self.assertEqual(0o644, mode(self.path))
+
+    def test_default_folder_is_made_private(self):
+        self.useFixture(fixtures.EnvironmentVariable('XDG_STATE_HOME',
+                                                     self.dir))
+        folder = os.path.dirname(history.default_path())
+        os.mkdir(folder, 0o755)
+        os.chmod(folder, 0o755)
+        self.store(path=None)
+        self.assertEqual(0o700, mode(folder))
+        os.chmod(folder, 0o300)
+        self.addCleanup(os.chmod, folder, 0o700)
+        self.store(path=None)
+        self.assertEqual(0o300, mode(folder))
+
+    def test_a_folder_named_by_the_user_keeps_its_mode(self):
+        folder = os.path.join(self.dir, 'shared')
+        os.mkdir(folder)
+        os.chmod(folder, 0o755)
+        self.store(path=os.path.join(folder, 'h.sqlite3'))
+        self.assertEqual(0o755, mode(folder))
+        self.assertEqual(0o600, mode(os.path.join(folder, 'h.sqlite3')))
 
     def test_existing_file_keeps_its_rows(self):
         self.store().record('c', [refcode('a', 'C6004031')], by_code)
