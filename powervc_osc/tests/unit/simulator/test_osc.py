@@ -21,6 +21,7 @@ import sys
 
 import testtools
 
+from powervc_osc.simulator import demo
 from powervc_osc.simulator import fixture as sim_fixture
 from powervc_osc.simulator import state as sim_state
 
@@ -34,9 +35,7 @@ class TestOpenStackClient(testtools.TestCase):
     def setUp(self):
         super().setUp()
         self.sim = self.useFixture(sim_fixture.SimulatorFixture())
-        self.env = {k: v for k, v in os.environ.items()
-                    if not k.startswith('OS_')}
-        self.env['OS_CLIENT_CONFIG_FILE'] = self.sim.clouds_yaml
+        self.env = demo.clean_environment(self.sim.clouds_yaml)
 
     def openstack(self, *args, cloud='powervc-simulator'):
         result = subprocess.run(
