@@ -37,6 +37,8 @@ import typing as ty
 import urllib.parse
 
 import requests
+import urllib3.connection
+import urllib3.connectionpool
 
 from keystoneauth1 import adapter as ks_adapter
 from keystoneauth1 import exceptions as ks_exc
@@ -105,7 +107,7 @@ class ComputeHTTP:
         self._sleep = sleep or time.sleep
         self._login_lock = threading.Lock()
         self._login_error: str | None = None
-        _widen_connection_pool(session, pool_size)
+        _mount_deadline_transport(session, pool_size)
 
     def request(self, method: str, path: str, server: str | None = None,
                 target: str = 'the request', within: float | None = None,
@@ -132,12 +134,16 @@ class ComputeHTTP:
             attempt = _Attempt(limit, end, request)
             try:
                 response = self._send(request, attempt, **kwargs)
-            except ks_exc.RetriableConnectionFailure as exc:
-                if attempt.cut and isinstance(exc, ks_exc.ConnectTimeout):
+            except ks_exc.ClientException as exc:
+                # A connection failure, or whatever a socket that the
+                # watchdog shut down made of the attempt.
+                expired = attempt.expired()
+                if attempt.cut and (
+                        expired or isinstance(exc, ks_exc.ConnectTimeout)):
                     raise attempt.out_of_time()
                 if attempts > self.retries:
                     raise _transport_error(exc, request, attempt.timeout,
-                                           attempts)
+                                           attempts, expired)
                 self._pause(next(backoff), 'Failure: %s' % exc, end,
                             request)
                 continue
@@ -196,7 +202,11 @@ class ComputeHTTP:
 
     def _send(self, request: _Request, attempt: _Attempt,
               **kwargs: ty.Any) -> requests.Response:
-        """One attempt: the answer's headers, its body left to stream."""
+        """One attempt, read whole by its response hook.
+
+        Connection failures, and any failure of an attempt whose deadline
+        passed, are raised as they are, for :meth:`request` to retry.
+        """
         if self._login_error is not None:
             raise exceptions.LoginFailed(self._login_error, status_code=401)
         try:
@@ -206,20 +216,12 @@ class ComputeHTTP:
                 timeout=attempt.timeout,
                 headers={'Accept': 'application/json'},
                 hooks={'response': attempt.on_headers}, **kwargs)
-        except ks_exc.EndpointNotFound as exc:
-            raise exceptions.CommunicationError(
-                'No compute endpoint in the service catalog: %s' % exc)
-        except ks_exc.SSLError as exc:
-            raise exceptions.CommunicationError(
-                'Could not connect to PowerVC: TLS failed (check cacert): '
-                '%s' % _transport_reason(exc))
-        except ks_exc.Unauthorized as exc:
-            raise _login_refused(exc)
-        except ks_exc.RetriableConnectionFailure:
-            raise
         except ks_exc.ClientException as exc:
-            raise exceptions.CommunicationError(
-                'Request to PowerVC failed: %s' % exc)
+            attempt.unwatch()
+            if attempt.expired() or isinstance(
+                    exc, ks_exc.RetriableConnectionFailure):
+                raise
+            raise _request_failed(exc)
 
     def _reauthenticate(self, response: requests.Response) -> bool:
         """Log in again after a 401, once for all the requests that got it.
@@ -336,24 +338,43 @@ def _retry_after(response: requests.Response) -> float | None:
     return min(seconds, MAX_RETRY_AFTER)
 
 
+def _request_failed(exc: ks_exc.ClientException) -> exceptions.RefcodeError:
+    """The error for a request that keystoneauth could not make."""
+    if isinstance(exc, ks_exc.EndpointNotFound):
+        return exceptions.CommunicationError(
+            'No compute endpoint in the service catalog: %s' % exc)
+    if isinstance(exc, ks_exc.SSLError):
+        return exceptions.CommunicationError(
+            'Could not connect to PowerVC: TLS failed (check cacert): '
+            '%s' % _transport_reason(exc))
+    if isinstance(exc, ks_exc.Unauthorized):
+        return _login_refused(exc)
+    return exceptions.CommunicationError(
+        'Request to PowerVC failed: %s' % exc)
+
+
 def _login_refused(exc: BaseException) -> exceptions.LoginFailed:
     return exceptions.LoginFailed('Authentication failed: %s' % exc,
                                   status_code=401)
 
 
 def _transport_error(exc: BaseException, request: _Request,
-                     timeout: float | None,
-                     attempts: int) -> exceptions.CommunicationError:
-    """The one-line error for a request that got no answer at all."""
+                     timeout: float | None, attempts: int,
+                     expired: bool = False) -> exceptions.CommunicationError:
+    """The one-line error for a request that got no answer at all.
+
+    ``expired``: the watchdog cut the last attempt at its deadline, so
+    what the socket then reported is no reason worth showing.
+    """
     tried = ' (tried %d times)' % attempts if attempts > 1 else ''
     reason = _transport_reason(exc)
     cause = _requests_cause(exc)
-    if isinstance(cause, requests.exceptions.ReadTimeout):
+    if expired or isinstance(cause, requests.exceptions.ReadTimeout):
         return exceptions.CommunicationError(
             'PowerVC did not answer %s for %s within %s%s; api_timeout '
-            'or OS_API_TIMEOUT sets the limit: %s' % (
+            'or OS_API_TIMEOUT sets the limit%s' % (
                 request, request.about, exceptions.seconds_text(timeout),
-                tried, reason))
+                tried, '' if expired else ': ' + reason))
     if isinstance(cause, requests.exceptions.ConnectTimeout) or (
             isinstance(exc, ks_exc.ConnectTimeout) and cause is None):
         return exceptions.CommunicationError(
@@ -372,8 +393,6 @@ def _transport_error(exc: BaseException, request: _Request,
 
 def _connected(cause: BaseException | None) -> bool:
     """Whether a connection error came after the connection was made."""
-    import urllib3.exceptions
-
     inner: ty.Any = cause
     for _ in range(4):
         if isinstance(inner, (urllib3.exceptions.NewConnectionError,
@@ -388,13 +407,17 @@ def _connected(cause: BaseException | None) -> bool:
 
 
 class _Attempt:
-    """One try of a request, whose answer must be whole by its deadline.
+    """One try of a request, whose whole exchange must end by its deadline.
 
     The timeout of requests bounds each socket read, so a peer sending one
-    byte at a time could hold a request for ever. Once the headers are in,
-    what is left of the attempt's time is given to the body: past it, the
-    watchdog shuts the socket down, which ends any read in progress
-    (keystoneauth's too, when ``--debug`` makes it log the body).
+    byte at a time could hold a request for ever. The attempt's clock
+    starts when its request is handed to the transport, and its socket is
+    watched from the moment it is connected or taken from the pool (see
+    :class:`_DeadlineAdapter`): past the deadline, the watchdog shuts the
+    socket down, which ends any send or read in progress, of the status
+    line, the headers or the body (keystoneauth's too, when ``--debug``
+    makes it log the body). Over a transport that someone else mounted,
+    the clock and the watch start only once the headers are in.
     """
 
     def __init__(self, limit: float | None, end: float | None,
@@ -412,10 +435,40 @@ class _Attempt:
                 self.timeout, self.cut = left, True
         self.deadline: float | None = None
         self._watch: list | None = None
+        self._connected = False
 
     def out_of_time(self) -> OutOfTime:
         return OutOfTime('PowerVC did not answer %s for %s in the time '
                          'allowed' % (self.request, self.request.about))
+
+    def start(self, elapsed: float = 0.0) -> None:
+        """Start the clock ``elapsed`` seconds ago, unless it runs already."""
+        if self.timeout is not None and self.deadline is None:
+            self.deadline = _now() + max(self.timeout - elapsed, 0.0)
+
+    def watch(self, sock: socket.socket | None) -> None:
+        """Have the watchdog shut ``sock`` down at the deadline."""
+        if self.deadline is None or sock is None:
+            return
+        if self._watch and self._watch[0] is sock:
+            return
+        self.unwatch()
+        self._watch = _WATCHDOG.watch(self.deadline, sock)
+        self._connected = True
+
+    def unwatch(self) -> None:
+        """Stop watching; the socket may then go back to the pool."""
+        if self._watch is not None:
+            _WATCHDOG.done(self._watch)
+            self._watch = None
+
+    def expired(self) -> bool:
+        """Whether the deadline passed once the connection was made.
+
+        The watchdog may then have cut the attempt: whatever the transport
+        reports is a timeout, not a connection failure.
+        """
+        return self._connected and self._late()
 
     def on_headers(self, response: requests.Response, *args: ty.Any,
                    **kwargs: ty.Any) -> requests.Response:
@@ -425,19 +478,23 @@ class _Attempt:
         otherwise read whole to log it (OSC's root logger is at DEBUG even
         without ``--debug``).
         """
-        if self.timeout is not None:
-            left = self.timeout - response.elapsed.total_seconds()
-            self.deadline = _now() + max(left, 0.0)
-            sock = getattr(getattr(response.raw, 'connection', None),
-                           'sock', None)
-            if sock is not None:
-                self._watch = _WATCHDOG.watch(self.deadline, sock)
+        self.start(response.elapsed.total_seconds())
+        self.watch(getattr(getattr(response.raw, 'connection', None),
+                           'sock', None))
+        self._connected = True
+        if self._late():
+            # Headers that the watchdog cut short parse as a whole answer
+            # without body; fail as when it cuts the status line.
+            self.discard(response)
+            raise requests.exceptions.ConnectionError(
+                'PowerVC did not answer within the timeout',
+                response=response)
         self._read(response)
         return response
 
     def discard(self, response: requests.Response) -> None:
         """Drop an answer that will not be read (the request is retried)."""
-        self._finish()
+        self.unwatch()
         response.close()
 
     def _read(self, response: requests.Response) -> None:
@@ -486,11 +543,6 @@ class _Attempt:
 
     def _late(self) -> bool:
         return self.deadline is not None and _now() >= self.deadline
-
-    def _finish(self) -> None:
-        if self._watch is not None:
-            _WATCHDOG.done(self._watch)
-            self._watch = None
 
 
 class _Watchdog:
@@ -545,6 +597,96 @@ class _Watchdog:
 
 
 _WATCHDOG = _Watchdog()
+
+#: ``attempt``: the attempt whose request this thread's transport sends.
+_sending = threading.local()
+
+
+def _arm(sock: ty.Any) -> None:
+    """Watch ``sock`` for the attempt this thread is sending, if any."""
+    attempt = getattr(_sending, 'attempt', None)
+    if attempt is not None:
+        attempt.watch(sock)
+
+
+class _WatchedConnection(urllib3.connection.HTTPConnection):
+    """A connection whose socket the attempt being sent watches."""
+
+    def connect(self) -> None:
+        super().connect()
+        _arm(self.sock)
+
+    def request(self, *args: ty.Any, **kwargs: ty.Any) -> None:
+        _arm(self.sock)          # None until connected
+        super().request(*args, **kwargs)
+
+
+class _WatchedTLSConnection(_WatchedConnection,
+                            urllib3.connection.HTTPSConnection):
+    """The same over TLS."""
+
+
+class _WatchedPool(urllib3.connectionpool.HTTPConnectionPool):
+    ConnectionCls = _WatchedConnection
+
+
+class _WatchedTLSPool(urllib3.connectionpool.HTTPSConnectionPool):
+    ConnectionCls = _WatchedTLSConnection
+
+
+_WATCHED_POOLS: dict[type, type] = {
+    urllib3.connectionpool.HTTPConnectionPool: _WatchedPool,
+    urllib3.connectionpool.HTTPSConnectionPool: _WatchedTLSPool}
+
+
+def _watch_pools(manager: ty.Any) -> None:
+    """Make a urllib3 pool manager open watched connections.
+
+    Pools of other kinds (SOCKS proxies) are left as they are.
+    """
+    manager.pool_classes_by_scheme = {
+        scheme: _WATCHED_POOLS.get(pool, pool)
+        for scheme, pool in manager.pool_classes_by_scheme.items()}
+
+
+class _DeadlineAdapter(ks_session.TCPKeepAliveAdapter):
+    """keystoneauth's transport, over which an attempt's deadline holds.
+
+    Sending the request of an :class:`_Attempt` (the one whose response
+    hook it carries) starts the attempt's clock, and the socket it goes
+    out on is watched from then on; other requests (logins) are sent as
+    they were.
+    """
+
+    def init_poolmanager(self, *args: ty.Any, **kwargs: ty.Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        _watch_pools(self.poolmanager)
+
+    def proxy_manager_for(self, proxy: str, **kwargs: ty.Any) -> ty.Any:
+        manager = super().proxy_manager_for(proxy, **kwargs)
+        _watch_pools(manager)
+        return manager
+
+    def send(self, request: requests.PreparedRequest, *args: ty.Any,
+             **kwargs: ty.Any) -> requests.Response:
+        attempt = _attempt_of(request)
+        if attempt is None:
+            return super().send(request, *args, **kwargs)
+        attempt.start()
+        _sending.attempt = attempt
+        try:
+            return super().send(request, *args, **kwargs)
+        finally:
+            _sending.attempt = None
+
+
+def _attempt_of(request: requests.PreparedRequest) -> _Attempt | None:
+    """The attempt whose response hook ``request`` carries, if any."""
+    for hook in (request.hooks or {}).get('response', ()):
+        owner = getattr(hook, '__self__', None)
+        if isinstance(owner, _Attempt):
+            return owner
+    return None
 
 
 def member(body: ty.Any, key: str, kind: type) -> ty.Any:
@@ -722,24 +864,28 @@ def _error_details(response: ty.Any) -> str | None:
     return None
 
 
-def _widen_connection_pool(session: ty.Any, size: int) -> None:
-    """Let ``size`` threads share the session without discarding sockets.
+def _mount_deadline_transport(session: ty.Any, size: int) -> None:
+    """Put :class:`_DeadlineAdapter` in place of keystoneauth's transport.
 
-    Only keystoneauth's own transport is replaced, by one with the same
-    TLS settings (ciphers, minimum version) and a larger pool; a transport
-    that someone else mounted is left alone.
+    It keeps that transport's TLS settings (ciphers, minimum version) and
+    lets ``size`` threads share the session without discarding sockets.
+    A transport that someone else mounted is left alone: over it, the
+    deadline of an attempt starts once the headers are in.
     """
     requests_session = getattr(session, 'session', None)
-    if requests_session is None or size <= 10:
+    if requests_session is None:
         return
     for prefix in ('https://', 'http://'):
         current = requests_session.adapters.get(prefix)
-        if type(current) is not ks_session.TCPKeepAliveAdapter:
+        if type(current) not in (ks_session.TCPKeepAliveAdapter,
+                                 _DeadlineAdapter):
             continue
-        if getattr(current, '_pool_maxsize', 0) >= size:
+        pool = getattr(current, '_pool_maxsize',
+                       requests.adapters.DEFAULT_POOLSIZE)
+        if type(current) is _DeadlineAdapter and pool >= size:
             continue
         tls = {name: getattr(current, name)
                for name in ('tls_ciphers', 'tls_min_version')
                if getattr(current, name, None)}
-        requests_session.mount(prefix, ks_session.TCPKeepAliveAdapter(
-            pool_maxsize=size, **tls))
+        requests_session.mount(prefix, _DeadlineAdapter(
+            pool_maxsize=max(size, pool), **tls))

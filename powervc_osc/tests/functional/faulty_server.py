@@ -18,7 +18,9 @@ test picks a behaviour per kind of compute request (``'listing'``,
 ``'next-page'``, ``'server'``, ``'metadata'``, ``'post'``; ``'login'`` for
 Keystone's token request): ``'ok'``,
 ``'trickle'`` (headers,
-then one byte every ``trickle_seconds``) or ``'hang'`` (never answers).
+then one byte every ``trickle_seconds``), ``'trickle-headers'`` (the
+status line and headers one byte every ``trickle_seconds``, without end)
+or ``'hang'`` (never answers).
 :attr:`FaultyCloud.hold` can hold answers until enough requests are in
 flight, to make concurrency certain rather than likely.  Every request is
 recorded; :meth:`FaultyCloud.stop` (a cleanup) ends all of them.
@@ -27,6 +29,7 @@ recorded; :meth:`FaultyCloud.stop` (a cleanup) ends all of them.
 from __future__ import annotations
 
 import http.server
+import itertools
 import json
 import os
 import tempfile
@@ -232,6 +235,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def _send(self, status: int, body: ty.Any, behaviour: str | None = None,
               headers: dict | None = None) -> None:
+        if behaviour == 'trickle-headers':
+            # A header line that never ends: the answer never starts.
+            self._trickle(itertools.chain(
+                b'HTTP/1.1 200 OK\r\nX-Padding: ', itertools.repeat(46)))
+            return
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header('Content-Type', 'application/json')
@@ -243,6 +251,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if behaviour != 'trickle':
             self.wfile.write(data)
             return
+        self._trickle(data)
+
+    def _trickle(self, data: ty.Iterable[int]) -> None:
+        """Send ``data`` one byte every ``trickle_seconds``, until stopped."""
         for byte in data:
             if self.cloud._stopped.wait(self.cloud.trickle_seconds):
                 return

@@ -93,6 +93,38 @@ class TestTricklingAnswers(HostileNetworkTestCase):
         self.assertLess(elapsed, CEILING)
 
 
+class TestTricklingHeaders(HostileNetworkTestCase):
+    """A status line and headers that never end: the timeout bounds them.
+
+    Each attempt is cut at the timeout and retried, so the command ends
+    after 4 attempts and their back-off, whatever the peer does.
+    """
+
+    def test_show_ends_at_the_api_timeout(self):
+        cloud = self.faulty(count=1)
+        cloud.behaviour['metadata'] = 'trickle-headers'
+        server = cloud.servers[0]['id']
+        result, elapsed = self.timed('show', server, status=1, stderr=True,
+                                     env={'OS_API_TIMEOUT': '2'})
+        self.assertEqual(
+            ['PowerVC did not answer GET /servers/%s/metadata for server %s '
+             'within 2 seconds (tried 4 times); api_timeout or '
+             'OS_API_TIMEOUT sets the limit' % (server, server)],
+            result.err.splitlines())
+        self.assertLess(elapsed, CEILING)
+
+    def test_set_names_the_server(self):
+        cloud = self.faulty(count=1, api_timeout=2)
+        cloud.behaviour['post'] = 'trickle-headers'
+        server = cloud.servers[0]['id']
+        result, elapsed = self.timed('set', '--enable', server, status=1,
+                                     stderr=True)
+        self.assertIn('PowerVC did not answer POST /servers/%s/metadata for '
+                      'server %s within 2 seconds (tried 4 times)'
+                      % (server, server), result.err)
+        self.assertLess(elapsed, CEILING)
+
+
 class TestInterrupt(HostileNetworkTestCase):
     """Ctrl-C with requests in flight ends the command, sending no more."""
 

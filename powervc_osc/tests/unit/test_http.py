@@ -20,6 +20,7 @@ import contextlib
 import io
 import json
 import logging
+import socketserver
 import threading
 import time
 
@@ -389,6 +390,23 @@ class TestTLS(testtools.TestCase):
         client_mod.RefcodeClient(session, max_workers=32)
         self.assertIs(foreign, session.session.adapters['https://'])
 
+    def test_deadline_transport_keeps_tls_settings_and_pool_size(self):
+        session = token_session(tls_ciphers='HIGH', tls_min_version='1.2')
+        client_mod.RefcodeClient(session, max_workers=4)
+        for prefix in ('https://', 'http://'):
+            adapter = session.session.adapters[prefix]
+            self.assertIsInstance(adapter, http._DeadlineAdapter)
+            self.assertEqual(('HIGH', '1.2'), (adapter.tls_ciphers,
+                                               adapter.tls_min_version))
+            self.assertEqual(requests.adapters.DEFAULT_POOLSIZE,
+                             adapter._pool_maxsize)
+        # A second client on the session widens it, and only widens it.
+        client_mod.RefcodeClient(session, max_workers=32)
+        client_mod.RefcodeClient(session, max_workers=4)
+        adapter = session.session.adapters['https://']
+        self.assertEqual((33, '1.2'), (adapter._pool_maxsize,
+                                       adapter.tls_min_version))
+
     def test_self_signed_certificate_is_refused(self):
         app = wrappers.Response('{"metadata": {}}',
                                 content_type='application/json')
@@ -704,6 +722,98 @@ class Unreadable(io.RawIOBase):
 
 class Endless(Unreadable):
     """A body that never ends (a broken or hostile peer)."""
+
+
+class _HeadersServer(socketserver.ThreadingTCPServer):
+    """HTTP on 127.0.0.1 answering requests in turn as ``plan`` says.
+
+    ``'ok'``: a metadata answer, the connection kept open; ``'trickle'``:
+    a status line, then a header one byte every 0.1 s (for 20 s at most,
+    so that a client without a deadline fails rather than hangs).
+    """
+
+    daemon_threads = True
+
+    def __init__(self, *plan):
+        self.plan = list(plan)
+        self.connections = 0
+        self.stopped = threading.Event()
+        super().__init__(('127.0.0.1', 0), _HeadersHandler)
+
+
+class _HeadersHandler(socketserver.StreamRequestHandler):
+
+    server: _HeadersServer
+
+    def handle(self):
+        self.server.connections += 1
+        try:
+            while self._read_request():
+                if self.server.plan.pop(0) == 'ok':
+                    body = json.dumps({'metadata': fakes.METADATA}).encode()
+                    self.wfile.write(
+                        b'HTTP/1.1 200 OK\r\nContent-Type: application/json'
+                        b'\r\nContent-Length: %d\r\n\r\n%s'
+                        % (len(body), body))
+                    continue
+                self.wfile.write(b'HTTP/1.1 200 OK\r\nX-Padding: ')
+                for _ in range(200):
+                    if self.server.stopped.wait(0.1):
+                        return
+                    self.wfile.write(b'.')
+                return
+        except OSError:
+            pass       # the client shut the socket down
+
+    def _read_request(self):
+        if not self.rfile.readline():
+            return False
+        length = 0
+        for line in iter(self.rfile.readline, b'\r\n'):
+            if not line:
+                return False
+            name, _, value = line.partition(b':')
+            if name.strip().lower() == b'content-length':
+                length = int(value)
+        self.rfile.read(length)
+        return True
+
+
+class TestTricklingHeaders(testtools.TestCase):
+    """Over real sockets, the deadline covers the status line and headers."""
+
+    def serve(self, *plan):
+        server = _HeadersServer(*plan)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        self.addCleanup(thread.join, 10)
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        self.addCleanup(server.stopped.set)
+        url = 'http://127.0.0.1:%d/v2.1' % server.server_address[1]
+        session = ks_session.Session(auth=token_endpoint.Token(
+            url, fakes.TOKEN_ID))
+        return server, http.ComputeHTTP(session, retries=0, timeout=0.5)
+
+    def assert_cut(self, compute):
+        exc = self.assertRaises(exceptions.CommunicationError,
+                                compute.request, 'GET', '/servers/x/metadata',
+                                server='vm-1')
+        self.assertEqual(
+            'PowerVC did not answer GET /servers/x/metadata for server vm-1 '
+            'within 0.5 seconds; api_timeout or OS_API_TIMEOUT sets the '
+            'limit', str(exc))
+
+    def test_headers_that_never_end_are_cut(self):
+        server, compute = self.serve('trickle')
+        self.assert_cut(compute)
+
+    def test_a_connection_from_the_pool_is_watched_too(self):
+        server, compute = self.serve('ok', 'trickle')
+        self.assertEqual({'metadata': fakes.METADATA},
+                         compute.request('GET', '/servers/x/metadata'))
+        self.assert_cut(compute)
+        self.assertEqual(1, server.connections)
 
 
 class TestWatchdog(testtools.TestCase):
