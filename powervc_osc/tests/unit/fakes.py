@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import os
+
 import fixtures
 from keystoneauth1 import fixture as ks_fixture
 from keystoneauth1.identity import v3
@@ -89,6 +91,18 @@ def fleet(count: int, required_every: int = 1) -> list:
             meta['powervc:vm_refcode_required'] = 'true'
         servers.append(server_body(uuid(n), 'vm-%03d' % n, meta))
     return servers
+
+
+class NoOSEnvironment(fixtures.Fixture):
+    """No ``OS_*`` variable in this process's environment.
+
+    A user's ``OS_CLOUD`` or credentials must not reach a command under
+    test.
+    """
+
+    def _setUp(self) -> None:
+        for name in [n for n in os.environ if n.startswith('OS_')]:
+            self.useFixture(fixtures.EnvironmentVariable(name))
 
 
 class FakeClock:

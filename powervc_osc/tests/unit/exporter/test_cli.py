@@ -48,8 +48,7 @@ class CliTestCase(base.ExporterTestCase):
         self.clouds_yaml = os.path.join(self.tmp, 'clouds.yaml')
         self.write_clouds({'clouds': {'prod': cloud('RegionOne'),
                                       'backup': cloud('RegionTwo')}})
-        for name in [n for n in os.environ if n.startswith('OS_')]:
-            self.useFixture(fixtures.EnvironmentVariable(name))
+        self.useFixture(fakes.NoOSEnvironment())
         self.useFixture(fixtures.EnvironmentVariable(
             'OS_CLIENT_CONFIG_FILE', self.clouds_yaml))
         self.useFixture(fixtures.EnvironmentVariable(

@@ -24,6 +24,7 @@ import testtools
 import yaml
 
 from powervc_osc import codes
+from powervc_osc.tests.unit import fakes
 
 
 class TestExplain(testtools.TestCase):
@@ -31,9 +32,7 @@ class TestExplain(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        for name in list(os.environ):
-            if name.startswith('OS_'):
-                self.useFixture(fixtures.EnvironmentVariable(name))
+        self.useFixture(fakes.NoOSEnvironment())
         home = self.useFixture(fixtures.TempDir()).path
         self.useFixture(fixtures.EnvironmentVariable('HOME', home))
         self.useFixture(fixtures.EnvironmentVariable(

@@ -27,6 +27,7 @@ import yaml
 
 from powervc_osc import history
 from powervc_osc import model
+from powervc_osc.tests.unit import fakes
 from powervc_osc.tests.unit.osc import test_refcode
 
 UTC = datetime.timezone.utc
@@ -163,9 +164,7 @@ class TestLocalOnly(HistoryCommandTestCase):
         self.history('ibmi-prod-1')
         # Even with credentials in the environment nothing is sent.
         self.assertEqual([], self.requests.request_history)
-        for name in list(os.environ):
-            if name.startswith('OS_'):
-                self.useFixture(fixtures.EnvironmentVariable(name))
+        self.useFixture(fakes.NoOSEnvironment())
         self.assertFalse(os.path.exists(self.clouds_yaml))
         _, out, err = self.history('ibmi-prod-1', '-f', 'value',
                                    '-c', 'Refcode')

@@ -45,9 +45,7 @@ class CommandTestCase(fakes.TestCase):
 
     def setUp(self):
         super().setUp()
-        for name in list(os.environ):
-            if name.startswith('OS_'):
-                self.useFixture(fixtures.EnvironmentVariable(name))
+        self.useFixture(fakes.NoOSEnvironment())
         for name, value in ENV.items():
             self.useFixture(fixtures.EnvironmentVariable(name, value))
         home = self.useFixture(fixtures.TempDir()).path
