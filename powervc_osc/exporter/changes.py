@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import operator
 import threading
 import time
 import typing as ty
@@ -104,7 +105,8 @@ class HistoryChanges:
             if self._closed:
                 raise StoreClosed()
             try:
-                written = self._store.record(cloud, rows, state.category)
+                written = self._store.record(
+                    cloud, rows, operator.attrgetter('category'))
                 last = self._store.last_changed(cloud)
                 self._prune_now_and_then()
             except history.HistoryError as exc:

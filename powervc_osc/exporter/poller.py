@@ -99,6 +99,7 @@ class CloudPoller:
         failed = {f.server for f in errors}
         if stop.is_set():
             raise Stopped()
+        previous = self._previous()
         now = self._wall()
         try:
             times = self._changes.update(self.cloud, rows, now, keep=failed)
@@ -108,16 +109,15 @@ class CloudPoller:
             LOG.warning('Cloud %s: this poll was not recorded: %s',
                         self.cloud, exc)
             times = {s.row.server_id: s.changed_at
-                     for s in self._previous().servers
+                     for s in previous.servers
                      if s.changed_at is not None}
         listed = {rc.server_id for rc in rows}
-        kept = tuple(s for s in self._previous().servers
+        kept = tuple(s for s in previous.servers
                      if s.row.server_id in failed - listed)
         servers = tuple(
-            state.ServerState(rc, state.category(rc), times.get(rc.server_id))
+            state.ServerState(rc, rc.category, times.get(rc.server_id))
             for rc in rows) + kept
         self._log_server_errors(errors)
-        previous = self._previous()
         if not previous.up:
             LOG.warning('Cloud %s answers again', self.cloud)
         return state.CloudState(

@@ -23,16 +23,6 @@ if ty.TYPE_CHECKING:
     from powervc_osc import model
 
 
-def category(rc: model.Refcode) -> str:
-    """The ``category`` label of a server's code (one place for it).
-
-    The explanation table's category (:mod:`powervc_osc.codes`):
-    ``progress``, ``attention``, ``error``..., and ``stale`` for a code
-    that collection no longer updates.
-    """
-    return rc.category
-
-
 def unix_time(moment: datetime.datetime | None) -> float | None:
     """Unix time of a timestamp; a naive one (PowerVC's) is read as UTC."""
     if moment is None:
