@@ -381,6 +381,14 @@ class WatchLines:
                          for c, w in zip(cells, self.widths)).rstrip() + '\n'
 
 
+def add_lookup_scope(parser: ty.Any) -> None:
+    """``--all-projects`` of ``show`` and ``set``: where names are found."""
+    parser.add_argument(
+        '--all-projects', action='store_true',
+        help='Look a server name up in every project, not only the '
+             'current one (admin only)')
+
+
 def add_list_filters(parser: ty.Any, project_names: bool = False) -> None:
     """The server filters of ``refcode list`` (the exporter's too).
 

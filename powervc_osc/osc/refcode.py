@@ -50,10 +50,7 @@ class ShowRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
         parser.add_argument(
             'server', metavar='<server>',
             help='Server to show (name or ID; a name must match exactly)')
-        parser.add_argument(
-            '--all-projects', action='store_true',
-            help='Look a server name up in every project, not only the '
-                 'current one (admin only)')
+        common.add_lookup_scope(parser)
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument(
             '--wait', action='store_true',
@@ -184,10 +181,7 @@ class SetRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
         parser.add_argument(
             'servers', metavar='<server>', nargs='+',
             help='Server(s) to change (name or ID)')
-        parser.add_argument(
-            '--all-projects', action='store_true',
-            help='Look a server name up in every project, not only the '
-                 'current one (admin only)')
+        common.add_lookup_scope(parser)
         switch = parser.add_mutually_exclusive_group(required=True)
         switch.add_argument(
             '--enable', dest='required', action='store_true', default=None,
