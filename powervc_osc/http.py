@@ -383,12 +383,18 @@ def _transport_error(exc: BaseException, request: _Request,
                 request.about, exceptions.seconds_text(timeout), tried,
                 reason))
     if _connected(cause):
-        return exceptions.CommunicationError(
-            'The connection to PowerVC broke during %s for %s%s: %s'
-            % (request, request.about, tried, reason))
+        return _broken(request, reason, tried)
     return exceptions.CommunicationError(
         'Could not connect to PowerVC for %s%s: %s'
         % (request.about, tried, reason))
+
+
+def _broken(request: _Request, reason: str,
+            tried: str = '') -> exceptions.CommunicationError:
+    """The error for a connection that broke after it was made."""
+    return exceptions.CommunicationError(
+        'The connection to PowerVC broke during %s for %s%s: %s'
+        % (request, request.about, tried, reason))
 
 
 def _connected(cause: BaseException | None) -> bool:
@@ -518,10 +524,7 @@ class _Attempt:
                     complete = True
         except (requests.exceptions.RequestException, OSError) as exc:
             if not self._late():
-                raise exceptions.CommunicationError(
-                    'The connection to PowerVC broke during %s for %s: %s'
-                    % (self.request, self.request.about,
-                       _transport_reason(exc)))
+                raise _broken(self.request, _transport_reason(exc))
         finally:
             self.discard(response)
         if complete:
