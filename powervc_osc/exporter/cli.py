@@ -28,6 +28,7 @@ from powervc_osc.exporter import metrics
 from powervc_osc.exporter import options
 from powervc_osc.exporter import poller as poller_mod
 from powervc_osc.exporter import service
+from powervc_osc.exporter import serving
 from powervc_osc.exporter import state
 from powervc_osc.osc import common as osc_common
 
@@ -35,7 +36,9 @@ LOG = logging.getLogger('powervc_osc.exporter')
 #: Loggers that would repeat per request, retry or cycle (the poller logs
 #: an outage once); below ERROR they are shown with --debug only.
 CHATTY_LOGGERS = ('keystoneauth', 'openstack', 'urllib3',
-                  'powervc_osc.client')
+                  'powervc_osc.client', 'powervc_osc.http')
+#: Characters of a log line at most (past them it is cut, marked '...').
+MAX_LOG_LINE = 200
 
 
 class SetupError(Exception):
@@ -50,12 +53,13 @@ def main(argv: ty.Sequence[str] | None = None) -> int:
     except SetupError as exc:
         sys.stderr.write('%s: %s\n' % (options.PROG, exc))
         return 1
-    registry = make_registry(exporter.board)
+    page = make_exposition(exporter.board)
     _handle_signals(exporter)
     if args.once:
-        status = _once(exporter, registry)
+        status = _once(exporter, page)
     else:
-        status = _serve(exporter, registry, args.listen)
+        exporter.on_publish = page.render
+        status = _serve(exporter, page, args.listen)
     if exporter.busy():
         # A poll is still waiting for PowerVC in a thread that the
         # interpreter would join at exit; the store is closed, end now.
@@ -124,14 +128,18 @@ def _check_clouds_yaml() -> None:
         raise SetupError('%s is not valid YAML%s' % (path, where))
 
 
-def make_registry(board: state.Board) -> ty.Any:
+def make_exposition(board: state.Board) -> serving.Exposition:
+    """The metrics page of ``board``, rendered once (empty board) now."""
     from prometheus_client import process_collector
     from prometheus_client import registry as registry_mod
 
-    registry = registry_mod.CollectorRegistry(auto_describe=False)
-    registry.register(metrics.RefcodeCollector(board))
-    process_collector.ProcessCollector(registry=registry)
-    return registry
+    static = registry_mod.CollectorRegistry(auto_describe=False)
+    static.register(metrics.RefcodeCollector(board))
+    live = registry_mod.CollectorRegistry(auto_describe=False)
+    process_collector.ProcessCollector(registry=live)
+    page = serving.Exposition(static, live)
+    page.render()
+    return page
 
 
 def _handle_signals(exporter: service.Exporter) -> None:
@@ -143,24 +151,21 @@ def _handle_signals(exporter: service.Exporter) -> None:
     signal.signal(signal.SIGINT, stop)
 
 
-def _once(exporter: service.Exporter, registry: ty.Any) -> int:
-    from prometheus_client import exposition
-
+def _once(exporter: service.Exporter, page: serving.Exposition) -> int:
     try:
         answered = exporter.cycle()
     finally:
         exporter.close()
-    sys.stdout.write(exposition.generate_latest(registry).decode('utf-8'))
+    page.render()
+    sys.stdout.write(b''.join(page.page()).decode('utf-8'))
     return 0 if answered else 1
 
 
-def _serve(exporter: service.Exporter, registry: ty.Any,
+def _serve(exporter: service.Exporter, page: serving.Exposition,
            address: options.Listen) -> int:
-    from prometheus_client import exposition
-
     try:
-        server, _thread = exposition.start_http_server(
-            address.port, address.host, registry)
+        server = serving.MetricsServer(page, address.host,
+                                       address.port).start()
     except OSError as exc:
         exporter.close()
         sys.stderr.write('%s: cannot listen on %s:%d: %s\n' % (
@@ -168,22 +173,36 @@ def _serve(exporter: service.Exporter, registry: ty.Any,
             exc.strerror or exc))
         return 1
     LOG.info('Serving metrics on http://%s:%d/metrics for %s', address.host,
-             server.server_port,
-             ', '.join(p.cloud for p in exporter.pollers))
+             server.port, ', '.join(p.cloud for p in exporter.pollers))
     try:
         exporter.run()
     finally:
-        server.shutdown()
-        server.server_close()
+        server.stop()
         exporter.close()
     LOG.info('Stopped')
     return 0
 
 
+class _ShortLines(logging.Formatter):
+    """Log lines of at most :data:`MAX_LOG_LINE` characters, one line each.
+
+    With --debug, lines are whole (tracebacks included).
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = ' '.join(super().format(record).split())
+        if len(line) > MAX_LOG_LINE:
+            line = line[:MAX_LOG_LINE - 3] + '...'
+        return line
+
+
 def _configure_logging(debug: bool) -> None:
-    logging.basicConfig(
-        stream=sys.stderr, level=logging.DEBUG if debug else logging.INFO,
-        format='%(asctime)s %(levelname)s %(name)s: %(message)s')
+    handler = logging.StreamHandler(sys.stderr)
+    form = '%(asctime)s %(levelname)s %(name)s: %(message)s'
+    handler.setFormatter(logging.Formatter(form) if debug
+                         else _ShortLines(form))
+    logging.basicConfig(level=logging.DEBUG if debug else logging.INFO,
+                        handlers=[handler])
     if not debug:
         for name in CHATTY_LOGGERS:
             logging.getLogger(name).setLevel(logging.ERROR)

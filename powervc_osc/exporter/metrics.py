@@ -29,6 +29,9 @@ Names and labels (a stable interface, documented in exporter.rst):
 ``powervc_poll_failures_total``, ``powervc_poll_server_errors``,
 ``powervc_last_success_timestamp_seconds``
     per ``cloud``
+``powervc_poll_failure``
+    per ``cloud`` and ``reason`` (every reason of
+    :data:`~.state.REASONS`): 1 for the reason of the last poll's failure
 """
 
 from __future__ import annotations
@@ -125,6 +128,11 @@ class RefcodeCollector(registry.Collector):
             'powervc_last_success_timestamp_seconds',
             'Unix time of the last successful poll of the cloud',
             labels=('cloud',))
+        failure = core.GaugeMetricFamily(
+            'powervc_poll_failure',
+            '1 for the reason the last poll of the cloud failed: '
+            'unreachable, authentication, permission or usage',
+            labels=('cloud', 'reason'))
         for cloud in clouds:
             label = [cloud.cloud]
             up.add_metric(label, 1 if cloud.up else 0)
@@ -133,4 +141,8 @@ class RefcodeCollector(registry.Collector):
             server_errors.add_metric(label, cloud.server_errors)
             if cloud.last_success is not None:
                 success.add_metric(label, cloud.last_success)
-        return iter((up, duration, failures, server_errors, success))
+            for reason in state.REASONS:
+                failure.add_metric([cloud.cloud, reason],
+                                   1 if reason == cloud.reason else 0)
+        return iter((up, duration, failures, server_errors, success,
+                     failure))

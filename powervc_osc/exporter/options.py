@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import re
 import typing as ty
 
 from powervc_osc import defaults
@@ -126,6 +127,12 @@ def parse(argv: ty.Sequence[str] | None = None) -> argparse.Namespace:
         p.error('--retention needs --history')
     if args.retention is None:
         args.retention = duration(DEFAULT_RETENTION)
+    if args.name is not None:
+        try:
+            re.compile(args.name)
+        except re.error as exc:
+            p.error('--name %r is not a regular expression: %s'
+                    % (args.name, exc))
     clouds = args.clouds or []
     duplicates = sorted({c for c in clouds if clouds.count(c) > 1})
     if duplicates:

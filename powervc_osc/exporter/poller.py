@@ -21,6 +21,7 @@ import time
 import typing as ty
 
 from powervc_osc.exporter import changes as changes_mod
+from powervc_osc.exporter import outage
 from powervc_osc.exporter import state
 
 if ty.TYPE_CHECKING:
@@ -56,6 +57,7 @@ class CloudPoller:
         self._clock = clock
         self._last: state.CloudState | None = None
         self._failing: set[str] = set()
+        self._matched_nothing = False
 
     def poll(self, stop: threading.Event) -> state.CloudState:
         """Poll the cloud once and return its new state.
@@ -118,21 +120,32 @@ class CloudPoller:
             state.ServerState(rc, rc.category, times.get(rc.server_id))
             for rc in rows) + kept
         self._log_server_errors(errors)
+        self._log_nothing_matched(rows)
         if not previous.up:
-            LOG.warning('Cloud %s answers again', self.cloud)
+            LOG.info('Cloud %s answers again', self.cloud)
         return state.CloudState(
             self.cloud, True, servers, duration, previous.failures,
             len(errors), now)
 
     def _failed(self, exc: Exception, duration: float) -> state.CloudState:
         previous = self._previous()
-        if previous.up:
-            LOG.warning('Cloud %s cannot be polled; its last values are kept '
-                        'until it answers again: %s', self.cloud, exc)
+        reason = outage.reason_of(exc)
+        if reason != previous.reason:      # once per outage, not per poll
+            LOG.warning('%s', outage.message(self.cloud, reason, exc))
         return state.CloudState(
             self.cloud, False, previous.servers, duration,
             previous.failures + 1, previous.server_errors,
-            previous.last_success)
+            previous.last_success, reason)
+
+    def _log_nothing_matched(self, rows: list) -> None:
+        """Say once that filters naming something matched no server."""
+        named = ['--%s %s' % (k, v) for k, v in sorted(self._filters.items())
+                 if k in ('project', 'host', 'name') and v]
+        empty = bool(named) and not rows
+        if empty and not self._matched_nothing:
+            LOG.warning('Cloud %s: no server matches %s', self.cloud,
+                        outage.short(' '.join(named)))
+        self._matched_nothing = empty
 
     def _previous(self) -> state.CloudState:
         return self._last or state.CloudState(self.cloud, up=True)
@@ -142,5 +155,6 @@ class CloudPoller:
         failing = {f.server for f in errors}
         for failure in errors:
             if failure.server not in self._failing:
-                LOG.warning('Cloud %s: %s', self.cloud, failure.error)
+                LOG.warning('Cloud %s: %s', self.cloud,
+                            outage.short(str(failure.error), 170))
         self._failing = failing

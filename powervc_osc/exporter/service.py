@@ -10,7 +10,7 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""The poll cycle: every cloud at once, on the interval, never overlapping."""
+"""The poll loops: each cloud on its own schedule, never overlapping."""
 
 from __future__ import annotations
 
@@ -25,87 +25,136 @@ from powervc_osc.exporter import state
 
 LOG = logging.getLogger(__name__)
 
-#: Seconds between checks of the stop request while a cycle runs.
+#: Seconds between checks of the stop request while polls run.
 STOP_CHECK = 0.1
+#: Longest pause between two logins after PowerVC refused the password:
+#: the delay doubles from two intervals up to this, so that a wrong
+#: password does not lock the account.
+MAX_LOGIN_BACKOFF = 3600.0
 
 
 class Schedule:
-    """When the next cycle starts.
+    """When the next poll of one cloud starts.
 
-    Cycles start on the interval's beat.  A cycle that takes longer than
-    the interval is logged, and the next one starts on the first beat
-    after it ends: cycles never overlap and a slow PowerVC is not asked
-    again at once.
+    Polls start on the interval's beat.  A poll that takes longer than the
+    interval is logged, and the next one starts on the first beat after it
+    ends: polls never overlap and a slow PowerVC is not asked again at
+    once.  After a refused login the pause doubles, up to
+    :data:`MAX_LOGIN_BACKOFF`.
     """
 
-    def __init__(self, interval: float) -> None:
+    def __init__(self, interval: float, cloud: str = '') -> None:
         self.interval = interval
+        self.cloud = cloud
+        self._refused = 0
 
-    def next_start(self, started: float, ended: float) -> float:
+    def next_start(self, started: float, ended: float,
+                   reason: str | None = None) -> float:
         elapsed = ended - started
         beats = max(1, math.ceil(elapsed / self.interval))
         if beats > 1:
-            LOG.warning('A poll cycle took %.1f s, longer than the interval '
-                        '(%g s); %d cycle(s) skipped', elapsed, self.interval,
-                        beats - 1)
-        return started + beats * self.interval
+            LOG.warning('Cloud %s: a poll took %.1f s, longer than the '
+                        'interval (%g s); %d poll(s) skipped', self.cloud,
+                        elapsed, self.interval, beats - 1)
+        start = started + beats * self.interval
+        if reason != state.AUTHENTICATION:
+            self._refused = 0
+            return start
+        self._refused += 1
+        pause = min(self.interval * 2 ** self._refused, MAX_LOGIN_BACKOFF)
+        LOG.warning('Cloud %s: login refused %d time(s) in a row; next try '
+                    'in %s', self.cloud, self._refused, _minutes(pause))
+        return max(start, ended + pause)
+
+
+def _minutes(seconds: float) -> str:
+    return '%g s' % seconds if seconds < 120 else '%g min' % round(
+        seconds / 60.0, 1)
 
 
 class Exporter:
-    """Runs poll cycles and publishes their results on the board.
+    """Polls every cloud on its own schedule and publishes on the board.
+
+    A slow or silent PowerVC delays only its own polls: each cloud runs
+    in a thread of its own.
 
     :param pollers: one :class:`~.poller.CloudPoller` per cloud.
     :param changes: the change tracker the pollers share (closed last).
+    :param on_publish: called with the board after every publish (the
+        exposition is rendered there, once per poll).
     """
 
     def __init__(self, pollers: ty.Sequence[poller_mod.CloudPoller],
                  board: state.Board, changes: ty.Any, interval: float,
                  clock: ty.Callable[[], float] = time.monotonic,
-                 stop: threading.Event | None = None) -> None:
+                 stop: threading.Event | None = None,
+                 on_publish: ty.Callable[[state.Board], ty.Any] | None = None,
+                 ) -> None:
         self.pollers = list(pollers)
         self.board = board
         self.stop = stop or threading.Event()
+        self.interval = interval
+        self.on_publish = on_publish
         self._changes = changes
-        self._schedule = Schedule(interval)
         self._clock = clock
         self._threads: list[threading.Thread] = []
 
     def cycle(self) -> bool:
-        """Poll every cloud concurrently; True when all of them answered.
+        """Poll every cloud once, concurrently; True when all answered.
 
         Returns when every poll is done, or at once when a stop is
         requested (polls still waiting for PowerVC then publish nothing).
         """
         answered: dict[str, bool] = {}
+        self._start(lambda p: self._poll(p, answered), 'poll')
+        self._join()
+        return all(answered.get(p.cloud, False) for p in self.pollers)
+
+    def run(self) -> None:
+        """Poll each cloud on its own schedule until :attr:`stop` is set."""
+        self._start(self._loop, 'loop')
+        self._join()
+
+    def _start(self, target: ty.Callable[[poller_mod.CloudPoller], ty.Any],
+               kind: str) -> None:
         self._threads = [
-            threading.Thread(target=self._poll, args=(p, answered),
-                             name='poll-%s' % p.cloud, daemon=True)
+            threading.Thread(target=target, args=(p,),
+                             name='%s-%s' % (kind, p.cloud), daemon=True)
             for p in self.pollers]
         for thread in self._threads:
             thread.start()
+
+    def _join(self) -> None:
         for thread in self._threads:
             while thread.is_alive() and not self.stop.is_set():
                 thread.join(STOP_CHECK)
-        return all(answered.get(p.cloud, False) for p in self.pollers)
+
+    def _loop(self, poller: poller_mod.CloudPoller) -> None:
+        schedule = Schedule(self.interval, poller.cloud)
+        while not self.stop.is_set():
+            started = self._clock()
+            result = self._poll(poller, {})
+            if result is None or self.stop.is_set():
+                return
+            start_at = schedule.next_start(started, self._clock(),
+                                           result.reason)
+            self.stop.wait(max(0.0, start_at - self._clock()))
 
     def _poll(self, poller: poller_mod.CloudPoller,
-              answered: dict[str, bool]) -> None:
+              answered: dict[str, bool]) -> state.CloudState | None:
         try:
             result = poller.poll(self.stop)
         except poller_mod.Stopped:
-            return
+            return None
         self.board.publish(result)
         answered[poller.cloud] = result.up
-
-    def run(self) -> None:
-        """Run cycles until :attr:`stop` is set."""
-        while not self.stop.is_set():
-            started = self._clock()
-            self.cycle()
-            if self.stop.is_set():
-                break
-            start_at = self._schedule.next_start(started, self._clock())
-            self.stop.wait(max(0.0, start_at - self._clock()))
+        if self.on_publish is not None:
+            try:
+                self.on_publish(self.board)
+            except Exception:  # the next poll renders again
+                LOG.exception('Cloud %s: the metrics could not be rendered',
+                              poller.cloud)
+        return result
 
     def busy(self) -> bool:
         """Whether a poll is still waiting for PowerVC."""

@@ -23,6 +23,14 @@ if ty.TYPE_CHECKING:
     from powervc_osc import model
 
 
+#: Why a poll failed (the ``reason`` label of ``powervc_poll_failure``).
+UNREACHABLE = 'unreachable'        # no answer, an HTTP 5xx, a bad answer
+AUTHENTICATION = 'authentication'  # login refused: password, user
+PERMISSION = 'permission'          # a role is missing (admin filters)
+USAGE = 'usage'                    # PowerVC rejected the request (400)
+REASONS = (UNREACHABLE, AUTHENTICATION, PERMISSION, USAGE)
+
+
 def unix_time(moment: datetime.datetime | None) -> float | None:
     """Unix time of a timestamp; a naive one (PowerVC's) is read as UTC."""
     if moment is None:
@@ -57,6 +65,8 @@ class CloudState:
     server_errors: int = 0
     #: Unix time of the last successful poll (None: none yet).
     last_success: float | None = None
+    #: Why the last poll failed, one of :data:`REASONS` (None: it did not).
+    reason: str | None = None
 
 
 class Board:

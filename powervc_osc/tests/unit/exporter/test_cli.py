@@ -167,7 +167,7 @@ class TestOnce(CliTestCase):
         out = self.stdout.getvalue()
         self.assertIn('powervc_up{cloud="prod"} 1.0', out)
         self.assertIn('powervc_up{cloud="backup"} 0.0', out)
-        self.assertIn('Cloud backup cannot be polled', self.log.output)
+        self.assertIn('Cloud backup cannot be reached', self.log.output)
 
     def test_os_cloud_defaults_to_the_environment(self):
         self.fleet([(1, 'ibmi-stuck-1', base.metadata('B2008105'))])

@@ -30,6 +30,10 @@ def by_server(samples):
 
 class TestServerMetrics(base.ExporterTestCase):
 
+    def setUp(self):
+        super().setUp()
+        self.log = self.useFixture(fixtures.FakeLogger(level=logging.INFO))
+
     def test_one_info_series_per_server_with_its_labels(self):
         self.fleet([STUCK, BOOTING, OFF])
         self.poll(self.poller())
@@ -218,3 +222,109 @@ class TestCloudMetrics(base.ExporterTestCase):
         info = by_server(self.samples('powervc_refcode_info'))
         self.assertEqual('C6004031', info[base.server_id(2)][0]['refcode'])
         self.assertEqual(1, self.log.output.count('HMC busy'))
+
+
+class TestFailureReasons(base.ExporterTestCase):
+    """An outage and a configuration to fix are told apart."""
+
+    def setUp(self):
+        super().setUp()
+        self.log = self.useFixture(fixtures.FakeLogger(level=logging.INFO))
+
+    def reasons(self, cloud='prod'):
+        return {labels['reason']: value
+                for labels, value in self.samples('powervc_poll_failure')
+                if labels['cloud'] == cloud}
+
+    def refuse_login(self):
+        self.requests.post(
+            fakes.AUTH_URL + '/auth/tokens', status_code=401,
+            json={'error': {'code': 401, 'message': 'The request you have '
+                            'made requires authentication.'}})
+
+    def test_every_reason_is_zero_while_the_cloud_answers(self):
+        self.fleet([STUCK])
+        self.poll(self.poller())
+        self.assertEqual({'unreachable': 0, 'authentication': 0,
+                          'permission': 0, 'usage': 0}, self.reasons())
+
+    def test_a_refused_login_is_authentication_not_unreachable(self):
+        self.refuse_login()
+        p = self.poller()
+        self.poll(p)
+        self.poll(p)
+        self.assertEqual(0, self.cloud_sample('powervc_up'))
+        self.assertEqual({'unreachable': 0, 'authentication': 1,
+                          'permission': 0, 'usage': 0}, self.reasons())
+        self.assertEqual(1, self.log.output.count(
+            'Cloud prod refused the login (check the user and password in '
+            'clouds.yaml)'))
+        self.assertNotIn('cannot be reached', self.log.output)
+        self.assertNotIn(fakes.PASSWORD, self.log.output)
+
+    def test_a_filter_that_needs_admin_is_permission(self):
+        self.requests.get(base.DETAIL_URL, status_code=403, json={
+            'forbidden': {'message': 'Policy does not allow it'}})
+        self.poll(self.poller(all_projects=True))
+        self.assertEqual(1, self.reasons()['permission'])
+        self.assertIn('Cloud prod: the user lacks a role the filters need',
+                      self.log.output)
+
+    def test_a_rejected_filter_is_usage(self):
+        self.requests.get(base.DETAIL_URL, status_code=400, json={
+            'badRequest': {'message': 'Invalid regular expression'}})
+        self.poll(self.poller(name='('))
+        self.assertEqual(1, self.reasons()['usage'])
+        self.assertIn('Cloud prod rejected the request (check the filters)',
+                      self.log.output)
+
+    def test_an_outage_is_unreachable_and_logged_once_each_way(self):
+        p = self.poller()
+        self.fleet([STUCK])
+        self.poll(p)
+        self.requests.get(base.DETAIL_URL, status_code=503)
+        for _ in range(3):
+            self.poll(p)
+        self.assertEqual(1, self.reasons()['unreachable'])
+        self.fleet([STUCK])
+        self.poll(p)
+        self.poll(p)
+        self.assertEqual(0, self.reasons()['unreachable'])
+        lines = self.log.output.splitlines()
+        self.assertEqual(['Cloud prod cannot be reached: PowerVC failed '
+                          'while handling the server listing (HTTP 503)',
+                          'Cloud prod answers again'], lines)
+
+    def test_a_new_reason_is_logged_when_it_replaces_another(self):
+        p = self.poller()
+        self.requests.get(base.DETAIL_URL, status_code=503)
+        self.poll(p)
+        self.refuse_login()
+        # A new client logs in again (this one keeps its token).
+        p._client = self.client()
+        self.poll(p)
+        self.assertIn('cannot be reached', self.log.output)
+        self.assertIn('refused the login', self.log.output)
+
+    def test_a_filter_naming_nothing_is_logged_once(self):
+        self.fleet([])
+        p = self.poller(host=fakes.HOST)
+        for _ in range(3):
+            self.poll(p)
+        self.assertEqual(1, self.log.output.count(
+            'Cloud prod: no server matches --host ' + fakes.HOST))
+        self.fleet([STUCK])
+        self.poll(p)
+        self.fleet([])
+        self.poll(p)
+        self.assertEqual(2, self.log.output.count('no server matches'))
+
+    def test_no_filter_and_no_server_is_not_reported(self):
+        self.fleet([])
+        self.poll(self.poller())
+        self.assertNotIn('no server matches', self.log.output)
+
+    def cloud_sample(self, name, cloud='prod'):
+        values = [v for labels, v in self.samples(name)
+                  if labels['cloud'] == cloud]
+        return values[0] if values else None

@@ -78,9 +78,34 @@ class TestSchedule(testtools.TestCase):
         self.assertEqual('', self.log.output)
 
     def test_an_overrun_skips_to_the_first_beat_after_it(self):
-        self.assertEqual(280.0, service.Schedule(60).next_start(100, 250))
-        self.assertIn('took 150.0 s, longer than the interval (60 s); 2 '
-                      'cycle(s) skipped', self.log.output)
+        schedule = service.Schedule(60, 'prod')
+        self.assertEqual(280.0, schedule.next_start(100, 250))
+        self.assertIn('Cloud prod: a poll took 150.0 s, longer than the '
+                      'interval (60 s); 2 poll(s) skipped', self.log.output)
+
+    def test_a_refused_login_backs_off_exponentially_up_to_a_cap(self):
+        schedule = service.Schedule(60, 'prod')
+        starts, now = [], 0.0
+        for _ in range(9):
+            now = schedule.next_start(now, now + 1, state.AUTHENTICATION)
+            starts.append(now)
+        pauses = [b - a for a, b in zip([0.0] + starts, starts)]
+        # 2, 4, 8... intervals after each refusal (less the poll's second)
+        self.assertEqual([121, 241, 481, 961, 1921, 3601, 3601, 3601, 3601],
+                         pauses)
+        self.assertEqual(9, self.log.output.count('login refused'))
+        self.assertIn('Cloud prod: login refused 6 time(s) in a row; next '
+                      'try in 60 min', self.log.output)
+        # A poll that is not refused returns to the beat, and the backoff
+        # starts again from the beginning.
+        self.assertEqual(now + 60, schedule.next_start(now, now + 1))
+        self.assertEqual(now + 181, schedule.next_start(
+            now + 60, now + 61, state.AUTHENTICATION))
+
+    def test_other_failures_keep_the_beat(self):
+        schedule = service.Schedule(60, 'prod')
+        for reason in (state.UNREACHABLE, state.PERMISSION, state.USAGE):
+            self.assertEqual(160.0, schedule.next_start(100, 101, reason))
 
 
 class TestRun(testtools.TestCase):
@@ -111,11 +136,61 @@ class TestRun(testtools.TestCase):
         self.assertEqual(1, self.log.output.count('longer than the interval'))
 
     def test_every_cloud_is_published(self):
-        exporter, _stop = self.run_cycles(
+        board = state.Board()
+        exporter = service.Exporter(
             [TimedPoller('a', self.clock, [1]),
-             TimedPoller('b', self.clock, [1], up=False)], cycles=1)
+             TimedPoller('b', self.clock, [1], up=False)], board, None, 60)
+        exporter.cycle()
         self.assertEqual([('a', True), ('b', False)],
                          [(s.cloud, s.up) for s in exporter.board.states()])
+
+    def test_a_hung_cloud_does_not_delay_another(self):
+        """The healthy cloud keeps its beat while the other one hangs."""
+        release = threading.Event()
+        self.addCleanup(release.set)
+
+        class Hung:
+            cloud = 'slow'
+            polls = 0
+
+            def poll(self, event):
+                self.polls += 1
+                release.wait(30)       # safety net: the test releases it
+                raise poller.Stopped()
+
+        hung = Hung()
+        fast = TimedPoller('fast', self.clock, [2, 2, 2, 2])
+        rendered = []
+        board = state.Board()
+        exporter = service.Exporter(
+            [hung, fast], board, None, 60, clock=self.clock,
+            stop=FakeStop(self.clock, 3),
+            on_publish=lambda b: rendered.append(
+                [s.cloud for s in b.states()]))
+        exporter.run()
+        self.assertEqual([1000, 1060, 1120],
+                         [start for start, _end in fast.polls])
+        self.assertEqual([['fast']] * 3, rendered)
+        self.assertEqual(1, hung.polls)
+        self.assertTrue(exporter.busy())
+
+    def test_each_cloud_keeps_its_own_beat(self):
+        slow = TimedPoller('slow', self.clock, [130, 130])
+        self.run_cycles([slow], cycles=2)
+        self.assertEqual([1000, 1180], [s for s, _e in slow.polls])
+
+    def test_a_render_failure_is_logged_and_polling_goes_on(self):
+        def broken(board):
+            raise ValueError('boom')
+
+        fast = TimedPoller('fast', self.clock, [1, 1])
+        exporter = service.Exporter(
+            [fast], state.Board(), None, 60, clock=self.clock,
+            stop=FakeStop(self.clock, 2), on_publish=broken)
+        exporter.run()
+        self.assertEqual(2, len(fast.polls))
+        self.assertEqual(2, self.log.output.count(
+            'Cloud fast: the metrics could not be rendered'))
 
     def test_cycle_says_whether_every_cloud_answered(self):
         board = state.Board()
