@@ -108,6 +108,7 @@ class ComputeHTTP:
         self._login_lock = threading.Lock()
         self._login_error: str | None = None
         _mount_deadline_transport(session, pool_size)
+        fit_token_margin(session.auth)
 
     def request(self, method: str, path: str, server: str | None = None,
                 target: str = 'the request', within: float | None = None,
@@ -144,7 +145,8 @@ class ComputeHTTP:
                 if attempts > self.retries:
                     raise _transport_error(exc, request, attempt.timeout,
                                            attempts, expired)
-                self._pause(next(backoff), 'Failure: %s' % exc, end,
+                self._pause(next(backoff), 'Connection failed (%s) on'
+                            % _transport_reason(exc), end,
                             request)
                 continue
             status = response.status_code
@@ -164,7 +166,7 @@ class ComputeHTTP:
                 attempt.discard(response)
                 delay = _retry_after(response)
                 self._pause(next(backoff) if delay is None else delay,
-                            'Retriable status code %d' % status, end,
+                            'HTTP %d to' % status, end,
                             request)
                 continue
             break
@@ -192,7 +194,10 @@ class ComputeHTTP:
 
         A login that is refused fails here, once, rather than once per
         server; other failures are left to the first request to report.
+        Each call may log in again (a long-running caller recovers once
+        the account does).
         """
+        self._login_error = None
         try:
             self.adapter.get_endpoint()
         except ks_exc.Unauthorized as exc:
@@ -256,8 +261,44 @@ class ComputeHTTP:
         if end is not None and _now() + seconds >= end:
             raise OutOfTime('No time was left to retry %s for %s'
                             % (request, request.about))
-        LOG.info('%s. Retrying in %.1fs.', why, seconds)
+        LOG.info('%s %s for %s; retry in %.1f s', why, request,
+                 request.about, seconds)
         self._sleep(seconds)
+
+
+def fit_token_margin(auth: ty.Any) -> None:
+    """Let a short-lived token serve for most of its life.
+
+    keystoneauth logs in again whenever the token expires within
+    ``MIN_TOKEN_LIFE_SECONDS`` (120 s), so a token that lives less than
+    that costs a login per request (three, counting the catalog lookups).
+    From now on, each login of ``auth`` sets the margin to a quarter of
+    the new token's lifetime when that is shorter.
+    """
+    get_auth_ref = getattr(auth, 'get_auth_ref', None)
+    default = getattr(type(auth), 'MIN_TOKEN_LIFE_SECONDS', None)
+    if get_auth_ref is None or default is None or getattr(
+            get_auth_ref, 'fits_token_margin', False):
+        return
+
+    def log_in(session: ty.Any, **kwargs: ty.Any) -> ty.Any:
+        access = get_auth_ref(session, **kwargs)
+        auth.MIN_TOKEN_LIFE_SECONDS = min(default, _token_life(access) / 4)
+        return access
+
+    log_in.fits_token_margin = True  # type: ignore[attr-defined]
+    auth.get_auth_ref = log_in
+
+
+def _token_life(access: ty.Any) -> float:
+    """Seconds a token lives (infinite when it does not say)."""
+    try:
+        expires, issued = access.expires, access.issued
+    except (KeyError, TypeError, ValueError, NotImplementedError):
+        return float('inf')
+    if expires is None or issued is None or expires <= issued:
+        return float('inf')
+    return (expires - issued).total_seconds()
 
 
 class OutOfTime(exceptions.CommunicationError):

@@ -17,6 +17,7 @@ TLS, a real HTTPS socket) answers.
 """
 
 import contextlib
+import datetime
 import io
 import json
 import logging
@@ -288,6 +289,66 @@ class TestExpiredToken(fakes.TestCase):
                                 fakes.SERVER_ID)
         self.assertIn('Authentication failed', str(exc))
         self.assertNotIn(fakes.PASSWORD, str(exc))
+
+
+class TestTokenLifetime(fakes.FleetMixin, fakes.TestCase):
+    """A short-lived token costs one login per lifetime, not per request."""
+
+    def issue(self, *lifetimes):
+        """Answer logins with tokens issued now, living ``lifetimes``."""
+        now = datetime.datetime.now(datetime.timezone.utc).replace(
+            tzinfo=None)
+        answers = []
+        for issued_ago, lives in lifetimes:
+            token = fakes.token()
+            token.issued = now - datetime.timedelta(seconds=issued_ago)
+            token.expires = token.issued + datetime.timedelta(seconds=lives)
+            answers.append({'json': token, 'status_code': 201,
+                            'headers': {'X-Subject-Token': fakes.TOKEN_ID}})
+        self.requests.post(fakes.AUTH_URL + '/auth/tokens', answers)
+
+    def logins(self):
+        return len([r for r in self.requests.request_history
+                    if r.path.endswith('/auth/tokens')])
+
+    def test_a_40_second_token_serves_many_requests(self):
+        self.issue((0, 40))
+        self.mock_fleet(fakes.fleet(10), page_size=100)
+        client = client_mod.RefcodeClient(self.powervc.session(), retries=0)
+        for _ in range(3):
+            self.assertEqual(10, len(list(client.list())))
+        self.assertEqual(33, len(self.powervc.compute_requests()))
+        self.assertEqual(1, self.logins())
+
+    def test_a_token_near_its_end_is_replaced_once(self):
+        # Issued 35 s ago for 40 s: within its last quarter, so the next
+        # request logs in again, and the new token then serves the rest.
+        self.issue((35, 40), (0, 40))
+        self.mock_fleet(fakes.fleet(5), page_size=100)
+        client = client_mod.RefcodeClient(self.powervc.session(), retries=0)
+        list(client.list())
+        list(client.list())
+        self.assertEqual(2, self.logins())
+
+    def test_a_long_token_keeps_keystoneauths_margin(self):
+        self.issue((0, 3600))
+        session = self.powervc.session()
+        client_mod.RefcodeClient(session)._http.ensure_auth()
+        self.assertEqual(120, session.auth.MIN_TOKEN_LIFE_SECONDS)
+
+    def test_a_refused_login_does_not_outlive_the_operation(self):
+        # The token is refused, the new login too; a later operation
+        # logs in again and works once the account is fixed.
+        self.mock_fleet(fakes.fleet(1))
+        client = client_mod.RefcodeClient(self.powervc.session(), retries=0)
+        list(client.list())
+        self.requests.get(fakes.DETAIL_URL, status_code=401)
+        self.requests.post(fakes.AUTH_URL + '/auth/tokens', status_code=401,
+                           json={'error': {'code': 401, 'message': 'no'}})
+        self.assertRaises(exceptions.LoginFailed, list, client.list())
+        self.issue((0, 3600))
+        self.mock_fleet(fakes.fleet(1))
+        self.assertEqual(1, len(list(client.list())))
 
 
 class TestRequestID(RetryTestCase):
