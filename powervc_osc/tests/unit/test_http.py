@@ -186,7 +186,7 @@ class TestRetries(RetryTestCase):
         self.requests.get(SERVER_URL, [OK_SERVER])
         self.requests.get(METADATA_URL, [{'status_code': 503}, OK_METADATA])
         self.client.show(fakes.SERVER_ID)
-        self.assertIn('INFO Retriable status code 503', log.output)
+        self.assertIn('INFO HTTP 503 to GET /servers/', log.output)
         self.assertNotIn('WARNING', log.output)
 
 
