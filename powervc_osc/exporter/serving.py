@@ -137,22 +137,25 @@ class MetricsServer:
 
     def stop(self) -> None:
         """Close the listener and every connection; wait for the thread."""
-        if self._thread is None:
-            self._sock.close()
-            return
-
-        def close() -> None:
-            assert self._server is not None
-            self._server.close()
-            for conn in list(self._connections):
-                conn.abort()
-            self._loop.stop()
-
-        self._loop.call_soon_threadsafe(close)
-        self._thread.join()
-        self._thread = None
-        self._loop.close()
+        if self._thread is not None:
+            asyncio.run_coroutine_threadsafe(
+                self._shutdown(), self._loop).result()
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+            self._thread = None
+            self._loop.close()
         self._sock.close()
+
+    async def _shutdown(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for conn in list(self._connections):
+            conn.abort()
+        tasks = [t for t in asyncio.all_tasks()
+                 if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _serve(self, reader: asyncio.StreamReader,
                      writer: asyncio.StreamWriter) -> None:
@@ -163,6 +166,8 @@ class MetricsServer:
                 pass
         except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError,
                 asyncio.LimitOverrunError):
+            pass
+        except asyncio.CancelledError:    # stop(): the task ends quietly
             pass
         finally:
             self._connections.pop(conn, None)

@@ -1,0 +1,173 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The metrics endpoint on loopback: rendered per poll, never held."""
+
+import gzip
+import http.client
+import socket
+
+from prometheus_client import parser
+
+from powervc_osc.exporter import cli
+from powervc_osc.exporter import serving
+from powervc_osc.tests.unit.exporter import base
+from powervc_osc.tests.unit.exporter import test_metrics
+
+#: Safety net of every socket operation (never reached when it works).
+SAFETY = 30
+
+
+class ServingTestCase(base.ExporterTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.page = cli.make_exposition(self.board)
+        self.server = self.serve()
+
+    def serve(self, **kwargs):
+        server = serving.MetricsServer(self.page, '127.0.0.1', 0,
+                                       **kwargs).start()
+        self.addCleanup(server.stop)
+        return server
+
+    def get(self, path='/metrics', headers=None, server=None):
+        server = server or self.server
+        conn = http.client.HTTPConnection('127.0.0.1', server.port,
+                                          timeout=SAFETY)
+        self.addCleanup(conn.close)
+        conn.request('GET', path, headers=headers or {})
+        answer = conn.getresponse()
+        return answer, answer.read()
+
+    def publish(self, *servers):
+        self.fleet(list(servers))
+        self.poll(self.poller())
+        self.page.render()
+
+    def idle_socket(self, server=None):
+        """A client that connects and never sends a byte."""
+        sock = socket.create_connection(
+            ('127.0.0.1', (server or self.server).port), timeout=SAFETY)
+        self.addCleanup(sock.close)
+        return sock
+
+
+class TestPage(ServingTestCase):
+
+    def test_serves_the_last_rendered_poll(self):
+        self.publish(test_metrics.STUCK)
+        answer, body = self.get()
+        self.assertEqual(200, answer.status)
+        self.assertEqual(serving.CONTENT_TYPE,
+                         answer.getheader('Content-Type'))
+        text = body.decode('utf-8')
+        self.assertIn('refcode="B2008105"', text)
+        self.assertIn('powervc_up{cloud="prod"} 1.0', text)
+        self.assertIn('process_', text)
+        names = {f.name for f in parser.text_string_to_metric_families(text)}
+        self.assertIn('powervc_refcode_info', names)
+
+    def test_the_page_is_rendered_once_per_poll_not_per_scrape(self):
+        self.publish(test_metrics.STUCK)
+        renders = self.page.renders
+        for _ in range(5):
+            self.get()
+        self.assertEqual(renders, self.page.renders)
+        # A poll not yet rendered is not served: the page is the last one.
+        self.fleet([test_metrics.BOOTING])
+        self.poll(self.poller())
+        self.assertIn(b'B2008105', self.get()[1])
+        self.page.render()
+        self.assertIn(b'C6004031', self.get()[1])
+
+    def test_gzip_when_asked(self):
+        self.publish(test_metrics.STUCK)
+        answer, body = self.get(headers={'Accept-Encoding': 'gzip'})
+        self.assertEqual('gzip', answer.getheader('Content-Encoding'))
+        text = gzip.decompress(body).decode('utf-8')
+        self.assertEqual(self.get()[1].decode('utf-8').split('process_')[0],
+                         text.split('process_')[0])
+        self.assertIn('process_', text)
+
+    def test_other_paths_and_methods(self):
+        self.assertEqual(200, self.get('/')[0].status)
+        self.assertIn(b'/metrics', self.get('/')[1])
+        self.assertEqual(404, self.get('/nothing')[0].status)
+        conn = http.client.HTTPConnection('127.0.0.1', self.server.port,
+                                          timeout=SAFETY)
+        self.addCleanup(conn.close)
+        conn.request('POST', '/metrics', body=b'x')
+        self.assertEqual(405, conn.getresponse().status)
+
+    def test_head_sends_no_body(self):
+        conn = http.client.HTTPConnection('127.0.0.1', self.server.port,
+                                          timeout=SAFETY)
+        self.addCleanup(conn.close)
+        conn.request('HEAD', '/metrics')
+        answer = conn.getresponse()
+        self.assertEqual(200, answer.status)
+        self.assertEqual(b'', answer.read())
+
+    def test_keep_alive_serves_several_scrapes_on_one_connection(self):
+        conn = http.client.HTTPConnection('127.0.0.1', self.server.port,
+                                          timeout=SAFETY)
+        self.addCleanup(conn.close)
+        for _ in range(3):
+            conn.request('GET', '/metrics')
+            answer = conn.getresponse()
+            self.assertIn(b'process_', answer.read())
+        self.assertEqual('keep-alive', answer.getheader('Connection'))
+
+    def test_garbage_is_a_400_and_the_connection_ends(self):
+        sock = self.idle_socket()
+        sock.sendall(b'nonsense\r\n\r\n')
+        answer = sock.recv(4096)
+        self.assertTrue(answer.startswith(b'HTTP/1.1 400'), answer)
+        while answer:
+            answer = sock.recv(4096)      # the server closes it
+
+    def test_a_huge_request_head_ends_the_connection(self):
+        sock = self.idle_socket()
+        sock.sendall(b'GET /metrics HTTP/1.1\r\nX: '
+                     + b'a' * (2 * serving.MAX_REQUEST_HEAD))
+        self.assertEqual(b'', sock.recv(4096))
+
+    def test_an_address_in_use_is_an_oserror_at_once(self):
+        self.assertRaises(OSError, serving.MetricsServer, self.page,
+                          '127.0.0.1', self.server.port)
+
+
+class TestIdleClients(ServingTestCase):
+    """Clients that connect and send nothing never hold the endpoint."""
+
+    def test_half_open_clients_do_not_delay_a_scrape(self):
+        for _ in range(300):
+            self.idle_socket()
+        answer, body = self.get()
+        self.assertEqual(200, answer.status)
+        self.assertIn(b'process_', body)
+
+    def test_past_the_limit_the_oldest_idle_client_is_dropped(self):
+        server = self.serve(max_connections=3)
+        oldest = self.idle_socket(server)
+        self.idle_socket(server)
+        self.idle_socket(server)
+        answer, _body = self.get(server=server)
+        self.assertEqual(200, answer.status)
+        self.assertEqual(b'', oldest.recv(1))
+
+    def test_stop_closes_idle_clients(self):
+        server = self.serve()
+        sock = self.idle_socket(server)
+        server.stop()
+        self.assertEqual(b'', sock.recv(1))
