@@ -164,6 +164,9 @@ class MetricsServer:
         try:
             while await self._answer(conn, reader):
                 pass
+            # Closing flushes what the socket has not taken yet.
+            writer.close()
+            await asyncio.wait_for(writer.wait_closed(), self.send_timeout)
         except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError,
                 asyncio.LimitOverrunError):
             pass

@@ -16,7 +16,10 @@
   sum of its requests and the ``refcode list`` figure of section 4;
 * a scrape of that fleet's metrics, in-process and over HTTP;
 * resident memory over many cycles (200) after a warm-up, and the history
-  rows each cycle writes for a fleet whose codes do not change.
+  rows each cycle writes for a fleet whose codes do not change;
+* serving under load (issue 20): a fleet of 10,000 servers, 2,000 client
+  connections that send nothing, then 200 scrapes at once (plain, then
+  gzip) from another process; the exporter's memory meanwhile.
 
 The exporter runs in its own process (``exporter_probe.py``), built as the
 ``powervc-osc-exporter`` command builds it; the simulator runs in the
@@ -35,15 +38,20 @@ PROBE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                      'exporter_probe.py')
 PROFILES = {
     'full': {'servers': 1000, 'cycles': 3, 'scrapes': 21,
-             'rss_servers': 200, 'rss_cycles': 200, 'warmup': 20},
+             'rss_servers': 200, 'rss_cycles': 200, 'warmup': 20,
+             'load_servers': 10000, 'concurrent': 200, 'half_open': 2000},
     'quick': {'servers': 1000, 'cycles': 2, 'scrapes': 5,
-              'rss_servers': 100, 'rss_cycles': 30, 'warmup': 10},
+              'rss_servers': 100, 'rss_cycles': 30, 'warmup': 10,
+              'load_servers': 2000, 'concurrent': 50, 'half_open': 500},
 }
 TARGETS = {
     'cycle_fraction_of_sequential': 0.20,
     'scrape_ms': 50.0,
     'rss_growth_mib': 5.0,
     'rows_unchanged': 0,
+    'load_scrape_ms': 100.0,
+    'load_unanswered': 0,
+    'load_rss_growth_mib': 50.0,
 }
 
 
@@ -107,6 +115,7 @@ def section_exporter(runner: ty.Any, prefix: str, quick: bool,
             '--cycles', str(profile['rss_cycles']), '--history', store)
     finally:
         sim.stop()
+    out['load'] = _section_load(runner, prefix, cloud, profile, log)
     warm = profile['warmup']
     rss = probe['rss_mib']
     out['long_run'] = {
@@ -118,6 +127,42 @@ def section_exporter(runner: ty.Any, prefix: str, quick: bool,
         'cycle_s': stats.summary(probe['cycle_s'][warm:]),
     }
     return out
+
+
+def _section_load(runner: ty.Any, prefix: str, cloud: str, profile: dict,
+                  log: ty.Callable[[str], None]) -> dict:
+    """Scrapes of a large fleet under concurrency and idle connections."""
+    from powervc_osc.simulator import server as sim_server
+
+    log('6. exporter: %d servers, %d idle connections, %d scrapes at once'
+        % (profile['load_servers'], profile['half_open'],
+           profile['concurrent']))
+    sim = sim_server.Simulator(servers=profile['load_servers'],
+                               host='127.0.0.1').start()
+    try:
+        clouds = sim.write_clouds_yaml()
+        _sample, probe = _probe(
+            runner, prefix, sim, clouds, cloud, '--cycles', '1',
+            '--scrapes', '11', '--concurrent', str(profile['concurrent']),
+            '--half-open', str(profile['half_open']), '--all-projects')
+    finally:
+        sim.stop()
+    load = probe['load']
+    return {
+        'servers': probe['servers'], 'cycle_s': probe['cycle_s'][0],
+        'render_s': probe['render_s'], 'page_bytes': probe['scrape_bytes'],
+        'gzip_bytes': probe['gzip_bytes'],
+        'http_scrape_ms': stats.summary(
+            [1000 * s for s in probe['http_scrape_s']]),
+        'http_gzip_scrape_ms': stats.summary(
+            [1000 * s for s in probe['http_gzip_scrape_s']]),
+        'half_open': load['half_open'],
+        'half_open_scrape_ms': 1000 * load['half_open_scrape_s'],
+        'plain': load['plain'], 'gzip': load['gzip'],
+        'rss_before_mib': load['rss_before_mib'],
+        'rss_peak_mib': load['rss_peak_mib'],
+        'rss_growth_mib': load['rss_peak_mib'] - load['rss_before_mib'],
+    }
 
 
 def evaluate(section: dict, list_figure: dict | None,
@@ -145,6 +190,30 @@ def evaluate(section: dict, list_figure: dict | None,
     add('exporter: history rows per cycle, unchanged fleet',
         run['rows_after_warmup_max'], '%d' % TARGETS['rows_unchanged'],
         run['rows_after_warmup_max'] == TARGETS['rows_unchanged'])
+    load = section.get('load')
+    if load:
+        _evaluate_load(load, add)
+
+
+def _evaluate_load(load: dict, add: ty.Callable[..., None]) -> None:
+    limit = TARGETS['load_scrape_ms']
+    scrape = load['http_scrape_ms']['median']
+    add('exporter: scrape of %d servers once rendered (HTTP, ms)'
+        % load['servers'], round(scrape, 1), '< %g' % limit, scrape < limit)
+    waited = load['half_open_scrape_ms']
+    add('exporter: scrape beside %d idle connections (ms)'
+        % load['half_open'], round(waited, 1), '< %g' % limit,
+        waited < limit)
+    for kind in ('plain', 'gzip'):
+        burst = load[kind]
+        add('exporter: %d scrapes at once (%s), unanswered'
+            % (burst['concurrent'], kind), burst['unanswered'],
+            '%d' % TARGETS['load_unanswered'],
+            burst['unanswered'] == TARGETS['load_unanswered'])
+    growth = load['rss_growth_mib']
+    add('exporter: RSS growth under that load (MiB)', round(growth, 1),
+        '< %g' % TARGETS['load_rss_growth_mib'],
+        growth < TARGETS['load_rss_growth_mib'])
 
 
 def render(section: dict) -> list[str]:
@@ -164,4 +233,27 @@ def render(section: dict) -> list[str]:
             run['cycles'], run['servers'], run['rss_after_warmup_mib'],
             run['rss_end_mib'], run['rss_growth_mib'],
             run['rows_first_cycle'], run['rows_after_warmup_max']),
-    ]
+    ] + (_render_load(section['load']) if section.get('load') else [])
+
+
+def _render_load(load: dict) -> list[str]:
+    lines = [
+        '   %d servers: poll %.1f s, render %.2f s (%d bytes, %d gzip); '
+        'scrape %.1f ms plain, %.1f ms gzip' % (
+            load['servers'], load['cycle_s'], load['render_s'],
+            load['page_bytes'], load['gzip_bytes'],
+            load['http_scrape_ms']['median'],
+            load['http_gzip_scrape_ms']['median']),
+        '   beside %d idle connections: scrape %.1f ms' % (
+            load['half_open'], load['half_open_scrape_ms'])]
+    for kind in ('plain', 'gzip'):
+        burst = load[kind]
+        lines.append(
+            '   %d scrapes at once (%s): %d answered in %.2f s (median '
+            '%.2f s, max %.2f s)' % (
+                burst['concurrent'], kind, burst['answered'],
+                burst['wall_s'], burst['median_s'] or 0,
+                burst['max_s'] or 0))
+    lines.append('   RSS %.1f MiB before, %.1f MiB peak under load' % (
+        load['rss_before_mib'], load['rss_peak_mib']))
+    return lines

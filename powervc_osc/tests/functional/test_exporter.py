@@ -14,6 +14,7 @@
 
 import os
 import signal
+import socket
 import subprocess
 
 import yaml
@@ -90,7 +91,9 @@ class TestServe(ExporterTestCase):
         self.assertIn('powervc_up{cloud="%s"} 1.0' % base.ADMIN, text)
         self.assertIn('refcode="B2008105"', text)
         self.assertEqual(1, exporter.stderr.count('Cloud broken cannot be '
-                                                  'polled'), exporter.stderr)
+                                                  'reached'), exporter.stderr)
+        self.assertIn('powervc_poll_failure{cloud="broken",reason='
+                      '"unreachable"} 1.0', text)
         self.assertCleanEnd(exporter)
 
 
@@ -135,3 +138,96 @@ class TestOnce(ExporterTestCase):
         self.assertEqual(2, done.returncode)
         self.assertEqual(1, done.stderr.count('\n'), done.stderr)
         self.assertIn('--listen', done.stderr)
+
+    def test_a_name_that_is_no_regex_is_a_usage_error(self):
+        done = self.run_exporter('--os-cloud', base.ADMIN, '--once',
+                                 '--name', '(')
+        self.assertEqual(2, done.returncode)
+        self.assertEqual(1, done.stderr.count('\n'), done.stderr)
+        self.assertIn("--name '(' is not a regular expression", done.stderr)
+
+
+class TestMisconfiguration(ExporterTestCase):
+    """A configuration to fix is told apart from an outage."""
+
+    def logins(self):
+        return [r for r in self.sim.requests
+                if r.method == 'POST' and r.path.endswith('/auth/tokens')]
+
+    def test_a_wrong_password_backs_off_and_says_so(self):
+        self.set_cloud_option(base.ADMIN, auth={'password': 'wrong-pass'})
+        exporter = self.exporter('--os-cloud', base.ADMIN, '--interval', '1')
+        ef.wait_for('the second refusal', lambda: 'login refused 2 time(s)'
+                    in exporter.stderr)
+        text = exporter.metrics()
+        self.assertIn('powervc_poll_failure{cloud="%s",reason='
+                      '"authentication"} 1.0' % base.ADMIN, text)
+        self.assertIn('powervc_up{cloud="%s"} 0.0' % base.ADMIN, text)
+        err = exporter.stderr
+        self.assertEqual(1, err.count('refused the login'), err)
+        self.assertIn('next try in 2 s', err)
+        self.assertIn('login refused 2 time(s) in a row; next try in 4 s',
+                      err)
+        self.assertNotIn('cannot be reached', err)
+        # One login per poll: the second poll came 2 s after the first.
+        self.assertEqual(2, len(self.logins()))
+        self.assertCleanEnd(exporter)
+        self.assertNotIn('wrong-pass', exporter.stderr)
+
+    def test_a_host_naming_nothing_is_logged_once(self):
+        exporter = self.exporter('--os-cloud', base.ADMIN, '--interval', '1',
+                                 '--host', 'NO_SUCH_HOST')
+        ef.wait_for('three polls', lambda: len(
+            [r for r in self.sim.requests
+             if r.path.endswith('/servers/detail')]) >= 3)
+        self.assertCleanEnd(exporter)
+        self.assertEqual(1, exporter.stderr.count(
+            'no server matches --host NO_SUCH_HOST'), exporter.stderr)
+
+
+class TestQuietLogs(ExporterTestCase):
+    """Retries are not logged without --debug; every line is short."""
+
+    def test_a_flaky_powervc_logs_no_retry_line(self):
+        self.sim.simulator.error_rate = 0.3
+        exporter = self.exporter('--os-cloud', base.ADMIN, '--interval', '1')
+        ef.wait_for('retried requests and three polls', lambda: len(
+            [r for r in self.sim.requests
+             if r.path.endswith('/servers/detail')]) >= 6)
+        self.assertCleanEnd(exporter)
+        err = exporter.stderr
+        for word in ('etry', 'Max retries'):
+            self.assertNotIn(word, err)
+        self.assertEqual([], [line for line in err.splitlines()
+                              if len(line) > 200])
+
+
+class TestShortTokens(ExporterTestCase):
+    """A token that lives 40 s serves 40 s of requests."""
+
+    simulator_kwargs = {'token_ttl': 40}
+
+    def test_one_login_for_many_polls(self):
+        exporter = self.exporter('--os-cloud', base.ADMIN, '--interval', '1')
+        ef.wait_for('three polls', lambda: len(
+            [r for r in self.sim.requests
+             if r.path.endswith('/servers/detail')]) >= 3)
+        self.assertCleanEnd(exporter)
+        logins = [r for r in self.sim.requests
+                  if r.method == 'POST' and r.path.endswith('/auth/tokens')]
+        compute = [r for r in self.sim.requests if '/compute/v2.1/' in r.path]
+        self.assertGreater(len(compute), 30)
+        self.assertEqual(1, len(logins))
+
+
+class TestIdleClients(ExporterTestCase):
+
+    def test_idle_connections_do_not_hold_a_scrape(self):
+        exporter = self.exporter('--os-cloud', base.ADMIN, '--interval', '1')
+        ef.wait_for('the first poll', lambda: 'B2008105' in exporter.metrics())
+        port = int(exporter.url.rsplit(':', 1)[1].split('/')[0])
+        idle = [socket.create_connection(('127.0.0.1', port), timeout=10)
+                for _ in range(600)]
+        self.addCleanup(lambda: [sock.close() for sock in idle])
+        self.assertIn('B2008105', exporter.metrics())
+        self.assertCleanEnd(exporter)
