@@ -58,7 +58,7 @@ def main(argv: ty.Sequence[str] | None = None) -> int:
     if args.once:
         status = _once(exporter, page)
     else:
-        exporter.on_publish = page.render
+        exporter.on_publish = page.render_soon
         status = _serve(exporter, page, args.listen)
     if exporter.busy():
         # A poll is still waiting for PowerVC in a thread that the

@@ -80,8 +80,8 @@ class Exporter:
 
     :param pollers: one :class:`~.poller.CloudPoller` per cloud.
     :param changes: the change tracker the pollers share (closed last).
-    :param on_publish: called with the board after every publish (the
-        exposition is rendered there, once per poll).
+    :param on_publish: called with the board after every publish (it has
+        the metrics page rendered, once per poll).
     """
 
     def __init__(self, pollers: ty.Sequence[poller_mod.CloudPoller],

@@ -72,14 +72,38 @@ class Exposition:
         self._live = live
         self._lock = threading.Lock()
         self._page: tuple[bytes, bytes] = (b'', b'')
+        self._wanted = threading.Event()
+        self._thread: threading.Thread | None = None
         self.renders = 0
 
-    def render(self, *_ignored: ty.Any) -> None:
-        """Render the static metrics now (called once per published poll)."""
+    def render(self) -> None:
+        """Render the static metrics now."""
         with self._lock:
             body = prom_exposition.generate_latest(self._static)
             self._page = (body, gzip.compress(body, GZIP_LEVEL))
             self.renders += 1
+
+    def render_soon(self, *_ignored: ty.Any) -> None:
+        """Have the page rendered by its own thread (after every poll).
+
+        Polls that end while a render runs are rendered together once it
+        is done; the poll threads never wait for a render.
+        """
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._render_forever, name='metrics-render',
+                daemon=True)
+            self._thread.start()
+        self._wanted.set()
+
+    def _render_forever(self) -> None:
+        while True:
+            self._wanted.wait()
+            self._wanted.clear()
+            try:
+                self.render()
+            except Exception:  # the next poll renders again
+                LOG.exception('The metrics could not be rendered')
 
     def page(self, compressed: bool = False) -> list[bytes]:
         """The page's parts; gzip members concatenate into one stream."""

@@ -140,7 +140,7 @@ def main() -> int:
     args = options.parse(rest)
     exporter = cli.build(args)
     page = cli.make_exposition(exporter.board)
-    exporter.on_publish = page.render
+    exporter.on_publish = page.render_soon
     server = serving.MetricsServer(page, '127.0.0.1', 0).start()
     url = 'http://127.0.0.1:%d/metrics' % server.port
     out: dict = {'cycle_s': [], 'rss_mib': [], 'rows': [], 'answered': [],

@@ -20,6 +20,7 @@ import subprocess
 import yaml
 
 from powervc_osc import history
+from powervc_osc.simulator import fixture as sim_fixture
 from powervc_osc.tests import cli_runner
 from powervc_osc.tests.functional import base
 from powervc_osc.tests.functional import exporter_fixtures as ef
@@ -94,6 +95,28 @@ class TestServe(ExporterTestCase):
                                                   'reached'), exporter.stderr)
         self.assertIn('powervc_poll_failure{cloud="broken",reason='
                       '"unreachable"} 1.0', text)
+        self.assertCleanEnd(exporter)
+
+    def test_a_slow_cloud_does_not_delay_another(self):
+        slow = self.useFixture(sim_fixture.SimulatorFixture(
+            write_clouds_yaml=False, latency_ms=5000))
+        with open(self.sim.clouds_yaml) as f:
+            clouds = yaml.safe_load(f)
+        clouds['clouds']['slow'] = slow.clouds()[base.ADMIN]
+        with open(self.sim.clouds_yaml, 'w') as f:
+            yaml.safe_dump(clouds, f)
+        exporter = self.exporter('--os-cloud', base.ADMIN, '--os-cloud',
+                                 'slow', '--interval', '1')
+        listings = ef.wait_for('three polls of the healthy cloud', lambda: (
+            lambda n: n >= 3 and n)(len(
+                [r for r in self.sim.requests
+                 if r.path.endswith('/servers/detail')])))
+        # Each answer of the slow PowerVC takes 5 s: it has not even
+        # answered the login yet.
+        self.assertEqual([], [r for r in slow.requests
+                              if r.path.endswith('/servers/detail')])
+        self.assertGreaterEqual(listings, 3)
+        self.assertIn('refcode="B2008105"', exporter.metrics())
         self.assertCleanEnd(exporter)
 
 

@@ -15,6 +15,7 @@
 import gzip
 import http.client
 import socket
+import threading
 
 from prometheus_client import parser
 
@@ -89,6 +90,24 @@ class TestPage(ServingTestCase):
         self.assertIn(b'B2008105', self.get()[1])
         self.page.render()
         self.assertIn(b'C6004031', self.get()[1])
+
+    def test_render_soon_renders_in_its_own_thread(self):
+        rendered = threading.Event()
+        threads = []
+        render = self.page.render
+
+        def recorded():
+            render()
+            threads.append(threading.current_thread().name)
+            rendered.set()
+
+        self.page.render = recorded
+        self.fleet([test_metrics.STUCK])
+        self.poll(self.poller())
+        self.page.render_soon()
+        self.assertTrue(rendered.wait(SAFETY))
+        self.assertEqual(['metrics-render'], threads)
+        self.assertIn(b'B2008105', self.get()[1])
 
     def test_gzip_when_asked(self):
         self.publish(test_metrics.STUCK)
