@@ -158,6 +158,7 @@ def _section_load(runner: ty.Any, prefix: str, cloud: str, profile: dict,
             [1000 * s for s in probe['http_gzip_scrape_s']]),
         'half_open': load['half_open'],
         'half_open_scrape_ms': 1000 * load['half_open_scrape_s'],
+        'half_open_first_ms': 1000 * load['half_open_first_s'],
         'plain': load['plain'], 'gzip': load['gzip'],
         'rss_before_mib': load['rss_before_mib'],
         'rss_peak_mib': load['rss_peak_mib'],
@@ -201,7 +202,7 @@ def _evaluate_load(load: dict, add: ty.Callable[..., None]) -> None:
     add('exporter: scrape of %d servers once rendered (HTTP, ms)'
         % load['servers'], round(scrape, 1), '< %g' % limit, scrape < limit)
     waited = load['half_open_scrape_ms']
-    add('exporter: scrape beside %d idle connections (ms)'
+    add('exporter: scrape beside %d idle connections (ms, median)'
         % load['half_open'], round(waited, 1), '< %g' % limit,
         waited < limit)
     for kind in ('plain', 'gzip'):
@@ -244,8 +245,10 @@ def _render_load(load: dict) -> list[str]:
             load['page_bytes'], load['gzip_bytes'],
             load['http_scrape_ms']['median'],
             load['http_gzip_scrape_ms']['median']),
-        '   beside %d idle connections: scrape %.1f ms' % (
-            load['half_open'], load['half_open_scrape_ms'])]
+        '   beside %d idle connections: scrape %.1f ms (median; the first, '
+        'queued behind their accepts, %.1f ms)' % (
+            load['half_open'], load['half_open_scrape_ms'],
+            load['half_open_first_ms'])]
     for kind in ('plain', 'gzip'):
         burst = load[kind]
         lines.append(
