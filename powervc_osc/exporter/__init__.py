@@ -19,8 +19,11 @@ Modules:
 * :mod:`.changes`: when each server's code last changed (in memory, or
   from the history store with ``--history``)
 * :mod:`.poller`: one cloud's poll through :meth:`RefcodeClient.list`
+* :mod:`.outage`: why a poll failed (the ``reason`` label) and its wording
 * :mod:`.metrics`: the Prometheus collector over the last polls
-* :mod:`.service`: the cycle loop (never overlapping) and shutdown
+* :mod:`.serving`: the metrics page (rendered once per poll) and the
+  endpoint that serves it
+* :mod:`.service`: each cloud's poll loop (never overlapping) and shutdown
 * :mod:`.options`: the command line
 * :mod:`.cli`: ``main()``
 

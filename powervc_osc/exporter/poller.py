@@ -151,10 +151,17 @@ class CloudPoller:
         return self._last or state.CloudState(self.cloud, up=True)
 
     def _log_server_errors(self, errors: list) -> None:
-        """Log a server's error when it starts failing, not every poll."""
+        """One WARNING when servers start failing, one INFO when none does.
+
+        In between, ``powervc_poll_server_errors`` counts them: a flaky
+        PowerVC must not write a line per server and poll.
+        """
         failing = {f.server for f in errors}
-        for failure in errors:
-            if failure.server not in self._failing:
-                LOG.warning('Cloud %s: %s', self.cloud,
-                            outage.short(str(failure.error), 170))
+        if failing and not self._failing:
+            LOG.warning('Cloud %s: the code of %d server(s) could not be '
+                        'read, e.g. %s', self.cloud, len(failing),
+                        outage.short(str(errors[0].error)))
+        elif self._failing and not failing:
+            LOG.info('Cloud %s: every server\'s code is read again',
+                     self.cloud)
         self._failing = failing

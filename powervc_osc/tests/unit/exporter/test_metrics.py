@@ -222,6 +222,21 @@ class TestCloudMetrics(base.ExporterTestCase):
         info = by_server(self.samples('powervc_refcode_info'))
         self.assertEqual('C6004031', info[base.server_id(2)][0]['refcode'])
         self.assertEqual(1, self.log.output.count('HMC busy'))
+        self.assertIn('Cloud prod: the code of 1 server(s) could not be '
+                      'read, e.g. ', self.log.output)
+        # Another server failing too adds no line; all read again, one.
+        self.requests.get(
+            '%s/servers/%s/metadata' % (fakes.COMPUTE_URL, base.server_id(1)),
+            status_code=500, json={'computeFault': {'message': 'HMC busy'}})
+        self.poll(p)
+        self.assertEqual(2, self.cloud_sample('powervc_poll_server_errors'))
+        self.assertEqual(1, self.log.output.count('could not be read'))
+        self.fleet([STUCK, BOOTING])
+        self.poll(p)
+        self.assertEqual(0, self.cloud_sample('powervc_poll_server_errors'))
+        self.assertIn("Cloud prod: every server's code is read again",
+                      self.log.output)
+        self.assertEqual(2, len(self.log.output.splitlines()))
 
 
 class TestFailureReasons(base.ExporterTestCase):
