@@ -197,6 +197,17 @@ class TestMisconfiguration(ExporterTestCase):
         self.assertCleanEnd(exporter)
         self.assertNotIn('wrong-pass', exporter.stderr)
 
+    def test_a_filter_that_needs_admin_is_permission(self):
+        done = subprocess.run(
+            [ef.EXPORTER, '--os-cloud', base.OPERATOR, '--once',
+             '--all-projects'], env=self.env, capture_output=True,
+            text=True, timeout=cli_runner.COMMAND_TIMEOUT)
+        self.assertEqual(1, done.returncode, done.stderr)
+        self.assertIn('powervc_poll_failure{cloud="%s",reason="permission"}'
+                      ' 1.0' % base.OPERATOR, done.stdout)
+        self.assertIn('the user lacks a role the filters need', done.stderr)
+        self.assertNotIn('cannot be reached', done.stderr)
+
     def test_a_host_naming_nothing_is_logged_once(self):
         exporter = self.exporter('--os-cloud', base.ADMIN, '--interval', '1',
                                  '--host', 'NO_SUCH_HOST')
