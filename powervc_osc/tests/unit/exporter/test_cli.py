@@ -104,6 +104,30 @@ class TestUsage(CliTestCase):
         self.assertUsageError(['--os-cloud', 'prod', '--os-cloud', 'prod'],
                               'cloud prod given twice')
 
+    def test_a_name_that_is_no_regular_expression(self):
+        self.assertUsageError(['--os-cloud', 'prod', '--once', '--name', '('],
+                              "--name '(' is not a regular expression")
+        self.assertEqual([], self.requests.request_history)
+
+
+class TestLogLines(testtools.TestCase):
+
+    def record(self, message, *args):
+        return logging.LogRecord('powervc_osc.exporter', logging.WARNING,
+                                 __file__, 1, message, args, None)
+
+    def test_lines_are_cut_at_200_characters_on_one_line(self):
+        form = cli._ShortLines('%(levelname)s %(name)s: %(message)s')
+        line = form.format(self.record('Cloud %s: %s', 'prod',
+                                       'x' * 500 + '\nsecond line'))
+        self.assertEqual(cli.MAX_LOG_LINE, len(line))
+        self.assertTrue(line.startswith('WARNING powervc_osc.exporter: '
+                                        'Cloud prod: xxx'), line)
+        self.assertTrue(line.endswith('...'))
+        short = form.format(self.record('Cloud prod answers again'))
+        self.assertEqual('WARNING powervc_osc.exporter: Cloud prod answers '
+                         'again', short)
+
 
 class TestSetupErrors(CliTestCase):
 
