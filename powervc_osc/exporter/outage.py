@@ -29,7 +29,7 @@ _WORDING = {
     state.UNREACHABLE:
         'Cloud %s cannot be reached: %s',
     state.AUTHENTICATION:
-        'Cloud %s refused the login (check the user and password in '
+        'Cloud %s refused the login (check user and password in '
         'clouds.yaml): %s',
     state.PERMISSION:
         'Cloud %s: the user lacks a role the filters need (admin for '

@@ -37,9 +37,9 @@ class Schedule:
     """When the next poll of one cloud starts.
 
     Polls start on the interval's beat.  A poll that takes longer than the
-    interval is logged, and the next one starts on the first beat after it
-    ends: polls never overlap and a slow PowerVC is not asked again at
-    once.  After a refused login the pause doubles, up to
+    interval is logged (the first of a run of them), and the next one
+    starts on the first beat after it ends: polls never overlap and a slow
+    PowerVC is not asked again at once.  After a refused login the pause doubles, up to
     :data:`MAX_LOGIN_BACKOFF`.
     """
 
@@ -47,15 +47,19 @@ class Schedule:
         self.interval = interval
         self.cloud = cloud
         self._refused = 0
+        self._overran = False
 
     def next_start(self, started: float, ended: float,
                    reason: str | None = None) -> float:
         elapsed = ended - started
         beats = max(1, math.ceil(elapsed / self.interval))
-        if beats > 1:
+        if beats > 1 and not self._overran:
             LOG.warning('Cloud %s: a poll took %.1f s, longer than the '
                         'interval (%g s); %d poll(s) skipped', self.cloud,
                         elapsed, self.interval, beats - 1)
+        elif beats == 1 and self._overran:
+            LOG.info('Cloud %s: polls fit the interval again', self.cloud)
+        self._overran = beats > 1
         start = started + beats * self.interval
         if reason != state.AUTHENTICATION:
             self._refused = 0

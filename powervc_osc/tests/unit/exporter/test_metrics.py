@@ -272,7 +272,7 @@ class TestFailureReasons(base.ExporterTestCase):
         self.assertEqual({'unreachable': 0, 'authentication': 1,
                           'permission': 0, 'usage': 0}, self.reasons())
         self.assertEqual(1, self.log.output.count(
-            'Cloud prod refused the login (check the user and password in '
+            'Cloud prod refused the login (check user and password in '
             'clouds.yaml)'))
         self.assertNotIn('cannot be reached', self.log.output)
         self.assertNotIn(fakes.PASSWORD, self.log.output)

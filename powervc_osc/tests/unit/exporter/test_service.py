@@ -135,6 +135,13 @@ class TestRun(testtools.TestCase):
         self.assertEqual([1000, 1060, 1240, 1300], starts)
         self.assertEqual(1, self.log.output.count('longer than the interval'))
 
+    def test_a_run_of_overruns_is_one_warning_and_one_info(self):
+        slow = TimedPoller('prod', self.clock, [5, 150, 150, 150, 5, 5])
+        self.run_cycles([slow], cycles=6)
+        self.assertEqual(1, self.log.output.count('longer than the interval'))
+        self.assertEqual(1, self.log.output.count(
+            'Cloud prod: polls fit the interval again'))
+
     def test_every_cloud_is_published(self):
         board = state.Board()
         exporter = service.Exporter(
