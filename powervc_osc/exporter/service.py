@@ -39,8 +39,8 @@ class Schedule:
     Polls start on the interval's beat.  A poll that takes longer than the
     interval is logged (the first of a run of them), and the next one
     starts on the first beat after it ends: polls never overlap and a slow
-    PowerVC is not asked again at once.  After a refused login the pause doubles, up to
-    :data:`MAX_LOGIN_BACKOFF`.
+    PowerVC is not asked again at once.  After a refused login the pause
+    doubles, up to :data:`MAX_LOGIN_BACKOFF`.
     """
 
     def __init__(self, interval: float, cloud: str = '') -> None:
