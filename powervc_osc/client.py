@@ -28,16 +28,20 @@ import urllib.parse
 from keystoneauth1 import exceptions as ks_exceptions
 from keystoneauth1 import session as ks_session
 
+from powervc_osc import concurrency
 from powervc_osc import defaults
 from powervc_osc import exceptions
-from powervc_osc import http
+from powervc_osc.http import compute
+from powervc_osc.http import errors as http_errors
 from powervc_osc import listing
 from powervc_osc import model
+from powervc_osc import nova
+from powervc_osc import text
 
 DEFAULT_MAX_WORKERS = defaults.MAX_WORKERS
-DEFAULT_RETRIES = http.DEFAULT_RETRIES
-DEFAULT_HTTP_TIMEOUT = http.DEFAULT_HTTP_TIMEOUT
-MAX_RETRY_AFTER = http.MAX_RETRY_AFTER
+DEFAULT_RETRIES = compute.DEFAULT_RETRIES
+DEFAULT_HTTP_TIMEOUT = compute.DEFAULT_HTTP_TIMEOUT
+MAX_RETRY_AFTER = compute.MAX_RETRY_AFTER
 DEFAULT_WAIT_TIMEOUT = defaults.WAIT_TIMEOUT
 DEFAULT_WATCH_INTERVAL = defaults.WATCH_INTERVAL
 #: The former name of :data:`DEFAULT_WATCH_INTERVAL`, kept for scripts.
@@ -113,11 +117,11 @@ class _Server(ty.NamedTuple):
                 'PowerVC answered with a server entry without a valid ID')
         meta = body.get('metadata')
         return cls(id=server_id,
-                   name=model.decode_text(body.get('name')),
-                   host=model.decode_text(body.get('OS-EXT-SRV-ATTR:host')),
-                   status=model.decode_text(body.get('status')),
+                   name=text.decode_text(body.get('name')),
+                   host=text.decode_text(body.get('OS-EXT-SRV-ATTR:host')),
+                   status=text.decode_text(body.get('status')),
                    metadata=meta if isinstance(meta, dict) else None,
-                   project_id=model.decode_text(body.get('tenant_id')),
+                   project_id=text.decode_text(body.get('tenant_id')),
                    host_shown='OS-EXT-SRV-ATTR:host' in body)
 
     def refcode(self, metadata: ty.Mapping[str, ty.Any] | None,
@@ -164,7 +168,7 @@ class RefcodeClient:
                  clock: ty.Callable[[], float] | None = None,
                  sleep: ty.Callable[[float], ty.Any] | None = None) -> None:
         self.max_workers = max(1, int(max_workers))
-        self._http = http.ComputeHTTP(
+        self._http = compute.ComputeHTTP(
             session, region_name=region_name, interface=interface,
             endpoint_override=endpoint_override, retries=retries,
             timeout=timeout, pool_size=self.max_workers + 1, sleep=sleep)
@@ -242,7 +246,7 @@ class RefcodeClient:
         if not is_uuid(server):
             return self._lookup_and_read(server, all_projects)
         self._http.ensure_auth()
-        with http.thread_pool(2) as pool:
+        with concurrency.thread_pool(2) as pool:
             details = pool.submit(self._lookup, server, all_projects)
             metadata = pool.submit(self._read_metadata, server, server)
             try:
@@ -393,7 +397,7 @@ class RefcodeClient:
                 on_error(failure)
 
         self._http.ensure_auth()
-        with http.thread_pool(self.max_workers) as pool:
+        with concurrency.thread_pool(self.max_workers) as pool:
             if servers:
                 jobs = [(s, pool.submit(self._lookup_and_read, s,
                                         all_projects))
@@ -427,7 +431,7 @@ class RefcodeClient:
             except exceptions.NotFound:
                 pass
             else:
-                entry = dict(http.member(body, 'server', dict), id=server)
+                entry = dict(nova.member(body, 'server', dict), id=server)
                 return _Server.from_body(entry)
         return self._find_by_name(server, all_projects, within)
 
@@ -438,7 +442,7 @@ class RefcodeClient:
         body = self._http.request('GET', '/servers?' + query, name,
                                   within=within)
         matches = [_Server.from_body(s)
-                   for s in http.member(body, 'servers', list)
+                   for s in nova.member(body, 'servers', list)
                    if isinstance(s, dict) and s.get('name') == name]
         if not matches:
             raise exceptions.ServerNotFound(name)
@@ -452,16 +456,16 @@ class RefcodeClient:
         body = self._http.request(
             'POST', _path(found.id, '/metadata'), server,
             json={'metadata': {model.REQUIRED_KEY: value}})
-        metadata = http.member(body, 'metadata', dict)
+        metadata = nova.member(body, 'metadata', dict)
         host = metadata.get('original_host') or metadata.get('orginal_host')
-        return found._replace(host=model.decode_text(host)).refcode(metadata)
+        return found._replace(host=text.decode_text(host)).refcode(metadata)
 
     def _read_metadata(self, server_id: str, server: str,
                        within: float | None = None) -> dict:
         """GET the server's metadata; errors name the user's ``server``."""
         body = self._http.request('GET', _path(server_id, '/metadata'),
                                   server, within=within)
-        return http.member(body, 'metadata', dict)
+        return nova.member(body, 'metadata', dict)
 
     def _read(self, found: _Server, server: str) -> model.Refcode:
         """The found server's fresh reference code (one request)."""
@@ -477,7 +481,7 @@ class RefcodeClient:
         try:
             return found.refcode(self._read_metadata(
                 found.id, server, self._time_left(deadline)))
-        except http.OutOfTime:
+        except http_errors.OutOfTime:
             return None
 
     def _lookup_by(self, server: str, all_projects: bool,
@@ -486,7 +490,7 @@ class RefcodeClient:
         try:
             return self._lookup(server, all_projects,
                                 self._time_left(deadline))
-        except http.OutOfTime:
+        except http_errors.OutOfTime:
             return None
 
     def _time_left(self, deadline: float | None) -> float | None:
@@ -510,7 +514,7 @@ class RefcodeClient:
         """A future for a listed server's code (no request when off)."""
         row = listed.refcode(listed.metadata)
         if not row.required:
-            return http.settled(result=row)
+            return concurrency.completed(result=row)
         return pool.submit(self._read, listed, listed.id)
 
     def _bulk(self, action: ty.Callable[[str], ty.Any],
@@ -527,7 +531,7 @@ class RefcodeClient:
                 on_error(failure)
 
         self._http.ensure_auth()
-        with http.thread_pool(self.max_workers, stop) as pool:
+        with concurrency.thread_pool(self.max_workers, stop) as pool:
             jobs = [(s, pool.submit(action, s)) for s in servers]
             for _ in _results(jobs, report, on_progress):
                 pass
@@ -596,7 +600,7 @@ class RefcodeClient:
         submitted = 0
         for found in self._walk(filters):
             if isinstance(found, exceptions.RefcodeError):
-                jobs.append(('(unnamed)', http.settled(error=found)))
+                jobs.append(('(unnamed)', concurrency.completed(error=found)))
             elif check.admits(found):
                 jobs.append((found.id, found))
             if check.settled:     # else the listing may yet be refused
@@ -654,7 +658,7 @@ class RefcodeClient:
                     raise
                 raise exceptions.AdminRequired(filters.scope_option,
                                                listing.PROJECTS_HIDDEN)
-            page = http.member(body, 'servers', list)
+            page = nova.member(body, 'servers', list)
             before = len(listed)
             for index, entry in enumerate(page):
                 try:
@@ -669,7 +673,7 @@ class RefcodeClient:
                 if found.id not in listed:
                     listed.add(found.id)
                     yield found
-            marker = http.next_marker(body)
+            marker = nova.next_marker(body)
             if not marker or not page:
                 return
             if len(listed) == before:
