@@ -10,20 +10,25 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""The deadline of an attempt: answer size, trickling headers, watchdog."""
+"""The deadline of an attempt: its entry point, answer size, trickling
+headers, the watchdog.
+"""
 
 import io
 import json
 import socketserver
 import threading
 
+import fixtures
 from keystoneauth1 import session as ks_session
 from keystoneauth1 import token_endpoint
+import requests
 import testtools
 
 from powervc_osc import exceptions
 from powervc_osc.http import compute
 from powervc_osc.http import deadline
+from powervc_osc.http import errors
 from powervc_osc.tests.unit import fakes
 from powervc_osc.tests.unit.http import base
 
@@ -174,6 +179,73 @@ class TestTricklingHeaders(testtools.TestCase):
                          compute.request('GET', '/servers/x/metadata'))
         self.assert_cut(compute)
         self.assertEqual(1, server.connections)
+
+
+class _Named:
+    about = 'server web-1'
+
+    def __str__(self):
+        return 'GET /servers/x'
+
+
+class _RecordingWatchdog:
+
+    def __init__(self):
+        self.watched, self.done_with = [], []
+
+    def watch(self, due, sock):
+        self.watched.append(sock)
+        return [sock]
+
+    def done(self, entry):
+        self.done_with.extend(entry)
+
+
+class TestAttempt(testtools.TestCase):
+    """The one entry point: ``with deadline.attempt(...)``."""
+
+    def prepared(self, hooks=None):
+        return requests.Request('GET', 'http://127.0.0.1:1/servers/x',
+                                hooks=hooks).prepare()
+
+    def test_only_the_attempts_own_request_starts_its_clock(self):
+        with deadline.attempt(_Named(), 5, None) as attempt:
+            deadline.begin(self.prepared())       # a login on the way
+            self.assertIsNone(attempt.deadline)
+            deadline.begin(self.prepared(attempt.hooks))
+            self.assertIsNotNone(attempt.deadline)
+        deadline.begin(self.prepared(attempt.hooks))   # after the block
+
+    def test_a_socket_is_watched_only_within_the_block(self):
+        watchdog = _RecordingWatchdog()
+        self.useFixture(fixtures.MockPatchObject(deadline, '_WATCHDOG',
+                                                 watchdog))
+        sock, other = object(), object()
+        with deadline.attempt(_Named(), 5, None) as attempt:
+            deadline.arm(sock)                    # clock not started
+            self.assertEqual([], watchdog.watched)
+            deadline.begin(self.prepared(attempt.hooks))
+            deadline.arm(sock)
+            self.assertEqual([sock], watchdog.watched)
+            self.assertEqual([], watchdog.done_with)
+        self.assertEqual([sock], watchdog.done_with)
+        deadline.arm(other)                       # no attempt: ignored
+        self.assertEqual([sock], watchdog.watched)
+
+    def test_no_time_left_is_out_of_time(self):
+        exc = self.assertRaises(
+            errors.OutOfTime, deadline.attempt(
+                _Named(), 5, deadline.now() - 1).__enter__)
+        self.assertEqual('PowerVC did not answer GET /servers/x for server '
+                         'web-1 in the time allowed', str(exc))
+
+    def test_a_shorter_budget_cuts_the_attempt(self):
+        with deadline.attempt(_Named(), 60, deadline.now() + 5) as attempt:
+            self.assertTrue(attempt.cut)
+            self.assertLessEqual(attempt.timeout, 5)
+        with deadline.attempt(_Named(), 2, deadline.now() + 5) as attempt:
+            self.assertFalse(attempt.cut)
+            self.assertEqual(2, attempt.timeout)
 
 
 class TestWatchdog(testtools.TestCase):
