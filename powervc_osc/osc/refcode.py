@@ -13,7 +13,8 @@
 """``openstack server refcode show|set|list``: parse, call, format.
 
 OSC imports this module for every command of the compute group, so it
-imports only cliff/osc-lib here; the client is imported when a refcode
+imports only cliff/osc-lib and the small modules its classes and parsers
+need here; the client and the other helpers are imported when a refcode
 command actually runs.
 """
 
@@ -27,12 +28,7 @@ from osc_lib.command import command
 from powervc_osc import argtypes
 from powervc_osc import defaults
 from powervc_osc import list_options
-from powervc_osc.osc import client_factory
-from powervc_osc.osc import fields
 from powervc_osc.osc import mixins
-from powervc_osc.osc import progress as progress_mod
-from powervc_osc.osc import projects
-from powervc_osc.osc import watch_lines
 
 if ty.TYPE_CHECKING:
     from powervc_osc import client as client_mod
@@ -110,6 +106,10 @@ class ShowRefcode(mixins.SaysInterrupted, mixins.FreezeGCAtExit,
         return None
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple:
+        from powervc_osc.osc import client_factory
+        from powervc_osc.osc import fields
+        from powervc_osc.osc import progress as progress_mod
+
         client = client_factory.make_client(self.app)
         if self._watching(parsed_args):
             # Refcodes, one per change: produce_output writes each as it
@@ -139,6 +139,8 @@ class ShowRefcode(mixins.SaysInterrupted, mixins.FreezeGCAtExit,
         if not self._watching(parsed_args):
             return super().produce_output(parsed_args, column_names, data)
         from powervc_osc import exceptions
+        from powervc_osc.osc import fields
+        from powervc_osc.osc import watch_lines
 
         out = self.app.stdout
         lines = None
@@ -223,6 +225,9 @@ class SetRefcode(mixins.SaysInterrupted, mixins.FreezeGCAtExit,
         return None
 
     def take_action(self, parsed_args: argparse.Namespace) -> int:
+        from powervc_osc.osc import client_factory
+        from powervc_osc.osc import progress as progress_mod
+
         client = client_factory.make_client(self.app)
         progress = progress_mod.ProgressLine(self.app.stderr)
         with progress.counting() as count:
@@ -289,6 +294,10 @@ class ListRefcode(mixins.SaysInterrupted, mixins.FreezeGCAtExit,
         from osc_lib import exceptions as osc_exceptions
 
         from powervc_osc import exceptions
+        from powervc_osc.osc import client_factory
+        from powervc_osc.osc import fields
+        from powervc_osc.osc import progress as progress_mod
+        from powervc_osc.osc import projects
 
         client = client_factory.make_client(self.app, parsed_args.max_workers)
         project = None
