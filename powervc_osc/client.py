@@ -44,8 +44,6 @@ DEFAULT_HTTP_TIMEOUT = compute.DEFAULT_HTTP_TIMEOUT
 MAX_RETRY_AFTER = compute.MAX_RETRY_AFTER
 DEFAULT_WAIT_TIMEOUT = defaults.WAIT_TIMEOUT
 DEFAULT_WATCH_INTERVAL = defaults.WATCH_INTERVAL
-#: The former name of :data:`DEFAULT_WATCH_INTERVAL`, kept for scripts.
-DEFAULT_INTERVAL = DEFAULT_WATCH_INTERVAL
 
 #: The longest single sleep of a wait or watch (longer pauses loop).
 _MAX_SLEEP = 3600.0
@@ -66,6 +64,9 @@ Failure = exceptions.Failure
 PartialFailure = exceptions.PartialFailure
 #: ``on_progress(done, total)`` of bulk operations.
 _OnProgress = ty.Callable[[int, int], None]
+#: A bulk job: the server as the user or the listing named it, and the
+#: future of its reference code.
+_Job = tuple[str, 'concurrent.futures.Future[model.Refcode]']
 
 
 def _valid_id(value: ty.Any) -> str | None:
@@ -244,10 +245,10 @@ class RefcodeClient:
         ``all_projects`` a name is looked up in every project (admin only).
         """
         if not is_uuid(server):
-            return self._lookup_and_read(server, all_projects)
+            return self._find_and_read(server, all_projects)
         self._http.ensure_auth()
         with concurrency.thread_pool(2) as pool:
-            details = pool.submit(self._lookup, server, all_projects)
+            details = pool.submit(self._find, server, all_projects)
             metadata = pool.submit(self._read_metadata, server, server)
             try:
                 found = details.result()
@@ -275,7 +276,7 @@ class RefcodeClient:
                                            server, required)
             except exceptions.NotFound:
                 pass        # maybe a name that looks like an ID
-        found = self._find_by_name(server, all_projects)
+        found = self._find(server, all_projects, name_only=True)
         with _not_found_as_server(server):
             return self._post_required(found, server, required)
 
@@ -306,7 +307,7 @@ class RefcodeClient:
         ``on_error`` and the watch goes on; without ``on_error`` it raises.
         """
         deadline = None if timeout is None else self._clock() + timeout
-        found = self._lookup_by(server, all_projects, deadline)
+        found = self._find_in_time(server, all_projects, deadline)
         last = None
         if found is not None:
             for _ in self._poll_times(interval, deadline):
@@ -399,7 +400,7 @@ class RefcodeClient:
         self._http.ensure_auth()
         with concurrency.thread_pool(self.max_workers) as pool:
             if servers:
-                jobs = [(s, pool.submit(self._lookup_and_read, s,
+                jobs = [(s, pool.submit(self._find_and_read, s,
                                         all_projects))
                         for s in servers]
             else:
@@ -415,16 +416,18 @@ class RefcodeClient:
 
     # -- Helpers of the public API ------------------------------------------
 
-    def _lookup(self, server: str, all_projects: bool = False,
-                within: float | None = None) -> _Server:
+    def _find(self, server: str, all_projects: bool = False,
+              within: float | None = None,
+              name_only: bool = False) -> _Server:
         """The server the user's argument names: an ID, else an exact name.
 
         With ``all_projects`` the name is looked up in every project. A name
         may look like an ID: as OSC does, an ID-shaped argument that no
-        server has as its ID is looked up as a name. ``within`` bounds each
-        request (see :meth:`ComputeHTTP.request`).
+        server has as its ID is looked up as a name (``name_only``: only
+        as a name). ``within`` bounds each request (see
+        :meth:`ComputeHTTP.request`).
         """
-        if is_uuid(server):
+        if is_uuid(server) and not name_only:
             try:
                 body = self._http.request('GET', _path(server), server,
                                           within=within)
@@ -433,21 +436,18 @@ class RefcodeClient:
             else:
                 entry = dict(nova.member(body, 'server', dict), id=server)
                 return _Server.from_body(entry)
-        return self._find_by_name(server, all_projects, within)
-
-    def _find_by_name(self, name: str, all_projects: bool,
-                      within: float | None = None) -> _Server:
         query = urllib.parse.urlencode(listing.Filters(
-            name='^%s$' % re.escape(name), all_projects=all_projects).query())
-        body = self._http.request('GET', '/servers?' + query, name,
+            name='^%s$' % re.escape(server),
+            all_projects=all_projects).query())
+        body = self._http.request('GET', '/servers?' + query, server,
                                   within=within)
         matches = [_Server.from_body(s)
                    for s in nova.member(body, 'servers', list)
-                   if isinstance(s, dict) and s.get('name') == name]
+                   if isinstance(s, dict) and s.get('name') == server]
         if not matches:
-            raise exceptions.ServerNotFound(name)
+            raise exceptions.ServerNotFound(server)
         if len(matches) > 1:
-            raise exceptions.AmbiguousServer(name, [m.id for m in matches])
+            raise exceptions.AmbiguousServer(server, [m.id for m in matches])
         return matches[0]
 
     def _post_required(self, found: _Server, server: str,
@@ -484,12 +484,12 @@ class RefcodeClient:
         except http_errors.OutOfTime:
             return None
 
-    def _lookup_by(self, server: str, all_projects: bool,
-                   deadline: float | None) -> _Server | None:
-        """The lookup of a wait or watch; None when its time ran out."""
+    def _find_in_time(self, server: str, all_projects: bool,
+                      deadline: float | None) -> _Server | None:
+        """:meth:`_find` for a wait or watch; None when its time ran out."""
         try:
-            return self._lookup(server, all_projects,
-                                self._time_left(deadline))
+            return self._find(server, all_projects,
+                              self._time_left(deadline))
         except http_errors.OutOfTime:
             return None
 
@@ -502,15 +502,16 @@ class RefcodeClient:
             return None
         return max(deadline - self._clock(), _LAST_POLL)
 
-    def _lookup_and_read(self, server: str,
-                         all_projects: bool = False) -> model.Refcode:
-        """Look a server up, then read its code (two requests in a row)."""
-        found = self._lookup(server, all_projects)
+    def _find_and_read(self, server: str,
+                       all_projects: bool = False) -> model.Refcode:
+        """Find a server, then read its code (two requests in a row)."""
+        found = self._find(server, all_projects)
         with _not_found_as_server(server):
             return self._read(found, server)
 
     def _submit_read(self, pool: concurrent.futures.Executor,
-                     listed: _Server) -> concurrent.futures.Future:
+                     listed: _Server,
+                     ) -> concurrent.futures.Future[model.Refcode]:
         """A future for a listed server's code (no request when off)."""
         row = listed.refcode(listed.metadata)
         if not row.required:
@@ -542,7 +543,7 @@ class RefcodeClient:
                     progress: ty.Callable[[model.Refcode], None] | None,
                     stop: threading.Event | None = None,
                     all_projects: bool = False) -> model.Refcode:
-        found = self._lookup_by(server, all_projects, deadline)
+        found = self._find_in_time(server, all_projects, deadline)
         if found is not None:
             for _ in self._poll_times(interval, deadline, stop):
                 current = self._poll(found, server, deadline)
@@ -585,41 +586,36 @@ class RefcodeClient:
                 self._sleep(min(left, _MAX_SLEEP if stop is None else 0.2))
 
     def _submit_listed(self, pool: concurrent.futures.Executor,
-                       filters: listing.Filters,
-                       ) -> ty.List[tuple[str, concurrent.futures.Future]]:
+                       filters: listing.Filters) -> ty.List[_Job]:
         """Walk the listing; submit a read for each server the filters admit.
 
         A user without the admin role who asked for other projects gets no
-        read until the listing shows one: before that, it may be refused.
+        read until the listing shows one: before that, it may be refused,
+        so the entries wait in ``held``, in listing order.
 
         :raises AdminRequired: when PowerVC hid what a filter needs.
         """
         own_project, admin = self._caller()
         check = listing.Check(filters, own_project, admin)
-        jobs: ty.List[tuple[str, ty.Any]] = []
-        submitted = 0
-        for found in self._walk(filters):
-            if isinstance(found, exceptions.RefcodeError):
-                jobs.append(('(unnamed)', concurrency.completed(error=found)))
-            elif check.admits(found):
-                jobs.append((found.id, found))
-            if check.settled:     # else the listing may yet be refused
-                submitted = self._submit_reads(pool, jobs, submitted)
+        jobs: ty.List[_Job] = []
+        held: ty.List[_Server | exceptions.RefcodeError] = []
+        for entry in self._walk(filters):
+            if isinstance(entry, exceptions.RefcodeError) or (
+                    check.admits(entry)):
+                held.append(entry)
+            if check.scope_confirmed:
+                jobs.extend(self._submit_entry(pool, e) for e in held)
+                held.clear()
         check.finish()
-        self._submit_reads(pool, jobs, submitted)
+        jobs.extend(self._submit_entry(pool, e) for e in held)
         return jobs
 
-    def _submit_reads(self, pool: concurrent.futures.Executor,
-                      jobs: ty.List[tuple[str, ty.Any]], start: int) -> int:
-        """Replace each listed server from ``start`` on by its read.
-
-        Returns how many jobs are now submitted (all of them).
-        """
-        for index in range(start, len(jobs)):
-            server, job = jobs[index]
-            if isinstance(job, _Server):
-                jobs[index] = (server, self._submit_read(pool, job))
-        return len(jobs)
+    def _submit_entry(self, pool: concurrent.futures.Executor,
+                      entry: _Server | exceptions.RefcodeError) -> _Job:
+        """The job of one listing entry: its read, or the error it is."""
+        if isinstance(entry, exceptions.RefcodeError):
+            return '(unnamed)', concurrency.completed(error=entry)
+        return entry.id, self._submit_read(pool, entry)
 
     def _caller(self) -> tuple[str | None, bool]:
         """The token's project ID, and whether it has the admin role.

@@ -125,7 +125,7 @@ class Check:
         return True
 
     @property
-    def settled(self) -> bool:
+    def scope_confirmed(self) -> bool:
         """Whether :meth:`finish` can no longer fail.
 
         Until then, the servers admitted may never be shown, so nothing
@@ -143,5 +143,5 @@ class Check:
             servers, lacks the admin role, and the listing showed none.
         """
         option = self.filters.scope_option
-        if option and not self.settled:
+        if option and not self.scope_confirmed:
             raise exceptions.AdminRequired(option, PROJECTS_HIDDEN)
