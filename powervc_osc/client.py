@@ -41,7 +41,6 @@ from powervc_osc import text
 DEFAULT_MAX_WORKERS = defaults.MAX_WORKERS
 DEFAULT_RETRIES = compute.DEFAULT_RETRIES
 DEFAULT_HTTP_TIMEOUT = compute.DEFAULT_HTTP_TIMEOUT
-MAX_RETRY_AFTER = compute.MAX_RETRY_AFTER
 DEFAULT_WAIT_TIMEOUT = defaults.WAIT_TIMEOUT
 DEFAULT_WATCH_INTERVAL = defaults.WATCH_INTERVAL
 
@@ -49,16 +48,6 @@ DEFAULT_WATCH_INTERVAL = defaults.WATCH_INTERVAL
 _MAX_SLEEP = 3600.0
 #: Seconds the poll at a wait's deadline may take.
 _LAST_POLL = 1.0
-
-_UUID = re.compile(
-    r'^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$',
-    re.IGNORECASE)
-
-
-def is_uuid(value: str) -> bool:
-    """Tell whether ``value`` is shaped like a Nova server ID."""
-    return bool(_UUID.match(value))
-
 
 Failure = exceptions.Failure
 PartialFailure = exceptions.PartialFailure
@@ -69,28 +58,6 @@ _OnProgress = ty.Callable[[int, int], None]
 _Job = tuple[str, 'concurrent.futures.Future[model.Refcode]']
 
 
-def _valid_id(value: ty.Any) -> str | None:
-    """A server ID from an answer, if it is one this client may use.
-
-    It goes into URLs and onto the operator's terminal, so it must be a
-    short printable string, and no path segment of its own (``.``, ``..``,
-    ``/``), not even once a proxy has decoded it.
-    """
-    if not (isinstance(value, str) and value and len(value) <= 255
-            and value.isprintable()):
-        return None
-    decoded = value
-    for _ in range(3):       # %2F, %252F, %25252F
-        if decoded in ('.', '..') or '/' in decoded or '\\' in decoded:
-            return None
-        decoded = urllib.parse.unquote(decoded)
-    return value
-
-
-def _path(server_id: str, suffix: str = '') -> str:
-    return '/servers/%s%s' % (urllib.parse.quote(server_id, safe=''), suffix)
-
-
 @contextlib.contextmanager
 def _not_found_as_server(server: str) -> ty.Iterator[None]:
     """Report a 404 about the user's ``server`` as :class:`ServerNotFound`."""
@@ -98,37 +65,6 @@ def _not_found_as_server(server: str) -> ty.Iterator[None]:
         yield
     except exceptions.NotFound:
         raise exceptions.ServerNotFound(server)
-
-
-class _Server(ty.NamedTuple):
-    id: str
-    name: str | None
-    host: str | None = None
-    status: str | None = None
-    metadata: dict | None = None
-    project_id: str | None = None
-    #: Whether PowerVC showed the host attribute (to admins only).
-    host_shown: bool = True
-
-    @classmethod
-    def from_body(cls, body: ty.Mapping[str, ty.Any]) -> _Server:
-        server_id = _valid_id(body.get('id'))
-        if server_id is None:
-            raise exceptions.BadResponse(
-                'PowerVC answered with a server entry without a valid ID')
-        meta = body.get('metadata')
-        return cls(id=server_id,
-                   name=text.decode_text(body.get('name')),
-                   host=text.decode_text(body.get('OS-EXT-SRV-ATTR:host')),
-                   status=text.decode_text(body.get('status')),
-                   metadata=meta if isinstance(meta, dict) else None,
-                   project_id=text.decode_text(body.get('tenant_id')),
-                   host_shown='OS-EXT-SRV-ATTR:host' in body)
-
-    def refcode(self, metadata: ty.Mapping[str, ty.Any] | None,
-                ) -> model.Refcode:
-        return model.Refcode.from_metadata(
-            self.id, self.name, metadata, host=self.host, status=self.status)
 
 
 class RefcodeClient:
@@ -244,7 +180,7 @@ class RefcodeClient:
         costs an exact-name lookup, then the metadata request. With
         ``all_projects`` a name is looked up in every project (admin only).
         """
-        if not is_uuid(server):
+        if not nova.is_uuid(server):
             return self._find_and_read(server, all_projects)
         self._http.ensure_auth()
         with concurrency.thread_pool(2) as pool:
@@ -270,9 +206,9 @@ class RefcodeClient:
         name an exact-name lookup first (in every project with
         ``all_projects``).
         """
-        if is_uuid(server):
+        if nova.is_uuid(server):
             try:
-                return self._post_required(_Server(id=server, name=None),
+                return self._post_required(nova.Server(id=server, name=None),
                                            server, required)
             except exceptions.NotFound:
                 pass        # maybe a name that looks like an ID
@@ -418,7 +354,7 @@ class RefcodeClient:
 
     def _find(self, server: str, all_projects: bool = False,
               within: float | None = None,
-              name_only: bool = False) -> _Server:
+              name_only: bool = False) -> nova.Server:
         """The server the user's argument names: an ID, else an exact name.
 
         With ``all_projects`` the name is looked up in every project. A name
@@ -427,21 +363,21 @@ class RefcodeClient:
         as a name). ``within`` bounds each request (see
         :meth:`ComputeHTTP.request`).
         """
-        if is_uuid(server) and not name_only:
+        if nova.is_uuid(server) and not name_only:
             try:
-                body = self._http.request('GET', _path(server), server,
+                body = self._http.request('GET', nova.path(server), server,
                                           within=within)
             except exceptions.NotFound:
                 pass
             else:
                 entry = dict(nova.member(body, 'server', dict), id=server)
-                return _Server.from_body(entry)
+                return nova.Server.from_body(entry)
         query = urllib.parse.urlencode(listing.Filters(
             name='^%s$' % re.escape(server),
             all_projects=all_projects).query())
         body = self._http.request('GET', '/servers?' + query, server,
                                   within=within)
-        matches = [_Server.from_body(s)
+        matches = [nova.Server.from_body(s)
                    for s in nova.member(body, 'servers', list)
                    if isinstance(s, dict) and s.get('name') == server]
         if not matches:
@@ -450,11 +386,11 @@ class RefcodeClient:
             raise exceptions.AmbiguousServer(server, [m.id for m in matches])
         return matches[0]
 
-    def _post_required(self, found: _Server, server: str,
+    def _post_required(self, found: nova.Server, server: str,
                        required: bool) -> model.Refcode:
         value = 'true' if required else 'false'
         body = self._http.request(
-            'POST', _path(found.id, '/metadata'), server,
+            'POST', nova.path(found.id, '/metadata'), server,
             json={'metadata': {model.REQUIRED_KEY: value}})
         metadata = nova.member(body, 'metadata', dict)
         host = metadata.get('original_host') or metadata.get('orginal_host')
@@ -463,15 +399,15 @@ class RefcodeClient:
     def _read_metadata(self, server_id: str, server: str,
                        within: float | None = None) -> dict:
         """GET the server's metadata; errors name the user's ``server``."""
-        body = self._http.request('GET', _path(server_id, '/metadata'),
+        body = self._http.request('GET', nova.path(server_id, '/metadata'),
                                   server, within=within)
         return nova.member(body, 'metadata', dict)
 
-    def _read(self, found: _Server, server: str) -> model.Refcode:
+    def _read(self, found: nova.Server, server: str) -> model.Refcode:
         """The found server's fresh reference code (one request)."""
         return found.refcode(self._read_metadata(found.id, server))
 
-    def _poll(self, found: _Server, server: str,
+    def _poll(self, found: nova.Server, server: str,
               deadline: float | None) -> model.Refcode | None:
         """One poll of a wait or watch; None when its time ran out.
 
@@ -485,7 +421,7 @@ class RefcodeClient:
             return None
 
     def _find_in_time(self, server: str, all_projects: bool,
-                      deadline: float | None) -> _Server | None:
+                      deadline: float | None) -> nova.Server | None:
         """:meth:`_find` for a wait or watch; None when its time ran out."""
         try:
             return self._find(server, all_projects,
@@ -510,7 +446,7 @@ class RefcodeClient:
             return self._read(found, server)
 
     def _submit_read(self, pool: concurrent.futures.Executor,
-                     listed: _Server,
+                     listed: nova.Server,
                      ) -> concurrent.futures.Future[model.Refcode]:
         """A future for a listed server's code (no request when off)."""
         row = listed.refcode(listed.metadata)
@@ -598,8 +534,8 @@ class RefcodeClient:
         own_project, admin = self._caller()
         check = listing.Check(filters, own_project, admin)
         jobs: ty.List[_Job] = []
-        held: ty.List[_Server | exceptions.RefcodeError] = []
-        for entry in self._walk(filters):
+        held: ty.List[nova.Server | exceptions.RefcodeError] = []
+        for entry in listing.walk(self._http.request, filters):
             if isinstance(entry, exceptions.RefcodeError) or (
                     check.admits(entry)):
                 held.append(entry)
@@ -611,7 +547,7 @@ class RefcodeClient:
         return jobs
 
     def _submit_entry(self, pool: concurrent.futures.Executor,
-                      entry: _Server | exceptions.RefcodeError) -> _Job:
+                      entry: nova.Server | exceptions.RefcodeError) -> _Job:
         """The job of one listing entry: its read, or the error it is."""
         if isinstance(entry, exceptions.RefcodeError):
             return '(unnamed)', concurrency.completed(error=entry)
@@ -632,57 +568,6 @@ class RefcodeClient:
             return None, True
         roles = {role.lower() for role in access.role_names or ()}
         return access.project_id, 'admin' in roles
-
-    def _walk(self, filters: listing.Filters,
-              ) -> ty.Iterator[_Server | exceptions.RefcodeError]:
-        """Follow ``/servers/detail`` and its next links to the end.
-
-        An entry that is not a usable server is yielded as the error to
-        report, so that one odd entry costs one failure, not the listing.
-        A 403 to other projects' servers is :class:`AdminRequired`.
-        """
-        query = filters.query()
-        seen: set[str] = set()
-        listed: set[str] = set()
-        while True:
-            try:
-                body = self._http.request(
-                    'GET', '/servers/detail?' + urllib.parse.urlencode(query),
-                    target='the server listing')
-            except exceptions.Forbidden:
-                if filters.scope_option is None:
-                    raise
-                raise exceptions.AdminRequired(filters.scope_option,
-                                               listing.PROJECTS_HIDDEN)
-            page = nova.member(body, 'servers', list)
-            before = len(listed)
-            for index, entry in enumerate(page):
-                try:
-                    if not isinstance(entry, dict):
-                        raise exceptions.BadResponse(
-                            'PowerVC listed a server entry that is not an '
-                            'object (entry %d of a page)' % (index + 1))
-                    found = _Server.from_body(entry)
-                except exceptions.BadResponse as exc:
-                    yield exc
-                    continue
-                if found.id not in listed:
-                    listed.add(found.id)
-                    yield found
-            marker = nova.next_marker(body)
-            if not marker or not page:
-                return
-            if len(listed) == before:
-                raise exceptions.BadResponse(
-                    'PowerVC\'s server listing sent a page with no server '
-                    'it had not already sent (marker %s); stopped, as the '
-                    'listing would not end' % marker)
-            if marker in seen:
-                raise exceptions.BadResponse(
-                    'PowerVC\'s server listing links back to a page it '
-                    'already sent (marker %s)' % marker)
-            seen.add(marker)
-            query['marker'] = marker
 
 
 def _results(jobs: ty.Sequence[tuple[str, concurrent.futures.Future]],
