@@ -31,7 +31,8 @@ importing this package costs nothing).  Modules:
 * :mod:`.faults` and :mod:`.requestlog`: injected faults, the request log
 * :mod:`.keystone_mode`: tokens validated by a real Keystone
 * :mod:`.server`: :class:`Simulator` (start/stop, clouds.yaml)
-* :mod:`.fixture`: :class:`SimulatorFixture` for tests
+* :mod:`.fixture`: :class:`SimulatorFixture` for tests (needs
+  ``fixtures``, a test requirement)
 * :mod:`.cli` and :mod:`.demo`: ``powervc-osc-simulator [demo]``
 """
 
