@@ -471,7 +471,9 @@ class TestWatchCommand(CommandTestCase):
         register = self.useFixture(fixtures.MockPatch('atexit.register')).mock
         self.run_osc('server', 'refcode', 'show', fakes.SERVER_ID)
         self.run_osc('server', 'refcode', 'show', fakes.SERVER_ID)
-        register.assert_called_once_with(gc.freeze)
+        # (older openstacksdk registers its own Connection.close as well)
+        self.assertEqual(
+            1, register.call_args_list.count(mock.call(gc.freeze)))
 
     def test_interactive_shell_keeps_collecting(self):
         self.useFixture(fixtures.MockPatchObject(
