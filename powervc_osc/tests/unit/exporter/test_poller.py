@@ -23,15 +23,15 @@ from powervc_osc.exporter import poller
 from powervc_osc.tests.unit.exporter import base
 
 
-class _FailingStore(changes.MemoryChanges):
-    """Change times that cannot be recorded (raises error)."""
+class _Store(changes.MemoryChanges):
+    """Change times in memory, until the test sets ``error``."""
 
-    def __init__(self, error):
-        super().__init__()
-        self.error = error
+    error = None
 
     def update(self, cloud, rows, now, keep=()):
-        raise self.error
+        if self.error is not None:
+            raise self.error
+        return super().update(cloud, rows, now, keep)
 
 
 class PollerTestCase(base.ExporterTestCase):
