@@ -102,6 +102,8 @@ class Fault:
 
     def response(self, request):
         """The answer of a fault with a ``status``."""
+        if self.status is None:
+            raise ValueError('this fault answers no status')
         status = int(self.status)
         headers = dict(self.headers or {})
         if self.body is not None:

@@ -30,8 +30,14 @@ class RequestRecord(tuple):
     answer.
     """
 
-    def __new__(cls, method, path, status, query='', started=0.0,
-                finished=0.0, fault=False):
+    query: str
+    started: float
+    finished: float
+    fault: bool
+
+    def __new__(cls, method: str, path: str, status: int, query: str = '',
+                started: float = 0.0, finished: float = 0.0,
+                fault: bool = False) -> 'RequestRecord':
         self = super().__new__(cls, (method, path, status))
         self.query = query
         self.started = started

@@ -122,8 +122,9 @@ class Simulator:
         if server is not None:
             server.shutdown()
             server.server_close()
-            self._thread.join(10)
-            self._thread = None
+            thread, self._thread = self._thread, None
+            if thread is not None:
+                thread.join(10)
         for path in self._temp_files:
             try:
                 os.unlink(path)
@@ -265,7 +266,7 @@ def write_clouds_yaml(path, clouds):
 
     A new file is created with mode 0600; an existing file keeps its mode.
     """
-    data = {}
+    data: dict = {}
     if os.path.exists(path) and os.path.getsize(path):
         with open(path) as stream:
             data = yaml.safe_load(stream) or {}
