@@ -43,7 +43,7 @@ _EXPORTS = {'Simulator': 'server', 'SimulatorFixture': 'fixture',
 __all__ = list(_EXPORTS)
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> object:
     if name not in _EXPORTS:
         raise AttributeError(name)
     module = importlib.import_module('%s.%s' % (__name__, _EXPORTS[name]))

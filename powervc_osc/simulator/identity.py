@@ -37,23 +37,26 @@ COMPUTE_PATH = '/powervc/openstack/compute'
 class IdentityError(Exception):
     """A Keystone error: ``{"error": {"code", "title", "message"}}``."""
 
-    def __init__(self, code, title, message):
+    def __init__(self, code: int, title: str, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.title = title
         self.message = message
 
-    def body(self):
+    def body(self) -> dict[str, dict[str, ty.Any]]:
         return {'error': {'code': self.code, 'title': self.title,
                           'message': self.message}}
 
 
-def unauthorized(message='The request you have made requires '
-                         'authentication.'):
+_AUTHENTICATION_NEEDED = ('The request you have made requires '
+                          'authentication.')
+
+
+def unauthorized(message: str = _AUTHENTICATION_NEEDED) -> IdentityError:
     return IdentityError(401, 'Unauthorized', message)
 
 
-def bad_request(message):
+def bad_request(message: str) -> IdentityError:
     return IdentityError(400, 'Bad Request', message)
 
 
@@ -67,11 +70,11 @@ class TokenInfo:
     expires: float          # on the state's monotonic clock
     body: dict
 
-    def context(self):
+    def context(self) -> sim_state.Context:
         return sim_state.Context(self.user.id, self.project_id, self.roles)
 
 
-def _to_datetime(epoch):
+def _to_datetime(epoch: float) -> datetime.datetime:
     return datetime.datetime.fromtimestamp(
         epoch, datetime.timezone.utc).replace(tzinfo=None)
 
@@ -97,16 +100,17 @@ class TokenStore:
     :param token_ttl: seconds a token lives.
     """
 
-    def __init__(self, state, token_ttl=3600):
+    def __init__(self, state: sim_state.SimulatorState,
+                 token_ttl: float = 3600) -> None:
         self.state = state
         self.token_ttl = float(token_ttl)
-        self._tokens = {}
+        self._tokens: dict[str, TokenInfo] = {}
         self._lock = threading.Lock()
 
     # -- helpers ------------------------------------------------------
 
     @staticmethod
-    def _find_user(user):
+    def _find_user(user: ty.Any) -> sim_state.User:
         if not isinstance(user, dict):
             raise bad_request('Invalid input for field identity/password/'
                               'user')
@@ -130,7 +134,7 @@ class TokenStore:
         return found
 
     @staticmethod
-    def _scope(user, scope):
+    def _scope(user: sim_state.User, scope: ty.Any) -> tuple[str, str]:
         """The (project_id, project_name) a token is scoped to."""
         own_name = user.project
         own_id = sim_state.PROJECTS[own_name]
@@ -190,7 +194,8 @@ class TokenStore:
 
     # -- API ----------------------------------------------------------
 
-    def authenticate(self, body, identity_url, compute_url):
+    def authenticate(self, body: ty.Any, identity_url: str,
+                     compute_url: str) -> TokenInfo:
         """``POST /v3/auth/tokens``.
 
         :param identity_url: ``.../identity/v3`` for the catalog.
@@ -237,7 +242,7 @@ class TokenStore:
             self._tokens[info.id] = info
         return info
 
-    def validate(self, token_id):
+    def validate(self, token_id: str | None) -> TokenInfo | None:
         """The :class:`TokenInfo` of a valid token, else None."""
         if not token_id:
             return None
@@ -250,11 +255,11 @@ class TokenStore:
                 return None
             return info
 
-    def revoke(self, token_id):
+    def revoke(self, token_id: str) -> bool:
         with self._lock:
             return self._tokens.pop(token_id, None) is not None
 
-    def revoke_all(self):
+    def revoke_all(self) -> int:
         """Invalidate every token issued so far; returns how many."""
         with self._lock:
             count = len(self._tokens)
