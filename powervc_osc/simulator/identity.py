@@ -174,7 +174,7 @@ class TokenStore:
         return {'token': {
             'methods': list(methods),
             'user': {'id': user.id, 'name': user.name,
-                     'domain': dict(domain), 'password_expires_at': None},
+                     'domain': dict(domain)},
             'audit_ids': [uuid.uuid4().hex[:22]],
             'issued_at': _keystone_time(wall),
             'expires_at': _keystone_time(wall + self.token_ttl),
