@@ -22,29 +22,34 @@ schema version in ``PRAGMA user_version`` and a list of migration steps.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
+import logging
+import math
 import os
 import re
 import sqlite3
-import stat
 import threading
 import time
 import typing as ty
 
 from powervc_osc import exceptions
+from powervc_osc import history_file
+from powervc_osc import model
 
-if ty.TYPE_CHECKING:
-    from powervc_osc import model
+LOG = logging.getLogger(__name__)
 
 #: Seconds a writer waits for another writer before the file counts as
 #: locked.
 BUSY_TIMEOUT = 5.0
 
-#: The widest permissions of the store's files (the database and SQLite's
-#: ``-wal`` and ``-shm`` files beside it) and of the folders it owns.
-FILE_MODE = 0o600
-FOLDER_MODE = 0o700
-_SIDE_FILES = ('-wal', '-shm')
+#: Successful polls in a row that did not list a server, after which the
+#: server leaves the store's ``latest`` table (its rows stay until
+#: retention deletes them).
+FORGET_AFTER_POLLS = 3
+
+FILE_MODE = history_file.FILE_MODE
+FOLDER_MODE = history_file.FOLDER_MODE
 
 #: The schema, one step per version: ``MIGRATIONS[n]`` turns a version-n
 #: file into a version n+1 file. Append steps; never edit a released one.
@@ -74,19 +79,30 @@ MIGRATIONS: list[tuple[str, ...]] = [
                change_id INTEGER NOT NULL REFERENCES changes (id),
                PRIMARY KEY (cloud, server_id)) WITHOUT ROWID''',
     ),
+    (
+        # Polls in a row that did not list the server (deleted, or out of
+        # the exporter's filters); at FORGET_AFTER_POLLS it leaves latest.
+        'ALTER TABLE latest ADD COLUMN missed INTEGER NOT NULL DEFAULT 0',
+    ),
 ]
 
 # A Change, in field order (Change.from_row reads rows of this shape).
-_SELECT_CHANGES = ('SELECT cloud, server_id, server_name, refcode, led_code, '
-                   'category, queried_at, observed_at FROM changes')
-_SELECT_SERVERS = 'SELECT DISTINCT cloud, server_id FROM changes'
+_COLUMNS = ('id, cloud, server_id, server_name, refcode, led_code, '
+            'category, queried_at, observed_at')
+_SELECT_CHANGES = 'SELECT %s FROM changes' % _COLUMNS
 _INSERT_CHANGE = ('INSERT INTO changes (cloud, server_id, server_name, '
                   'refcode, led_code, category, queried_at, observed_at) '
                   'VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-_SELECT_LATEST = ('SELECT c.cloud, c.server_id, c.server_name, c.refcode, '
-                  'c.led_code, c.category, c.queried_at, c.observed_at '
-                  'FROM latest l JOIN changes c ON c.id = l.change_id '
-                  'WHERE l.cloud = ?')
+_SET_LATEST = ('INSERT INTO latest (cloud, server_id, change_id) '
+               'VALUES (?, ?, ?) ON CONFLICT (cloud, server_id) DO UPDATE '
+               'SET change_id = excluded.change_id, missed = 0')
+# Each server's latest change and missed polls: a Change row, then missed.
+_SELECT_LATEST = ('SELECT c.id, c.cloud, c.server_id, c.server_name, '
+                  'c.refcode, c.led_code, c.category, c.queried_at, '
+                  'c.observed_at, l.missed FROM latest l JOIN changes c ON '
+                  'c.id = l.change_id WHERE l.cloud = ?')
+#: The largest integer SQLite stores (a LIMIT beyond it is an error).
+SQLITE_MAX_INT = 2 ** 63 - 1
 _NUMBER = re.compile(r'^[0-9]+(?:\.[0-9]*)?$')
 _DURATION = re.compile(r'([0-9]+(?:\.[0-9]*)?)([smhdw])')
 _UNITS = {'s': 1, 'm': 60, 'h': 3600, 'd': 86400, 'w': 604800}
@@ -134,6 +150,7 @@ def parse_since(text: str,
     """A point in time from a duration ago (``2h``) or an ISO 8601 time.
 
     An ISO time without a zone is read as UTC, the zone of ``Observed At``.
+    A bare number is neither: ``20260229`` could be a date or seconds.
 
     :raises ValueError: with a message naming ``text``.
     """
@@ -145,6 +162,9 @@ def parse_since(text: str,
         if stamp.tzinfo is None:
             stamp = stamp.replace(tzinfo=datetime.timezone.utc)
         return stamp
+    if _NUMBER.match(text.strip()):
+        raise ValueError('%r has no unit: write %ss for seconds ago, or a '
+                         'date such as 2026-11-27' % (text, text.strip()))
     try:
         ago = parse_duration(text)
     except ValueError:
@@ -173,28 +193,85 @@ class HistoryNotFound(HistoryError):
                          'there (powervc-osc-exporter records it)')
 
 
-class Change(ty.NamedTuple):
-    """One recorded change of a server's reference code or LED text."""
+class BadRow(ValueError):
+    """A row of the store that cannot be read (the message says why)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Change:
+    """One recorded change of a server's code, LED text, category or name.
+
+    :attr:`row` is the server's :class:`~powervc_osc.model.Refcode` as the
+    poller saw it; ``server_id``, ``server_name``, ``refcode``,
+    ``led_code`` and ``queried_at`` are read through to it. Text read from
+    the store is made printable (control characters replaced).
+    """
 
     cloud: str
-    server_id: str
-    server_name: str | None
-    refcode: str | None
-    led_code: str | None
+    row: model.Refcode
     category: str
-    queried_at: datetime.datetime | None
     observed_at: datetime.datetime
+
+    server_id = property(lambda self: self.row.server_id)
+    server_name = property(lambda self: self.row.server_name)
+    refcode = property(lambda self: self.row.refcode)
+    led_code = property(lambda self: self.row.led_code)
+    queried_at = property(lambda self: self.row.queried_at)
 
     @classmethod
     def from_row(cls, row: ty.Sequence[ty.Any]) -> Change:
-        queried = row[6]
+        """A Change from a row of ``SELECT id, cloud, ... observed_at``.
+
+        :raises BadRow: ``observed_at`` is not a time, or ``queried_at``
+            is not an ISO 8601 time.
+        """
+        queried = row[7]
+        try:
+            queried_at = (datetime.datetime.fromisoformat(queried)
+                          if queried is not None else None)
+        except (TypeError, ValueError):
+            raise BadRow('queried_at %s is not an ISO 8601 time'
+                         % _shown(queried))
         return cls(
-            cloud=row[0], server_id=row[1], server_name=row[2],
-            refcode=row[3], led_code=row[4], category=row[5],
-            queried_at=(datetime.datetime.fromisoformat(queried)
-                        if queried else None),
+            cloud=_text(row[1]) or '',
+            row=model.Refcode(
+                server_id=_text(row[2]) or '', server_name=_text(row[3]),
+                refcode=_text(row[4]), led_code=_text(row[5]),
+                queried_at=queried_at, required=True),
+            category=_text(row[6]) or '',
             observed_at=datetime.datetime.fromtimestamp(
-                row[7], datetime.timezone.utc))
+                observed_time(row[8]), datetime.timezone.utc))
+
+
+def observed_time(value: ty.Any) -> float:
+    """An ``observed_at`` value as Unix seconds.
+
+    :raises BadRow: it is not a number, or not a time a
+        :class:`~datetime.datetime` can hold.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise BadRow('observed_at %s is not a number' % _shown(value))
+    try:
+        if not math.isfinite(value):
+            raise ValueError(value)
+        datetime.datetime.fromtimestamp(value, datetime.timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        raise BadRow('observed_at %s is not a time' % _shown(value))
+    return float(value)
+
+
+class Cycle(ty.NamedTuple):
+    """What :meth:`HistoryStore.record_cycle` did."""
+
+    #: Rows written (changes, first codes and renames).
+    written: int
+    #: Unix time each server's code last changed, by server ID (the
+    #: servers polled, plus ``keep``), when it is known.
+    changed_at: dict[str, float]
+    #: One line for each row of the store that could not be read.
+    bad_rows: list[str]
+    #: Servers that left ``latest`` in this cycle.
+    forgotten: int
 
 
 class HistoryStore:
@@ -203,17 +280,19 @@ class HistoryStore:
     Safe to share between threads: one connection, used under a lock.
 
     :param path: the file (``~`` is expanded); default
-        :func:`default_path`. A writable store creates missing folders
-        0700 and the file 0600, and takes away any permission beyond 0600
-        from an existing file and its ``-wal`` and ``-shm`` files (and
-        beyond 0700 from the folder of :func:`default_path`); it never
-        adds one. A read-only store changes nothing.
+        :func:`default_path`. A writable store refuses a symbolic link
+        and another program's database, creates missing folders 0700 and
+        the file 0600, and takes away any permission beyond 0600 from an
+        existing store and its ``-wal`` and ``-shm`` files (and beyond
+        0700 from the folder of :func:`default_path`); it never adds one.
+        A read-only store changes nothing, and needs no write access to
+        the folder.
     :param readonly: open without creating or migrating anything; a missing
         file raises :class:`HistoryNotFound`.
     :param clock: returns Unix seconds; stamps ``observed_at``.
     :param timeout: seconds to wait for another writer's lock.
-    :raises HistoryError: the file is locked, corrupt, unreadable or from a
-        newer version of powervc-osc.
+    :raises HistoryError: the file is locked, corrupt, unreadable, not a
+        powervc-osc store, a link, or from a newer version of powervc-osc.
     """
 
     def __init__(self, path: str | None = None, readonly: bool = False,
@@ -223,77 +302,24 @@ class HistoryStore:
         self.readonly = readonly
         self._clock = clock
         self._lock = threading.Lock()
+        self._reported: set[ty.Any] = set()
         if readonly and not os.path.exists(self.path):
             raise HistoryNotFound(self.path)
-        if not readonly:
-            self._create_file()
-        self._db = self._connect(timeout)
+        owned = os.path.dirname(os.path.abspath(default_path()))
+        with self._file_errors():
+            self._db, version = history_file.connect(
+                self.path, readonly, timeout, schema_version(), owned)
         try:
-            with self._errors():
-                self._prepare()
-        except BaseException:
-            self._db.close()
-            raise
-
-    def _create_file(self) -> None:
-        """Create the file private, or make an existing one private."""
-        folder = os.path.dirname(os.path.abspath(self.path))
-        try:
-            _make_folders(folder)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
-        except OSError as exc:
-            raise HistoryError(self.path, 'cannot be created: %s'
-                               % (exc.strerror or exc))
-        try:
-            # A folder someone named with --history is theirs; the default
-            # one is powervc-osc's own.
-            if folder == os.path.dirname(os.path.abspath(default_path())):
-                _tighten(folder, FOLDER_MODE)
-            # Before SQLite opens them: it gives a new -wal or -shm file
-            # the database file's mode.
-            for target in [fd] + [self.path + s for s in _SIDE_FILES]:
-                _tighten(target, FILE_MODE)
-        except OSError as exc:
-            raise HistoryError(self.path, 'cannot be made private (%s): %s'
-                               % (exc.filename or self.path,
-                                  exc.strerror or exc))
-        finally:
-            os.close(fd)
-
-    def _connect(self, timeout: float) -> sqlite3.Connection:
-        if self.readonly:
-            target, uri = 'file:%s?mode=ro' % _uri_path(self.path), True
-        else:
-            target, uri = self.path, False
-        try:
-            # Transactions are explicit (BEGIN IMMEDIATE ... COMMIT).
-            return sqlite3.connect(target, timeout=timeout, uri=uri,
-                                   isolation_level=None,
-                                   check_same_thread=False)
-        except sqlite3.Error as exc:
-            raise HistoryError(self.path, 'cannot be opened: %s' % exc)
-
-    def _prepare(self) -> None:
-        """Check the schema version; migrate and switch to WAL if writable."""
-        version = self._db.execute('PRAGMA user_version').fetchone()[0]
-        if version > schema_version():
-            raise HistoryError(self.path, (
-                'was written by a newer powervc-osc (schema version %d; this '
-                'one knows up to %d): upgrade powervc-osc'
-                % (version, schema_version())))
-        if self.readonly:
-            if 0 < version < schema_version():
+            if self.readonly and 0 < version < schema_version():
                 raise HistoryError(self.path, (
                     'has schema version %d and needs an upgrade to %d; '
                     'run powervc-osc-exporter once to upgrade it'
                     % (version, schema_version())))
-            return
-        mode = self._db.execute('PRAGMA journal_mode=WAL').fetchone()[0]
-        if mode.lower() != 'wal':
-            raise HistoryError(self.path, 'cannot use WAL journaling (%s)'
-                               % mode)
-        if version < schema_version():
-            self._migrate()
+            if not readonly and version < schema_version():
+                self._migrate()
+        except BaseException:
+            self._db.close()
+            raise
 
     def _migrate(self) -> None:
         """Run the missing migration steps in one transaction."""
@@ -313,7 +339,18 @@ class HistoryStore:
         try:
             yield
         except sqlite3.Error as exc:
-            raise HistoryError(self.path, _problem(exc)) from exc
+            raise HistoryError(self.path, history_file.describe(exc)) from exc
+
+    @contextlib.contextmanager
+    def _file_errors(self) -> ty.Iterator[None]:
+        """Turn a file problem into a :class:`HistoryError` naming it."""
+        try:
+            yield
+        except history_file.FileProblem as exc:
+            problem = exc.problem
+            if exc.path != self.path:
+                problem = '%s %s' % (exc.path, problem)
+            raise HistoryError(self.path, problem) from exc
 
     @contextlib.contextmanager
     def _transaction(self) -> ty.Iterator[sqlite3.Connection]:
@@ -336,63 +373,124 @@ class HistoryStore:
 
     def record(self, cloud: str, refcodes: ty.Iterable[model.Refcode],
                category: ty.Callable[[model.Refcode], str]) -> int:
-        """Record what changed in one poll of ``cloud``; return rows written.
+        """Record what changed for these servers; return rows written.
 
-        A row is written for a server whose refcode or LED text differs
-        from its last recorded row (or that has none yet and reports a
-        code); a changed query time alone is no change. Everything is one
+        As :meth:`record_cycle` for a part of the fleet: a server not in
+        ``refcodes`` is not counted as missing.
+        """
+        return self.record_cycle(cloud, refcodes, category,
+                                 complete=False).written
+
+    def record_cycle(self, cloud: str, refcodes: ty.Iterable[model.Refcode],
+                     category: ty.Callable[[model.Refcode], str],
+                     keep: ty.Collection[str] = (),
+                     complete: bool = True) -> Cycle:
+        """Record one poll of ``cloud``: what changed, and who is gone.
+
+        A row is written for a server whose refcode, LED text, category
+        (``stale`` when collection was turned off) or name differs from
+        its last recorded row, or that has none yet and reports a code; a
+        changed query time alone is no change. With ``complete``, the
+        servers neither in ``refcodes`` nor in ``keep`` (those whose read
+        failed) count as missing, and leave ``latest`` after
+        :data:`FORGET_AFTER_POLLS` polls in a row. Everything is one
         transaction: an error or a crash part-way writes nothing of this
         call, and never touches earlier rows.
 
-        :param category: the category to store for a changed Refcode.
+        :param category: the category to store for a Refcode.
         """
         self._check_writable()
-        written = 0
+        written, times, bad = 0, {}, []
         with self._transaction() as db:
-            last = {row[0]: (row[1], row[2]) for row in db.execute(
-                'SELECT l.server_id, c.refcode, c.led_code FROM latest l '
-                'JOIN changes c ON c.id = l.change_id WHERE l.cloud = ?',
-                (cloud,))}
+            latest = {row[2]: row for row in db.execute(
+                _SELECT_LATEST, (cloud,))}
             observed = self._clock()
+            seen = set(keep)
             for rc in refcodes:
-                now = rc.observation
-                before = last.get(rc.server_id, (None, None))
-                if now == before:
+                seen.add(rc.server_id)
+                now = (rc.server_name, rc.refcode, rc.led_code,
+                       str(category(rc)))
+                before = latest.get(rc.server_id)
+                if before is None and rc.observation == (None, None):
                     continue
-                last[rc.server_id] = now
-                self._insert(cloud, rc, category(rc), observed)
-                written += 1
-        return written
+                if before is None or tuple(before[3:7]) != now:
+                    self._insert(cloud, rc, now[3], observed)
+                    latest[rc.server_id] = (None, cloud, rc.server_id) + (
+                        now + (None, observed, 0))
+                    written += 1
+            for server_id in seen & latest.keys():
+                try:
+                    times[server_id] = observed_time(latest[server_id][8])
+                except BadRow as exc:
+                    bad.append(self._bad_row(latest[server_id], exc))
+            forgotten = (self._count_missing(db, cloud, latest, seen)
+                         if complete else 0)
+        return Cycle(written, times, bad, forgotten)
 
     def _insert(self, cloud: str, rc: model.Refcode, category: str,
                 observed: float) -> None:
         queried = rc.queried_at.isoformat() if rc.queried_at else None
         cursor = self._db.execute(_INSERT_CHANGE, (
             cloud, rc.server_id, rc.server_name, rc.refcode, rc.led_code,
-            str(category), queried, observed))
-        self._db.execute(
-            'INSERT INTO latest (cloud, server_id, change_id) '
-            'VALUES (?, ?, ?) ON CONFLICT (cloud, server_id) '
-            'DO UPDATE SET change_id = excluded.change_id',
-            (cloud, rc.server_id, cursor.lastrowid))
+            category, queried, observed))
+        self._db.execute(_SET_LATEST, (cloud, rc.server_id, cursor.lastrowid))
+
+    @staticmethod
+    def _count_missing(db: sqlite3.Connection, cloud: str,
+                       latest: dict[str, ty.Sequence[ty.Any]],
+                       seen: set[str]) -> int:
+        """Count a poll missed by each server not seen; forget the gone."""
+        missing = [(cloud, sid) for sid in latest.keys() - seen]
+        back = [(cloud, sid) for sid in seen & latest.keys()
+                if latest[sid][9]]
+        db.executemany('UPDATE latest SET missed = 0 WHERE cloud = ? AND '
+                       'server_id = ?', back)
+        db.executemany('UPDATE latest SET missed = missed + 1 WHERE cloud = '
+                       '? AND server_id = ?', missing)
+        return db.execute('DELETE FROM latest WHERE cloud = ? AND missed >= '
+                          '?', (cloud, FORGET_AFTER_POLLS)).rowcount
+
+    def _bad_row(self, row: ty.Sequence[ty.Any], exc: Exception) -> str:
+        """One line naming the store, the row and what is wrong with it."""
+        return 'History store %s: row %s (cloud %s, server %s) skipped: %s' % (
+            self.path, row[0], _shown(row[1]), _shown(row[2]), exc)
+
+    def _read_changes(self, rows: ty.Iterable[ty.Sequence[ty.Any]],
+                      ) -> list[Change]:
+        """Changes from rows; a row that cannot be read is logged once."""
+        changes = []
+        for row in rows:
+            try:
+                changes.append(Change.from_row(row))
+            except BadRow as exc:
+                if row[0] not in self._reported:
+                    self._reported.add(row[0])
+                    LOG.warning('%s', self._bad_row(row, exc))
+        return changes
 
     def last_changed(self, cloud: str) -> dict[str, Change]:
-        """Each server's latest change in ``cloud``, by server ID."""
+        """Each server's latest change in ``cloud``, by server ID.
+
+        A row that cannot be read is left out and logged (once).
+        """
         with self._lock, self._errors():
             if self._empty():
                 return {}
             rows = self._db.execute(_SELECT_LATEST, (cloud,)).fetchall()
-        return {row[1]: Change.from_row(row) for row in rows}
+        return {c.server_id: c for c in self._read_changes(rows)}
 
     def changes(self, server: str | None = None, cloud: str | None = None,
                 since: datetime.datetime | None = None,
                 limit: int | None = None) -> list[Change]:
         """Recorded changes, newest first.
 
+        A row that cannot be read is left out and logged (once).
+
         :param server: only this server: its ID, or a name it was recorded
             under (matched exactly).
         :param since: only changes observed at or after this time (a naive
             time is read as UTC).
+        :param limit: at most this many (up to :data:`SQLITE_MAX_INT`).
         """
         where, params = _filters(server, cloud)
         if since is not None:
@@ -405,32 +503,44 @@ class HistoryStore:
             sql += ' WHERE ' + ' AND '.join(where)
         sql += ' ORDER BY observed_at DESC, id DESC'
         if limit is not None:
+            if not 0 <= limit <= SQLITE_MAX_INT:
+                raise ValueError('limit %d is out of range' % limit)
             sql += ' LIMIT ?'
             params.append(int(limit))
         with self._lock, self._errors():
             if self._empty():
                 return []
             rows = self._db.execute(sql, params).fetchall()
-        return [Change.from_row(row) for row in rows]
+        return self._read_changes(rows)
 
     def servers(self, server: str,
                 cloud: str | None = None) -> list[tuple[str, str]]:
         """``(cloud, server ID)`` of each server recorded as ``server``.
 
-        More than one entry means the name is ambiguous (two servers, or
-        the same name in two clouds).
+        A server whose ID is ``server`` is the answer, even when another
+        one was named so. Otherwise each server recorded under the name
+        ``server`` (more than one: the name is ambiguous).
         """
-        where, params = _filters(server, cloud)
         with self._lock, self._errors():
             if self._empty():
                 return []
-            rows = self._db.execute(
-                _SELECT_SERVERS + ' WHERE ' + ' AND '.join(where) +
-                ' ORDER BY cloud, server_id', params).fetchall()
-        return [(row[0], row[1]) for row in rows]
+            found = []
+            for column in ('server_id', 'server_name'):
+                where, params = _filters(None, cloud)
+                where.append('%s = ?' % column)
+                params.append(server)
+                found = self._db.execute(
+                    'SELECT DISTINCT cloud, server_id FROM changes WHERE ' +
+                    ' AND '.join(where) + ' ORDER BY cloud, server_id',
+                    params).fetchall()
+                if found:
+                    break
+        return [(row[0], row[1]) for row in found]
 
     def prune(self, older_than: datetime.timedelta) -> int:
         """Delete changes older than that, except each server's latest one.
+
+        A server that left ``latest`` (gone from the polls) keeps no row.
 
         :returns: the number of rows deleted.
         """
@@ -458,46 +568,14 @@ class HistoryStore:
         self.close()
 
 
-def _make_folders(folder: str) -> None:
-    """Create ``folder`` and its missing parents, each :data:`FOLDER_MODE`.
-
-    (:func:`os.makedirs` gives its mode to the last folder only.)
-    """
-    missing = []
-    while not os.path.isdir(folder) and folder not in missing:
-        missing.append(folder)
-        folder = os.path.dirname(folder)
-    for path in reversed(missing):
-        try:
-            os.mkdir(path, FOLDER_MODE)
-        except FileExistsError:
-            if not os.path.isdir(path):
-                raise
+def _text(value: ty.Any) -> str | None:
+    """Text read from the store, printable (it may have been edited)."""
+    return model.decode_text(value)
 
 
-def _tighten(target: str | int, allowed: int) -> None:
-    """Remove the permission bits outside ``allowed``; never add one.
-
-    :param target: a path (nothing happens if it does not exist) or an open
-        file descriptor.
-    """
-    try:
-        mode = stat.S_IMODE(os.stat(target).st_mode)
-    except FileNotFoundError:
-        return
-    if mode & ~allowed:
-        os.chmod(target, mode & allowed)
-
-
-def _problem(exc: sqlite3.Error) -> str:
-    """What is wrong with the file, in words, from an sqlite3 error."""
-    text = str(exc)
-    if 'locked' in text or 'busy' in text:
-        return ('is locked by another process (%s); try again when it is '
-                'done' % text)
-    if 'not a database' in text or 'malformed' in text:
-        return 'is not a readable history store (%s)' % text
-    return text
+def _shown(value: ty.Any) -> str:
+    """A value of a bad row, quoted and printable, for a message."""
+    return repr(model.decode_text(value))
 
 
 def _filters(server: str | None,
@@ -512,10 +590,3 @@ def _filters(server: str | None,
         where.append('cloud = ?')
         params.append(cloud)
     return where, params
-
-
-def _uri_path(path: str) -> str:
-    """A file path quoted for an SQLite ``file:`` URI."""
-    from urllib import parse
-
-    return parse.quote(os.path.abspath(path))
