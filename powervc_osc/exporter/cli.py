@@ -24,6 +24,7 @@ import typing as ty
 import yaml
 
 from powervc_osc.exporter import changes as changes_mod
+from powervc_osc.exporter import health as health_mod
 from powervc_osc.exporter import metrics
 from powervc_osc.exporter import options
 from powervc_osc.exporter import poller as poller_mod
@@ -50,7 +51,7 @@ def main(argv: ty.Sequence[str] | None = None) -> int:
     except SetupError as exc:
         sys.stderr.write('%s: %s\n' % (options.PROG, exc))
         return 1
-    registry = make_registry(exporter.board)
+    registry = make_registry(exporter.board, exporter.health)
     _handle_signals(exporter)
     if args.once:
         status = _once(exporter, registry)
@@ -71,7 +72,10 @@ def build(args: argparse.Namespace) -> service.Exporter:
 
     _check_clouds_yaml()
     names = args.clouds or [os.environ.get('OS_CLOUD') or None]
-    tracker = _change_tracker(args)
+    health = health_mod.Health()
+    health.start([name or 'default' for name in names],
+                 args.history is not None)
+    tracker = _change_tracker(args, health)
     pollers = []
     for name in names:
         try:
@@ -82,12 +86,13 @@ def build(args: argparse.Namespace) -> service.Exporter:
             raise SetupError('cloud %s: %s' % (name or '(default)', exc))
         pollers.append(poller_mod.CloudPoller(
             name or 'default', client, tracker,
-            osc_common.list_filters(args)))
+            osc_common.list_filters(args), health=health))
     return service.Exporter(pollers, state.Board(), tracker,
-                            args.interval.total_seconds())
+                            args.interval.total_seconds(), health=health)
 
 
-def _change_tracker(args: argparse.Namespace) -> ty.Any:
+def _change_tracker(args: argparse.Namespace,
+                    health: health_mod.Health) -> ty.Any:
     if args.history is None:
         return changes_mod.MemoryChanges()
     from powervc_osc import history
@@ -96,7 +101,7 @@ def _change_tracker(args: argparse.Namespace) -> ty.Any:
         store = history.HistoryStore(args.history or None)
     except history.HistoryError as exc:
         raise SetupError(str(exc))
-    return changes_mod.HistoryChanges(store, args.retention)
+    return changes_mod.HistoryChanges(store, args.retention, health=health)
 
 
 def _check_clouds_yaml() -> None:
@@ -124,12 +129,15 @@ def _check_clouds_yaml() -> None:
         raise SetupError('%s is not valid YAML%s' % (path, where))
 
 
-def make_registry(board: state.Board) -> ty.Any:
+def make_registry(board: state.Board,
+                  health: health_mod.Health | None = None) -> ty.Any:
     from prometheus_client import process_collector
     from prometheus_client import registry as registry_mod
 
     registry = registry_mod.CollectorRegistry(auto_describe=False)
     registry.register(metrics.RefcodeCollector(board))
+    if health is not None:
+        registry.register(health)
     process_collector.ProcessCollector(registry=registry)
     return registry
 
@@ -151,6 +159,11 @@ def _once(exporter: service.Exporter, registry: ty.Any) -> int:
     finally:
         exporter.close()
     sys.stdout.write(exposition.generate_latest(registry).decode('utf-8'))
+    if exporter.health.write_failures():
+        # Cron must tell: the next run would not know these changes.
+        LOG.error('The changes of this poll were not recorded in the '
+                  'history store (see the warning above)')
+        return 1
     return 0 if answered else 1
 
 

@@ -15,12 +15,14 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import threading
 import time
 import typing as ty
 
 from powervc_osc.exporter import changes as changes_mod
+from powervc_osc.exporter import health as health_mod
 from powervc_osc.exporter import state
 
 if ty.TYPE_CHECKING:
@@ -42,13 +44,16 @@ class CloudPoller:
     :param changes: a :class:`~.changes.MemoryChanges` or
         :class:`~.changes.HistoryChanges`.
     :param filters: keyword arguments of :meth:`RefcodeClient.list`.
+    :param health: counts the errors a poll survives.
     """
 
     def __init__(self, cloud: str, client: client_mod.RefcodeClient,
                  changes: ty.Any, filters: ty.Mapping[str, ty.Any],
                  wall: ty.Callable[[], float] = time.time,
-                 clock: ty.Callable[[], float] = time.monotonic) -> None:
+                 clock: ty.Callable[[], float] = time.monotonic,
+                 health: health_mod.Health | None = None) -> None:
         self.cloud = cloud
+        self._health = health or health_mod.Health()
         self._client = client
         self._changes = changes
         self._filters = dict(filters)
@@ -74,10 +79,46 @@ class CloudPoller:
         except Exception as exc:  # a poll must never end the exporter
             result = self._failed(exc, self._clock() - started)
         else:
-            result = self._succeeded(rows, errors, self._clock() - started,
-                                     stop)
+            duration = self._clock() - started
+            try:
+                result = self._succeeded(rows, errors, duration, stop)
+            except Stopped:
+                raise
+            except Exception as exc:  # never silent, never a dead thread
+                result = self._unhandled(exc, duration)
         self._last = result
         return result
+
+    def _unhandled(self, exc: Exception, duration: float,
+                   ) -> state.CloudState:
+        """PowerVC answered but its answer could not be handled."""
+        LOG.debug('Cloud %s: poll result not handled', self.cloud,
+                  exc_info=True)
+        self._health.error(self.cloud, 'poll', (
+            'Cloud %s: this poll could not be handled (%s: %s); the last '
+            'servers are kept' % (self.cloud, type(exc).__name__, exc)))
+        previous = self._previous()
+        return dataclasses.replace(previous, up=True, duration=duration,
+                                   last_success=self._wall())
+
+    def _usable(self, rows: list[model.Refcode]) -> list[model.Refcode]:
+        """The rows whose category and times can be worked out.
+
+        A server whose row cannot be handled is left out of this poll,
+        logged and counted; the others are published.
+        """
+        usable = []
+        for rc in rows:
+            try:
+                rc.category
+                state.unix_time(rc.queried_at)
+            except Exception as exc:  # one server must not hide the rest
+                self._health.error(self.cloud, 'server', (
+                    'Cloud %s: server %s left out of this poll (%s: %s)'
+                    % (self.cloud, rc.server_id, type(exc).__name__, exc)))
+            else:
+                usable.append(rc)
+        return usable
 
     def _read(self, errors: list, stop: threading.Event,
               ) -> list[model.Refcode]:
@@ -99,6 +140,7 @@ class CloudPoller:
         failed = {f.server for f in errors}
         if stop.is_set():
             raise Stopped()
+        rows = self._usable(rows)
         previous = self._previous()
         now = self._wall()
         try:

@@ -20,6 +20,7 @@ import threading
 import time
 import typing as ty
 
+from powervc_osc.exporter import health as health_mod
 from powervc_osc.exporter import poller as poller_mod
 from powervc_osc.exporter import state
 
@@ -61,7 +62,8 @@ class Exporter:
     def __init__(self, pollers: ty.Sequence[poller_mod.CloudPoller],
                  board: state.Board, changes: ty.Any, interval: float,
                  clock: ty.Callable[[], float] = time.monotonic,
-                 stop: threading.Event | None = None) -> None:
+                 stop: threading.Event | None = None,
+                 health: health_mod.Health | None = None) -> None:
         self.pollers = list(pollers)
         self.board = board
         self.stop = stop or threading.Event()
@@ -69,6 +71,8 @@ class Exporter:
         self._schedule = Schedule(interval)
         self._clock = clock
         self._threads: list[threading.Thread] = []
+        #: The errors the pollers survived (see :mod:`.health`).
+        self.health = health or health_mod.Health()
 
     def cycle(self) -> bool:
         """Poll every cloud concurrently; True when all of them answered.

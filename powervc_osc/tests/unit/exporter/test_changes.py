@@ -117,7 +117,7 @@ class TestHistoryChanges(testtools.TestCase):
         entered = threading.Event()
         release = threading.Event()
         store = self.store
-        real_record = store.record
+        real_record = store.record_cycle
 
         def slow_record(*args, **kwargs):
             entered.set()
@@ -125,7 +125,7 @@ class TestHistoryChanges(testtools.TestCase):
             return real_record(*args, **kwargs)
 
         self.useFixture(fixtures.MonkeyPatch(
-            'powervc_osc.history.HistoryStore.record',
+            'powervc_osc.history.HistoryStore.record_cycle',
             lambda self, *a, **k: slow_record(*a, **k)))
         writer = threading.Thread(
             target=self.tracker.update, args=('c', [row('a', 'X')], 0))
@@ -145,7 +145,7 @@ class TestHistoryChanges(testtools.TestCase):
         # busy timeout) must not hold up a stop beyond close_wait.
         entered = threading.Event()
         release = threading.Event()
-        real_record = self.store.record
+        real_record = self.store.record_cycle
 
         def blocked_record(*args, **kwargs):
             entered.set()
@@ -153,7 +153,7 @@ class TestHistoryChanges(testtools.TestCase):
             return real_record(*args, **kwargs)
 
         self.useFixture(fixtures.MonkeyPatch(
-            'powervc_osc.history.HistoryStore.record',
+            'powervc_osc.history.HistoryStore.record_cycle',
             lambda self, *a, **k: blocked_record(*a, **k)))
         tracker = changes.HistoryChanges(self.store, None, close_wait=0)
         writer = threading.Thread(
