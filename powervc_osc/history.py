@@ -196,6 +196,10 @@ class HistoryNotFound(HistoryError):
 class BadRow(ValueError):
     """A row of the store that cannot be read (the message says why)."""
 
+    def __init__(self, column: str, problem: str) -> None:
+        super().__init__('%s %s' % (column, problem))
+        self.column = column
+
 
 @dataclasses.dataclass(frozen=True)
 class Change:
@@ -223,14 +227,16 @@ class Change:
         """A Change from a row of ``SELECT id, cloud, ... observed_at``.
 
         :raises BadRow: ``observed_at`` is not a time, or ``queried_at``
-            is not an ISO 8601 time.
+            is not an ISO 8601 time (the message names the column).
         """
+        observed_at = datetime.datetime.fromtimestamp(
+            observed_time(row[8]), datetime.timezone.utc)
         queried = row[7]
         try:
             queried_at = (datetime.datetime.fromisoformat(queried)
                           if queried is not None else None)
         except (TypeError, ValueError):
-            raise BadRow('queried_at %s is not an ISO 8601 time'
+            raise BadRow('queried_at', '%s is not an ISO 8601 time'
                          % _shown(queried))
         return cls(
             cloud=_text(row[1]) or '',
@@ -238,9 +244,7 @@ class Change:
                 server_id=_text(row[2]) or '', server_name=_text(row[3]),
                 refcode=_text(row[4]), led_code=_text(row[5]),
                 queried_at=queried_at, required=True),
-            category=_text(row[6]) or '',
-            observed_at=datetime.datetime.fromtimestamp(
-                observed_time(row[8]), datetime.timezone.utc))
+            category=_text(row[6]) or '', observed_at=observed_at)
 
 
 def observed_time(value: ty.Any) -> float:
@@ -250,13 +254,13 @@ def observed_time(value: ty.Any) -> float:
         :class:`~datetime.datetime` can hold.
     """
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise BadRow('observed_at %s is not a number' % _shown(value))
+        raise BadRow('observed_at', '%s is not a number' % _shown(value))
     try:
         if not math.isfinite(value):
             raise ValueError(value)
         datetime.datetime.fromtimestamp(value, datetime.timezone.utc)
     except (ValueError, OverflowError, OSError):
-        raise BadRow('observed_at %s is not a time' % _shown(value))
+        raise BadRow('observed_at', '%s is not a time' % _shown(value))
     return float(value)
 
 
@@ -457,7 +461,11 @@ class HistoryStore:
 
     def _read_changes(self, rows: ty.Iterable[ty.Sequence[ty.Any]],
                       ) -> list[Change]:
-        """Changes from rows; a row that cannot be read is logged once."""
+        """Changes from rows; a row that cannot be read is logged once.
+
+        A row without a time is left out; one whose query time is not a
+        time is kept without it.
+        """
         changes = []
         for row in rows:
             try:
@@ -466,6 +474,10 @@ class HistoryStore:
                 if row[0] not in self._reported:
                     self._reported.add(row[0])
                     LOG.warning('%s', self._bad_row(row, exc))
+                if exc.column == 'queried_at':
+                    # Only PowerVC's query time is lost: keep the change.
+                    changes.append(Change.from_row(
+                        tuple(row[:7]) + (None,) + tuple(row[8:])))
         return changes
 
     def last_changed(self, cloud: str) -> dict[str, Change]:
@@ -481,18 +493,23 @@ class HistoryStore:
 
     def changes(self, server: str | None = None, cloud: str | None = None,
                 since: datetime.datetime | None = None,
-                limit: int | None = None) -> list[Change]:
+                limit: int | None = None,
+                server_id: str | None = None) -> list[Change]:
         """Recorded changes, newest first.
 
         A row that cannot be read is left out and logged (once).
 
         :param server: only this server: its ID, or a name it was recorded
             under (matched exactly).
+        :param server_id: only the server with this ID (never a name).
         :param since: only changes observed at or after this time (a naive
             time is read as UTC).
         :param limit: at most this many (up to :data:`SQLITE_MAX_INT`).
         """
         where, params = _filters(server, cloud)
+        if server_id is not None:
+            where.append('server_id = ?')
+            params.append(server_id)
         if since is not None:
             if since.tzinfo is None:
                 since = since.replace(tzinfo=datetime.timezone.utc)

@@ -44,13 +44,19 @@ def _since(text: str) -> datetime.datetime:
 
 
 def _limit(text: str) -> int:
-    """argparse type: a row count of at least 1."""
+    """argparse type: a row count from 1 to SQLite's largest integer."""
+    from powervc_osc import history
+
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError('%r is not a whole number' % text)
     if value < 1:
         raise argparse.ArgumentTypeError('%r must be at least 1' % text)
+    if value > history.SQLITE_MAX_INT:
+        raise argparse.ArgumentTypeError('%r is more than %d, the most '
+                                         'SQLite counts' % (
+                                             text, history.SQLITE_MAX_INT))
     return value
 
 
@@ -79,7 +85,8 @@ class HistoryRefcode(common.FreezeGCAtExit, command.Lister):
         parser = super().get_parser(prog_name)
         parser.add_argument(
             'server', metavar='<server>',
-            help='Server ID, or a name it was recorded under (exact match)')
+            help='Server ID, or a name it was recorded under (exact match; '
+                 'an ID wins over a name)')
         parser.add_argument(
             '--since', metavar='<time>', type=_since,
             help='Only changes since this long ago (30m, 2h, 7d) or since '
@@ -106,7 +113,7 @@ class HistoryRefcode(common.FreezeGCAtExit, command.Lister):
         with history.HistoryStore(parsed_args.history,
                                   readonly=True) as store:
             cloud, server_id = self._find(store, parsed_args)
-            changes = store.changes(server_id, cloud=cloud,
+            changes = store.changes(server_id=server_id, cloud=cloud,
                                     since=parsed_args.since,
                                     limit=parsed_args.limit)
         return COLUMNS, [_row(c) for c in changes]
@@ -117,6 +124,8 @@ class HistoryRefcode(common.FreezeGCAtExit, command.Lister):
         """The one (cloud, server ID) recorded as the <server> argument."""
         from powervc_osc import history
 
+        from powervc_osc import model
+
         server = parsed_args.server
         found = store.servers(server, cloud=parsed_args.cloud_label)
         where = (' for cloud %r' % parsed_args.cloud_label
@@ -125,8 +134,11 @@ class HistoryRefcode(common.FreezeGCAtExit, command.Lister):
             raise history.HistoryError(store.path, (
                 'has no recorded changes for server %r%s' % (server, where)))
         if len(found) > 1:
+            # IDs and clouds come from the file: printable only.
             raise history.HistoryError(store.path, (
                 'more than one server was recorded as %r: %s; give an ID or '
                 '--cloud-label' % (server, ', '.join(
-                    '%s (cloud %s)' % (sid, c) for c, sid in found))))
+                    '%s (cloud %s)' % (model.decode_text(sid),
+                                       model.decode_text(c))
+                    for c, sid in found))))
         return found[0]
