@@ -35,6 +35,7 @@ SIDE_FILES = ('-wal', '-shm')
 #: Seconds a writer keeps trying to switch a new file to WAL journaling
 #: while another writer creates the same file (SQLite does not wait).
 WAL_SWITCH_WAIT = 5.0
+_pause = time.sleep
 
 
 class FileProblem(Exception):
@@ -145,7 +146,7 @@ def _use_wal(path: str, db: sqlite3.Connection) -> None:
         except sqlite3.OperationalError as exc:
             if 'locked' not in str(exc) or time.monotonic() >= deadline:
                 raise FileProblem(path, describe(exc))
-            time.sleep(0.01)
+            _pause(0.01)
     if mode.lower() != 'wal':
         raise FileProblem(path, 'cannot use WAL journaling (%s)' % mode)
 
@@ -166,7 +167,8 @@ def claim(path: str) -> int:
         pass
     except OSError as exc:
         raise _problem(path, 'cannot be created', exc)
-    _check_regular(path)
+    for name in [path] + [path + suffix for suffix in SIDE_FILES]:
+        _check_regular(name, missing_ok=name != path)
     try:
         fd = os.open(path, flags)
     except OSError as exc:
@@ -238,9 +240,13 @@ def uri(path: str, **query: str) -> str:
     return text
 
 
-def _check_regular(path: str) -> None:
+def _check_regular(path: str, missing_ok: bool = False) -> None:
     try:
         mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        if missing_ok:
+            return
+        raise FileProblem(path, 'was removed while being opened; try again')
     except OSError as exc:
         raise _problem(path, 'cannot be read', exc)
     if stat.S_ISLNK(mode):
