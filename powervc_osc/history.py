@@ -87,9 +87,14 @@ MIGRATIONS: list[tuple[str, ...]] = [
 ]
 
 # A Change, in field order (Change.from_row reads rows of this shape).
-_COLUMNS = ('id, cloud, server_id, server_name, refcode, led_code, '
-            'category, queried_at, observed_at')
-_SELECT_CHANGES = 'SELECT %s FROM changes' % _COLUMNS
+_SELECT_CHANGES = ('SELECT id, cloud, server_id, server_name, refcode, '
+                   'led_code, category, queried_at, observed_at FROM changes')
+# The servers recorded under an ID, then under a name (cloud: NULL = any).
+_SERVERS_BY = (
+    'SELECT DISTINCT cloud, server_id FROM changes WHERE server_id = :name '
+    'AND (:cloud IS NULL OR cloud = :cloud) ORDER BY cloud, server_id',
+    'SELECT DISTINCT cloud, server_id FROM changes WHERE server_name = :name '
+    'AND (:cloud IS NULL OR cloud = :cloud) ORDER BY cloud, server_id')
 _INSERT_CHANGE = ('INSERT INTO changes (cloud, server_id, server_name, '
                   'refcode, led_code, category, queried_at, observed_at) '
                   'VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
@@ -542,14 +547,9 @@ class HistoryStore:
             if self._empty():
                 return []
             found = []
-            for column in ('server_id', 'server_name'):
-                where, params = _filters(None, cloud)
-                where.append('%s = ?' % column)
-                params.append(server)
+            for sql in _SERVERS_BY:
                 found = self._db.execute(
-                    'SELECT DISTINCT cloud, server_id FROM changes WHERE ' +
-                    ' AND '.join(where) + ' ORDER BY cloud, server_id',
-                    params).fetchall()
+                    sql, {'name': server, 'cloud': cloud}).fetchall()
                 if found:
                     break
         return [(row[0], row[1]) for row in found]
