@@ -243,13 +243,12 @@ class Change:
         except (TypeError, ValueError):
             raise BadRow('queried_at', '%s is not an ISO 8601 time'
                          % _shown(queried))
-        return cls(
-            cloud=_text(row[1]) or '',
-            row=model.Refcode(
-                server_id=_text(row[2]) or '', server_name=_text(row[3]),
-                refcode=_text(row[4]), led_code=_text(row[5]),
-                queried_at=queried_at, required=True),
-            category=_text(row[6]) or '', observed_at=observed_at)
+        # Printable: the file may have been edited by anyone.
+        cloud, server_id, name, code, led, category = [
+            model.decode_text(value) for value in row[1:7]]
+        return cls(cloud or '', model.Refcode(
+            server_id or '', name, code, led, queried_at, required=True),
+            category or '', observed_at)
 
 
 def observed_time(value: ty.Any) -> float:
@@ -318,17 +317,12 @@ class HistoryStore:
         with self._file_errors():
             self._db, version = history_file.connect(
                 self.path, readonly, timeout, schema_version(), owned)
-        try:
-            if self.readonly and 0 < version < schema_version():
-                raise HistoryError(self.path, (
-                    'has schema version %d and needs an upgrade to %d; '
-                    'run powervc-osc-exporter once to upgrade it'
-                    % (version, schema_version())))
-            if not readonly and version < schema_version():
+        if not readonly and version < schema_version():
+            try:
                 self._migrate()
-        except BaseException:
-            self._db.close()
-            raise
+            except BaseException:
+                self._db.close()
+                raise
 
     def _migrate(self) -> None:
         """Run the missing migration steps in one transaction."""
@@ -583,11 +577,6 @@ class HistoryStore:
 
     def __exit__(self, *exc_info: ty.Any) -> None:
         self.close()
-
-
-def _text(value: ty.Any) -> str | None:
-    """Text read from the store, printable (it may have been edited)."""
-    return model.decode_text(value)
 
 
 def _shown(value: ty.Any) -> str:

@@ -65,7 +65,17 @@ def connect(path: str, readonly: bool, timeout: float, newest: int,
         if _readable_without_writing(path):
             query['immutable'] = '1'
         db = _open(path, uri(path, **query), timeout)
-        return db, _checked(path, db, newest)
+        try:
+            version = _checked(path, db, newest)
+            if 0 < version < newest:
+                raise FileProblem(path, (
+                    'has schema version %d and needs an upgrade to %d; run '
+                    'powervc-osc-exporter once to upgrade it'
+                    % (version, newest)))
+        except BaseException:
+            db.close()
+            raise
+        return db, version
     fd = claim(path)
     try:
         check = _open(path, uri(path, mode='ro'), timeout)
