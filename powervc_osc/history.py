@@ -22,10 +22,8 @@ schema version in ``PRAGMA user_version`` and a list of migration steps.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime
 import logging
-import math
 import os
 import re
 import sqlite3
@@ -35,7 +33,10 @@ import typing as ty
 
 from powervc_osc import exceptions
 from powervc_osc import history_file
-from powervc_osc import model
+from powervc_osc import history_rows
+
+if ty.TYPE_CHECKING:
+    from powervc_osc import model
 
 LOG = logging.getLogger(__name__)
 
@@ -50,6 +51,11 @@ FORGET_AFTER_POLLS = 3
 
 FILE_MODE = history_file.FILE_MODE
 FOLDER_MODE = history_file.FOLDER_MODE
+# What rows hold (defined beside the reading of them).
+BadRow = history_rows.BadRow
+Change = history_rows.Change
+Cycle = history_rows.Cycle
+observed_time = history_rows.observed_time
 
 #: The schema, one step per version: ``MIGRATIONS[n]`` turns a version-n
 #: file into a version n+1 file. Append steps; never edit a released one.
@@ -83,6 +89,10 @@ MIGRATIONS: list[tuple[str, ...]] = [
         # Polls in a row that did not list the server (deleted, or out of
         # the exporter's filters); at FORGET_AFTER_POLLS it leaves latest.
         'ALTER TABLE latest ADD COLUMN missed INTEGER NOT NULL DEFAULT 0',
+        # When the code or LED text took its current value: a rename or a
+        # category change alone (collection off: stale) writes a row but
+        # does not move it. NULL: the latest row's observed_at.
+        'ALTER TABLE latest ADD COLUMN code_since REAL',
     ),
 ]
 
@@ -98,13 +108,15 @@ _SERVERS_BY = (
 _INSERT_CHANGE = ('INSERT INTO changes (cloud, server_id, server_name, '
                   'refcode, led_code, category, queried_at, observed_at) '
                   'VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-_SET_LATEST = ('INSERT INTO latest (cloud, server_id, change_id) '
-               'VALUES (?, ?, ?) ON CONFLICT (cloud, server_id) DO UPDATE '
-               'SET change_id = excluded.change_id, missed = 0')
-# Each server's latest change and missed polls: a Change row, then missed.
+_SET_LATEST = ('INSERT INTO latest (cloud, server_id, change_id, '
+               'code_since) VALUES (?, ?, ?, ?) ON CONFLICT (cloud, '
+               'server_id) DO UPDATE SET change_id = excluded.change_id, '
+               'code_since = excluded.code_since, missed = 0')
+# Each server's latest change (a Change row), missed polls, code since.
 _SELECT_LATEST = ('SELECT c.id, c.cloud, c.server_id, c.server_name, '
                   'c.refcode, c.led_code, c.category, c.queried_at, '
-                  'c.observed_at, l.missed FROM latest l JOIN changes c ON '
+                  'c.observed_at, l.missed, COALESCE(l.code_since, '
+                  'c.observed_at) FROM latest l JOIN changes c ON '
                   'c.id = l.change_id WHERE l.cloud = ?')
 #: The largest integer SQLite stores (a LIMIT beyond it is an error).
 SQLITE_MAX_INT = 2 ** 63 - 1
@@ -196,90 +208,6 @@ class HistoryNotFound(HistoryError):
     def __init__(self, path: str) -> None:
         super().__init__(path, 'does not exist; nothing has been recorded '
                          'there (powervc-osc-exporter records it)')
-
-
-class BadRow(ValueError):
-    """A row of the store that cannot be read (the message says why)."""
-
-    def __init__(self, column: str, problem: str) -> None:
-        super().__init__('%s %s' % (column, problem))
-        self.column = column
-
-
-@dataclasses.dataclass(frozen=True)
-class Change:
-    """One recorded change of a server's code, LED text, category or name.
-
-    :attr:`row` is the server's :class:`~powervc_osc.model.Refcode` as the
-    poller saw it; ``server_id``, ``server_name``, ``refcode``,
-    ``led_code`` and ``queried_at`` are read through to it. Text read from
-    the store is made printable (control characters replaced).
-    """
-
-    cloud: str
-    row: model.Refcode
-    category: str
-    observed_at: datetime.datetime
-
-    server_id = property(lambda self: self.row.server_id)
-    server_name = property(lambda self: self.row.server_name)
-    refcode = property(lambda self: self.row.refcode)
-    led_code = property(lambda self: self.row.led_code)
-    queried_at = property(lambda self: self.row.queried_at)
-
-    @classmethod
-    def from_row(cls, row: ty.Sequence[ty.Any]) -> Change:
-        """A Change from a row of ``SELECT id, cloud, ... observed_at``.
-
-        :raises BadRow: ``observed_at`` is not a time, or ``queried_at``
-            is not an ISO 8601 time (the message names the column).
-        """
-        observed_at = datetime.datetime.fromtimestamp(
-            observed_time(row[8]), datetime.timezone.utc)
-        queried = row[7]
-        try:
-            queried_at = (datetime.datetime.fromisoformat(queried)
-                          if queried is not None else None)
-        except (TypeError, ValueError):
-            raise BadRow('queried_at', '%s is not an ISO 8601 time'
-                         % _shown(queried))
-        # Printable: the file may have been edited by anyone.
-        cloud, server_id, name, code, led, category = [
-            model.decode_text(value) for value in row[1:7]]
-        return cls(cloud or '', model.Refcode(
-            server_id or '', name, code, led, queried_at, required=True),
-            category or '', observed_at)
-
-
-def observed_time(value: ty.Any) -> float:
-    """An ``observed_at`` value as Unix seconds.
-
-    :raises BadRow: it is not a number, or not a time a
-        :class:`~datetime.datetime` can hold.
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise BadRow('observed_at', '%s is not a number' % _shown(value))
-    try:
-        if not math.isfinite(value):
-            raise ValueError(value)
-        datetime.datetime.fromtimestamp(value, datetime.timezone.utc)
-    except (ValueError, OverflowError, OSError):
-        raise BadRow('observed_at', '%s is not a time' % _shown(value))
-    return float(value)
-
-
-class Cycle(ty.NamedTuple):
-    """What :meth:`HistoryStore.record_cycle` did."""
-
-    #: Rows written (changes, first codes and renames).
-    written: int
-    #: Unix time each server's code last changed, by server ID (the
-    #: servers polled, plus ``keep``), when it is known.
-    changed_at: dict[str, float]
-    #: One line for each row of the store that could not be read.
-    bad_rows: list[str]
-    #: Servers that left ``latest`` in this cycle.
-    forgotten: int
 
 
 class HistoryStore:
@@ -417,13 +345,14 @@ class HistoryStore:
                 if before is None and rc.observation == (None, None):
                     continue
                 if before is None or tuple(before[3:7]) != now:
-                    self._insert(cloud, rc, now[3], observed)
+                    since = history_rows.code_since(before, rc, observed)
+                    self._insert(cloud, rc, now[3], observed, since)
                     latest[rc.server_id] = (None, cloud, rc.server_id) + (
-                        now + (None, observed, 0))
+                        now + (None, observed, 0, since))
                     written += 1
             for server_id in seen & latest.keys():
                 try:
-                    times[server_id] = observed_time(latest[server_id][8])
+                    times[server_id] = observed_time(latest[server_id][10])
                 except BadRow as exc:
                     bad.append(self._bad_row(latest[server_id], exc))
             forgotten = (self._count_missing(db, cloud, latest, seen)
@@ -431,12 +360,13 @@ class HistoryStore:
         return Cycle(written, times, bad, forgotten)
 
     def _insert(self, cloud: str, rc: model.Refcode, category: str,
-                observed: float) -> None:
+                observed: float, since: float) -> None:
         queried = rc.queried_at.isoformat() if rc.queried_at else None
         cursor = self._db.execute(_INSERT_CHANGE, (
             cloud, rc.server_id, rc.server_name, rc.refcode, rc.led_code,
             category, queried, observed))
-        self._db.execute(_SET_LATEST, (cloud, rc.server_id, cursor.lastrowid))
+        self._db.execute(_SET_LATEST, (cloud, rc.server_id, cursor.lastrowid,
+                                       since))
 
     @staticmethod
     def _count_missing(db: sqlite3.Connection, cloud: str,
@@ -456,7 +386,8 @@ class HistoryStore:
     def _bad_row(self, row: ty.Sequence[ty.Any], exc: Exception) -> str:
         """One line naming the store, the row and what is wrong with it."""
         return 'History store %s: row %s (cloud %s, server %s) skipped: %s' % (
-            self.path, row[0], _shown(row[1]), _shown(row[2]), exc)
+            self.path, row[0], history_rows.shown(row[1]),
+            history_rows.shown(row[2]), exc)
 
     def _read_changes(self, rows: ty.Iterable[ty.Sequence[ty.Any]],
                       ) -> list[Change]:
@@ -577,11 +508,6 @@ class HistoryStore:
 
     def __exit__(self, *exc_info: ty.Any) -> None:
         self.close()
-
-
-def _shown(value: ty.Any) -> str:
-    """A value of a bad row, quoted and printable, for a message."""
-    return repr(model.decode_text(value))
 
 
 def _filters(server: str | None,

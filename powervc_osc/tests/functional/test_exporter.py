@@ -51,6 +51,7 @@ class ExporterTestCase(base.FunctionalTestCase):
             timeout=cli_runner.COMMAND_TIMEOUT)
         self.assertEqual(0, done.returncode, done.stderr)
         with sqlite3.connect(self.history) as db:
+            db.execute('UPDATE latest SET code_since = NULL')
             db.execute('UPDATE changes SET observed_at = 1e20 WHERE '
                        'server_id = ?', (stuck,))
         db.close()

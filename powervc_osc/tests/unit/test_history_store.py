@@ -219,12 +219,21 @@ class TestChurn(base.StoreTestCase):
 
 class TestWhatIsRecorded(base.StoreTestCase):
 
-    def test_a_rename_is_a_row(self):
+    def test_a_rename_is_a_row_but_not_a_code_change(self):
         store = self.store()
         store.record('c', [refcode('a', 'C1', name='old')], by_code)
-        self.assertEqual(1, store.record(
-            'c', [refcode('a', 'C1', name='new')], by_code))
-        self.assertEqual(['new', 'old'],
+        first = self.clock.now
+        self.clock.now += 60
+        cycle = store.record_cycle(
+            'c', [refcode('a', 'C1', name='new')], by_code)
+        self.assertEqual(1, cycle.written)
+        # The code did not change: its time stays (IPL-stuck alerts).
+        self.assertEqual({'a': first}, cycle.changed_at)
+        self.clock.now += 60
+        cycle = store.record_cycle(
+            'c', [refcode('a', 'C2', name='new')], by_code)
+        self.assertEqual({'a': first + 120}, cycle.changed_at)
+        self.assertEqual(['new', 'new', 'old'],
                          [c.server_name for c in store.changes('a')])
         self.assertEqual([('c', 'a')], store.servers('new'))
         self.assertEqual([('c', 'a')], store.servers('old'))
@@ -235,8 +244,10 @@ class TestWhatIsRecorded(base.StoreTestCase):
         off = model.Refcode('a', on.server_name, on.refcode, on.led_code,
                             on.queried_at, False)
         store.record('c', [on], lambda rc: rc.category)
-        self.assertEqual(1, store.record('c', [off],
-                                         lambda rc: rc.category))
+        self.clock.now += 60
+        cycle = store.record_cycle('c', [off], lambda rc: rc.category)
+        self.assertEqual(1, cycle.written)
+        self.assertEqual({'a': self.clock.now - 60}, cycle.changed_at)
         self.assertEqual(['stale', 'error'],
                          [c.category for c in store.changes('a')])
 
@@ -278,6 +289,8 @@ class TestBadRows(base.StoreTestCase):
     def spoil(self, sql, *params):
         with sqlite3.connect(self.path) as db:
             db.execute(sql, params)
+            # As after an upgrade from schema 1: the time is the row's.
+            db.execute('UPDATE latest SET code_since = NULL')
         db.close()
 
     def test_bad_times_are_skipped_in_one_line_each(self):
@@ -294,6 +307,16 @@ class TestBadRows(base.StoreTestCase):
             self.assertEqual(['b'], list(self.store_.last_changed('c')))
             self.assertEqual(['C2'], [c.refcode
                                       for c in self.store_.changes()])
+
+    def test_a_bad_code_since_is_skipped_too(self):
+        with sqlite3.connect(self.path) as db:
+            db.execute("UPDATE latest SET code_since = 1e20 WHERE server_id "
+                       "= 'a'")
+        db.close()
+        cycle = self.store_.record_cycle(
+            'c', [refcode('a', 'C1'), refcode('b', 'C2')], by_code)
+        self.assertEqual(['b'], list(cycle.changed_at))
+        self.assertEqual(1, len(cycle.bad_rows))
 
     def test_control_characters_are_not_returned(self):
         self.spoil("UPDATE changes SET refcode = ?, server_name = ?",
@@ -314,3 +337,27 @@ class TestFileModes(base.StoreTestCase):
     def test_new_store_file_mode(self):
         self.store().close()
         self.assertEqual(0o600, stat.S_IMODE(os.lstat(self.path).st_mode))
+
+
+class TestUpgradeFromSchema1(base.StoreTestCase):
+
+    def test_a_schema_1_store_keeps_its_times_and_forgets_the_gone(self):
+        with fixtures.MockPatchObject(history, 'MIGRATIONS',
+                                      history.MIGRATIONS[:1]):
+            old = self.store()
+            old.record('c', [refcode('a', 'C1'), refcode('b', 'C1')],
+                       by_code)
+            old.close()
+        first = self.clock.now
+        self.clock.now += 60
+        store = self.store()
+        with sqlite3.connect(self.path) as db:
+            self.assertEqual(history.schema_version(), db.execute(
+                'PRAGMA user_version').fetchone()[0])
+        db.close()
+        cycle = store.record_cycle('c', [refcode('a', 'C1')], by_code)
+        self.assertEqual(({'a': first}, 0), (cycle.changed_at,
+                                             cycle.written))
+        for _ in range(history.FORGET_AFTER_POLLS - 1):
+            cycle = store.record_cycle('c', [refcode('a', 'C1')], by_code)
+        self.assertEqual(1, cycle.forgotten)

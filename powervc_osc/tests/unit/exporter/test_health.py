@@ -116,6 +116,7 @@ class TestHistoryRows(HealthTestCase):
         p = self.poller()
         self.poll(p)
         with sqlite3.connect(self.path) as db:
+            db.execute('UPDATE latest SET code_since = NULL')
             db.execute("UPDATE changes SET observed_at = 1e20 WHERE "
                        "server_id = ?", (base.server_id(2),))
         db.close()
