@@ -342,13 +342,21 @@ class TestFileModes(base.StoreTestCase):
 class TestUpgradeFromSchema1(base.StoreTestCase):
 
     def test_a_schema_1_store_keeps_its_times_and_forgets_the_gone(self):
-        with fixtures.MockPatchObject(history, 'MIGRATIONS',
-                                      history.MIGRATIONS[:1]):
-            old = self.store()
-            old.record('c', [refcode('a', 'C1'), refcode('b', 'C1')],
-                       by_code)
-            old.close()
+        # A file as powervc-osc with schema 1 wrote it.
         first = self.clock.now
+        os.makedirs(os.path.dirname(self.path))
+        with sqlite3.connect(self.path) as db:
+            for statement in history.MIGRATIONS[0]:
+                db.execute(statement)
+            for number, server in enumerate('ab', 1):
+                db.execute(
+                    "INSERT INTO changes VALUES (?, 'c', ?, ?, 'C1', NULL, "
+                    "'progress', NULL, ?)",
+                    (number, server, 'vm-' + server, first))
+                db.execute("INSERT INTO latest VALUES ('c', ?, ?)",
+                           (server, number))
+            db.execute('PRAGMA user_version = 1')
+        db.close()
         self.clock.now += 60
         store = self.store()
         with sqlite3.connect(self.path) as db:
