@@ -73,8 +73,8 @@ def build(args: argparse.Namespace) -> service.Exporter:
     _check_clouds_yaml()
     names = args.clouds or [os.environ.get('OS_CLOUD') or None]
     health = health_mod.Health()
-    health.start([name or 'default' for name in names],
-                 args.history is not None)
+    health.expect([name or 'default' for name in names],
+                  args.history is not None)
     tracker = _change_tracker(args, health)
     pollers = []
     for name in names:

@@ -90,7 +90,7 @@ class Health(registry.Collector):
                 failures.add_metric([cloud], count)
         return iter((errors, failures))
 
-    def start(self, clouds: ty.Iterable[str], history: bool) -> None:
+    def expect(self, clouds: ty.Iterable[str], history: bool) -> None:
         """Publish 0 for every cloud, so a rate() sees the first error."""
         with self._lock:
             for cloud in clouds:

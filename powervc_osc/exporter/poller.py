@@ -110,6 +110,7 @@ class CloudPoller:
         usable = []
         for rc in rows:
             try:
+                # What the board and the collector will ask of the row.
                 rc.category
                 state.unix_time(rc.queried_at)
             except Exception as exc:  # one server must not hide the rest

@@ -123,7 +123,6 @@ class HistoryRefcode(common.FreezeGCAtExit, command.Lister):
               parsed_args: argparse.Namespace) -> tuple[str, str]:
         """The one (cloud, server ID) recorded as the <server> argument."""
         from powervc_osc import history
-
         from powervc_osc import model
 
         server = parsed_args.server

@@ -38,7 +38,7 @@ class HealthTestCase(base.ExporterTestCase):
         super().setUp()
         self.log = self.useFixture(fixtures.FakeLogger(level=logging.INFO))
         self.health = health_mod.Health()
-        self.health.start(['prod'], history=True)
+        self.health.expect(['prod'], history=True)
 
     def poller(self, cloud='prod', region='RegionOne', **filters):
         return poller.CloudPoller(cloud, self.client(region), self.changes,
