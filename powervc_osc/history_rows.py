@@ -41,7 +41,8 @@ class Change:
 
     :attr:`row` is the server's :class:`~powervc_osc.model.Refcode` as the
     poller saw it; ``server_id``, ``server_name``, ``refcode``,
-    ``led_code`` and ``queried_at`` are read through to it. Text read from
+    ``led_code`` and ``queried_at`` are read through to it (its
+    ``required`` is false for a ``stale`` row, else true). Text read from
     the store is made printable (control characters replaced).
     """
 
@@ -76,7 +77,8 @@ class Change:
         cloud, server_id, name, code, led, category = [
             model.decode_text(value) for value in row[1:7]]
         return cls(cloud or '', model.Refcode(
-            server_id or '', name, code, led, queried_at, required=True),
+            server_id or '', name, code, led, queried_at,
+            required=category != 'stale'),
             category or '', observed_at)
 
 
