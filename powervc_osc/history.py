@@ -34,6 +34,7 @@ import typing as ty
 from powervc_osc import exceptions
 from powervc_osc import history_file
 from powervc_osc import history_rows
+from powervc_osc import utc
 
 if ty.TYPE_CHECKING:
     from powervc_osc import model
@@ -176,9 +177,7 @@ def parse_since(text: str,
     except ValueError:
         pass
     else:
-        if stamp.tzinfo is None:
-            stamp = stamp.replace(tzinfo=datetime.timezone.utc)
-        return stamp
+        return utc.as_utc(stamp)
     if _NUMBER.match(text.strip()):
         raise ValueError('%r has no unit: write %ss for seconds ago, or a '
                          'date such as 2026-11-27' % (text, text.strip()))
@@ -441,8 +440,7 @@ class HistoryStore:
             where.append('server_id = ?')
             params.append(server_id)
         if since is not None:
-            if since.tzinfo is None:
-                since = since.replace(tzinfo=datetime.timezone.utc)
+            since = utc.as_utc(since)
             where.append('observed_at >= ?')
             params.append(since.timestamp())
         sql = _SELECT_CHANGES

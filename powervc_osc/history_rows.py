@@ -25,6 +25,7 @@ import math
 import typing as ty
 
 from powervc_osc import model
+from powervc_osc import text
 
 
 class BadRow(ValueError):
@@ -75,7 +76,7 @@ class Change:
                          % shown(queried))
         # Printable: the file may have been edited by anyone.
         cloud, server_id, name, code, led, category = [
-            model.decode_text(value) for value in row[1:7]]
+            text.decode_text(value) for value in row[1:7]]
         return cls(cloud or '', model.Refcode(
             server_id or '', name, code, led, queried_at,
             required=category != 'stale'),
@@ -130,4 +131,4 @@ def code_since(before: ty.Sequence[ty.Any] | None, rc: model.Refcode,
 
 def shown(value: ty.Any) -> str:
     """A value of a bad row, quoted and printable, for a message."""
-    return repr(model.decode_text(value))
+    return repr(text.decode_text(value))

@@ -25,7 +25,8 @@ import typing as ty
 
 from osc_lib.command import command
 
-from powervc_osc.osc import common
+from powervc_osc import argtypes
+from powervc_osc.osc import mixins
 
 if ty.TYPE_CHECKING:
     from powervc_osc import history
@@ -37,26 +38,23 @@ def _since(text: str) -> datetime.datetime:
     """argparse type: ``30m``, ``2h``, ``7d`` ago, or an ISO 8601 time."""
     from powervc_osc import history
 
-    try:
-        return history.parse_since(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc))
+    since: datetime.datetime = argtypes.parsed_by(history.parse_since)(text)
+    return since
+
+
+#: The largest integer SQLite counts (history.SQLITE_MAX_INT; the store
+#: module is not imported before the command runs).
+SQLITE_MAX_INT = 2 ** 63 - 1
+_at_least_one = argtypes.number(int, minimum=1)
 
 
 def _limit(text: str) -> int:
-    """argparse type: a row count from 1 to SQLite's largest integer."""
-    from powervc_osc import history
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError('%r is not a whole number' % text)
-    if value < 1:
-        raise argparse.ArgumentTypeError('%r must be at least 1' % text)
-    if value > history.SQLITE_MAX_INT:
-        raise argparse.ArgumentTypeError('%r is more than %d, the most '
-                                         'SQLite counts' % (
-                                             text, history.SQLITE_MAX_INT))
+    """argparse type of ``--limit``: a row count SQLite can take."""
+    value = _at_least_one(text)
+    if value > SQLITE_MAX_INT:
+        raise argparse.ArgumentTypeError(
+            '%r is more than %d, the most SQLite counts'
+            % (text, SQLITE_MAX_INT))
     return value
 
 
@@ -67,7 +65,7 @@ def _row(change: history.Change) -> tuple[ty.Any, ...]:
             queried.isoformat() if queried else None)
 
 
-class HistoryRefcode(common.FreezeGCAtExit, command.Lister):
+class HistoryRefcode(mixins.FreezeGCAtExit, command.Lister):
     _description = (
         "Show the recorded reference-code changes of a server.\n\n"
         "Reads only the local history store that powervc-osc-exporter "
@@ -123,21 +121,21 @@ class HistoryRefcode(common.FreezeGCAtExit, command.Lister):
               parsed_args: argparse.Namespace) -> tuple[str, str]:
         """The one (cloud, server ID) recorded as the <server> argument."""
         from powervc_osc import history
-        from powervc_osc import model
+        from powervc_osc import text
 
         server = parsed_args.server
-        found = store.servers(server, cloud=parsed_args.cloud_label)
+        matches = store.servers(server, cloud=parsed_args.cloud_label)
         where = (' for cloud %r' % parsed_args.cloud_label
                  if parsed_args.cloud_label else '')
-        if not found:
+        if not matches:
             raise history.HistoryError(store.path, (
                 'has no recorded changes for server %r%s' % (server, where)))
-        if len(found) > 1:
+        if len(matches) > 1:
             # IDs and clouds come from the file: printable only.
             raise history.HistoryError(store.path, (
                 'more than one server was recorded as %r: %s; give an ID or '
                 '--cloud-label' % (server, ', '.join(
-                    '%s (cloud %s)' % (model.decode_text(sid),
-                                       model.decode_text(c))
-                    for c, sid in found))))
-        return found[0]
+                    '%s (cloud %s)' % (text.decode_text(sid),
+                                       text.decode_text(c))
+                    for c, sid in matches))))
+        return matches[0]

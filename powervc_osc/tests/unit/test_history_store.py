@@ -21,6 +21,7 @@ import stat
 import threading
 
 import fixtures
+import testtools
 
 from powervc_osc import history
 from powervc_osc import history_file
@@ -369,3 +370,11 @@ class TestUpgradeFromSchema1(base.StoreTestCase):
         for _ in range(history.FORGET_AFTER_POLLS - 1):
             cycle = store.record_cycle('c', [refcode('a', 'C1')], by_code)
         self.assertEqual(1, cycle.forgotten)
+
+
+class TestLimitConstant(testtools.TestCase):
+
+    def test_the_command_knows_sqlites_largest_integer(self):
+        from powervc_osc.osc import history as command
+
+        self.assertEqual(history.SQLITE_MAX_INT, command.SQLITE_MAX_INT)
