@@ -101,24 +101,27 @@ class CloudPoller:
         return dataclasses.replace(previous, up=True, duration=duration,
                                    last_success=self._wall())
 
-    def _usable(self, rows: list[model.Refcode]) -> list[model.Refcode]:
-        """The rows whose category and times can be worked out.
+    def _usable(self, rows: list[model.Refcode],
+                ) -> list[tuple[model.Refcode, str]]:
+        """The rows whose category and times can be worked out, with it.
 
         A server whose row cannot be handled is left out of this poll,
-        logged and counted; the others are published.
+        logged and counted; the others are published. The category is
+        worked out once per code (a fleet shares a few dozen codes).
         """
         usable = []
+        categories = changes_mod.Categories()
         for rc in rows:
             try:
                 # What the board and the collector will ask of the row.
-                rc.category
+                category = categories(rc)
                 state.unix_time(rc.queried_at)
             except Exception as exc:  # one server must not hide the rest
                 self._health.error(self.cloud, 'server', (
                     'Cloud %s: server %s left out of this poll (%s: %s)'
                     % (self.cloud, rc.server_id, type(exc).__name__, exc)))
             else:
-                usable.append(rc)
+                usable.append((rc, category))
         return usable
 
     def _read(self, errors: list[client_mod.Failure], stop: threading.Event,
@@ -142,7 +145,8 @@ class CloudPoller:
         failed = {f.server for f in errors}
         if stop.is_set():
             raise Stopped()
-        rows = self._usable(rows)
+        usable = self._usable(rows)
+        rows = [rc for rc, _category in usable]
         previous = self._previous()
         now = self._wall()
         try:
@@ -159,8 +163,8 @@ class CloudPoller:
         kept = tuple(s for s in previous.servers
                      if s.row.server_id in failed - listed)
         servers = tuple(
-            state.ServerState(rc, rc.category, times.get(rc.server_id))
-            for rc in rows) + kept
+            state.ServerState(rc, category, times.get(rc.server_id))
+            for rc, category in usable) + kept
         self._log_server_errors(errors)
         if not previous.up:
             LOG.warning('Cloud %s answers again', self.cloud)

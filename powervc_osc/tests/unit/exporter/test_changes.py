@@ -175,3 +175,26 @@ class TestHistoryChanges(testtools.TestCase):
         error = self.assertRaises(changes.StoreFailed, self.tracker.update,
                                   'c', [row('a', 'X')], 0)
         self.assertIn(self.path, str(error))
+
+
+class TestCategories(testtools.TestCase):
+
+    def test_the_table_is_asked_once_per_code(self):
+        from powervc_osc import codes
+
+        asked = []
+        real = codes.explain
+
+        def explain(refcode, *args, **kwargs):
+            asked.append(refcode)
+            return real(refcode, *args, **kwargs)
+
+        self.useFixture(fixtures.MockPatchObject(codes, 'explain', explain))
+        categories = changes.Categories()
+        fleet = [row(str(n), 'B2008105' if n % 2 else 'C6004031')
+                 for n in range(100)]
+        self.assertEqual(['progress', 'error'] * 50,
+                         [categories(rc) for rc in fleet])
+        self.assertEqual('stale', categories(row('x', 'B2008105',
+                                                 required=False)))
+        self.assertEqual(['C6004031', 'B2008105', 'B2008105'], asked)
