@@ -40,6 +40,8 @@ PRUNE_EVERY = 3600.0
 #: write blocked by another process's lock may wait for up to
 #: ``history.BUSY_TIMEOUT`` (5 s); a stop must take less than 2 s.
 CLOSE_WAIT = 1.0
+#: Seconds a write waiting for the lock goes between checks for a close.
+_LOCK_SLICE = 0.1
 
 Times = dict[str, float]
 
@@ -138,14 +140,15 @@ class HistoryChanges:
 
     def update(self, cloud: str, rows: ty.Sequence[model.Refcode],
                now: float, keep: ty.Collection[str] = ()) -> Times:
-        with self._lock:
-            if self._closed:
-                raise StoreClosed()
-            try:
-                return self._record(cloud, rows, keep)
-            except history.HistoryError as exc:
-                self.health.write_failed(cloud)
-                raise StoreFailed(str(exc))
+        if not self._lock_unless_closed():
+            raise StoreClosed()
+        try:
+            return self._record(cloud, rows, keep)
+        except history.HistoryError as exc:
+            self.health.write_failed(cloud)
+            raise StoreFailed(str(exc))
+        finally:
+            self._lock.release()
 
     def _record(self, cloud: str, rows: ty.Sequence[model.Refcode],
                 keep: ty.Collection[str]) -> Times:
@@ -157,6 +160,19 @@ class HistoryChanges:
         LOG.debug('Cloud %s: %d change(s) recorded, %d server(s) forgotten',
                   cloud, cycle.written, cycle.forgotten)
         return cycle.changed_at
+
+    def _lock_unless_closed(self) -> bool:
+        """Take the write lock, or return False as soon as closed.
+
+        After a :meth:`close` that gave up on a blocked write, a caller
+        fails at once instead of queueing behind that write.
+        """
+        while not self._closed:
+            if self._lock.acquire(timeout=_LOCK_SLICE):
+                if not self._closed:
+                    return True
+                self._lock.release()
+        return False
 
     def _prune_now_and_then(self) -> None:
         if self._retention is None:

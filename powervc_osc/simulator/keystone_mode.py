@@ -93,7 +93,7 @@ class KeystoneAuth:
         conf = cfg.ConfigOpts()
         conf([], project='powervc-osc-simulator', default_config_files=[],
              default_config_dirs=[])
-        plugin = loading.get_plugin_loader('password')
+        plugin: typing.Any = loading.get_plugin_loader('password')
         conf.register_opts(loading.get_auth_plugin_conf_options(plugin),
                            group=AUTHTOKEN_GROUP)
         for name, value in (('auth_url', self.auth_url),
@@ -188,7 +188,7 @@ class KeystoneSimulatorApp(sim_app.SimulatorApp):
     @property
     def seen_tokens(self):
         """See :attr:`KeystoneIdentityAPI.seen_tokens`."""
-        return self.identity.seen_tokens
+        return typing.cast(KeystoneIdentityAPI, self.identity).seen_tokens
 
 
 def wrap(app, auth):

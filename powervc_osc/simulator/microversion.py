@@ -15,6 +15,7 @@
 """Compute microversions: what a request asks for, what an answer says."""
 
 import re
+import typing as ty
 
 from powervc_osc.simulator import state as sim_state
 
@@ -26,19 +27,19 @@ class VersionNotSupported(sim_state.SimulatorError):
     code = 406
 
 
-def version_str(version):
+def version_str(version: tuple[int, int]) -> str:
     """``(2, 88)`` as ``'2.88'``."""
     return '%d.%d' % version
 
 
-def _parse_version(text):
+def _parse_version(text: str) -> tuple[int, int] | None:
     match = re.fullmatch(r'\s*(\d+)\.(\d+)\s*', text)
     if not match:
         return None
     return int(match.group(1)), int(match.group(2))
 
 
-def parse_microversion(headers):
+def parse_microversion(headers: ty.Any) -> tuple[int, int]:
     """The requested compute microversion as a tuple.
 
     ``OpenStack-API-Version: compute X.Y`` wins over
@@ -71,7 +72,7 @@ def parse_microversion(headers):
     return version
 
 
-def response_headers(version):
+def response_headers(version: tuple[int, int]) -> dict[str, str]:
     """The headers announcing the microversion of an answer."""
     text = version_str(version)
     return {

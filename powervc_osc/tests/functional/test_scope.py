@@ -182,7 +182,8 @@ class TestProgress(base.FunctionalTestCase):
                                         '-c', 'Name'], cloud),
                 env=self.environment(), cwd=self.home,
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=terminal, text=True) as process:
+                stderr=terminal, text=True,
+                preexec_fn=cli_runner.default_sigint) as process:
             os.close(terminal)
             out, _ = process.communicate(timeout=cli_runner.COMMAND_TIMEOUT)
             err = _read_all(controller)
