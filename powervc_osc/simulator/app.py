@@ -43,6 +43,7 @@ from powervc_osc.simulator import control
 from powervc_osc.simulator import faults as sim_faults
 from powervc_osc.simulator import identity
 from powervc_osc.simulator import identity_api
+from powervc_osc.simulator import records as sim_records
 from powervc_osc.simulator import requestlog
 from powervc_osc.simulator import responses
 from powervc_osc.simulator import settings as sim_settings
@@ -241,7 +242,7 @@ class SimulatorApp:
             return answer()
         except identity.IdentityError as exc:
             return responses.keystone_error(exc)
-        except sim_state.SimulatorError as exc:
+        except sim_records.SimulatorError as exc:
             return responses.nova_error(exc.code, exc.message)
         except wz_exc.RequestEntityTooLarge:
             return responses.nova_error(413, 'Request is too large.')

@@ -27,6 +27,7 @@ import threading
 import typing as ty
 import uuid
 
+from powervc_osc.simulator import records as sim_records
 from powervc_osc.simulator import state as sim_state
 
 REGION = 'RegionOne'
@@ -63,15 +64,15 @@ def bad_request(message: str) -> IdentityError:
 @dataclasses.dataclass
 class TokenInfo:
     id: str
-    user: sim_state.User
+    user: sim_records.User
     project_id: str
     project_name: str
     roles: tuple
     expires: float          # on the state's monotonic clock
     body: dict
 
-    def context(self) -> sim_state.Context:
-        return sim_state.Context(self.user.id, self.project_id, self.roles)
+    def context(self) -> sim_records.Context:
+        return sim_records.Context(self.user.id, self.project_id, self.roles)
 
 
 def _to_datetime(epoch: float) -> datetime.datetime:
@@ -110,23 +111,23 @@ class TokenStore:
     # -- helpers ------------------------------------------------------
 
     @staticmethod
-    def _find_user(user: ty.Any) -> sim_state.User:
+    def _find_user(user: ty.Any) -> sim_records.User:
         if not isinstance(user, dict):
             raise bad_request('Invalid input for field identity/password/'
                               'user')
         found = None
         if user.get('id'):
-            found = next((u for u in sim_state.USERS.values()
+            found = next((u for u in sim_records.USERS.values()
                           if u.id == user['id']), None)
         elif user.get('name'):
             domain = user.get('domain') or {}
             if not isinstance(domain, dict):
                 raise bad_request('Invalid input for field domain')
-            if (domain.get('id') not in (None, sim_state.DOMAIN_ID) or
+            if (domain.get('id') not in (None, sim_records.DOMAIN_ID) or
                     domain.get('name') not in (None,
-                                               sim_state.DOMAIN_NAME)):
+                                               sim_records.DOMAIN_NAME)):
                 raise unauthorized()
-            found = sim_state.USERS.get(user['name'])
+            found = sim_records.USERS.get(user['name'])
         else:
             raise bad_request('Expecting to find id or name in user')
         if found is None:
@@ -134,10 +135,10 @@ class TokenStore:
         return found
 
     @staticmethod
-    def _scope(user: sim_state.User, scope: ty.Any) -> tuple[str, str]:
+    def _scope(user: sim_records.User, scope: ty.Any) -> tuple[str, str]:
         """The (project_id, project_name) a token is scoped to."""
         own_name = user.project
-        own_id = sim_state.PROJECTS[own_name]
+        own_id = sim_records.PROJECTS[own_name]
         if not scope:
             return own_id, own_name
         if not isinstance(scope, dict):
@@ -154,9 +155,9 @@ class TokenStore:
         elif project.get('name'):
             domain = project.get('domain') or {}
             if not isinstance(domain, dict) or (
-                    domain.get('id') not in (None, sim_state.DOMAIN_ID) or
+                    domain.get('id') not in (None, sim_records.DOMAIN_ID) or
                     domain.get('name') not in (None,
-                                               sim_state.DOMAIN_NAME)):
+                                               sim_records.DOMAIN_NAME)):
                 raise unauthorized()
             if project['name'] != own_name:
                 raise unauthorized()
@@ -164,12 +165,12 @@ class TokenStore:
             raise bad_request('Expecting to find id or name in project')
         return own_id, own_name
 
-    def _build(self, user: sim_state.User, project_id: str,
+    def _build(self, user: sim_records.User, project_id: str,
                project_name: str, methods: list, identity_url: str,
                compute_url: str) -> dict[str, ty.Any]:
         """A token body in Keystone v3's shape (``{"token": {...}}``)."""
         wall = self.state.wall_now()
-        domain = {'id': sim_state.DOMAIN_ID, 'name': sim_state.DOMAIN_NAME}
+        domain = {'id': sim_records.DOMAIN_ID, 'name': sim_records.DOMAIN_NAME}
         compute_project_url = '%s/%s' % (compute_url, project_id)
         return {'token': {
             'methods': list(methods),
@@ -181,7 +182,7 @@ class TokenStore:
             'project': {'id': project_id, 'name': project_name,
                         'domain': dict(domain)},
             'is_domain': False,
-            'roles': [{'id': sim_state.ROLES[role], 'name': role}
+            'roles': [{'id': sim_records.ROLES[role], 'name': role}
                       for role in user.roles],
             'catalog': [
                 _service('identity', 'keystone',

@@ -25,8 +25,8 @@ a member may read its own project and domain.
 from werkzeug import wrappers
 
 from powervc_osc.simulator import identity
+from powervc_osc.simulator import records as sim_records
 from powervc_osc.simulator import responses
-from powervc_osc.simulator import state as sim_state
 from powervc_osc.simulator import views
 
 
@@ -39,7 +39,7 @@ class IdentityAPI:
     def __init__(self, tokens: identity.TokenStore) -> None:
         self.tokens = tokens
 
-    def context(self, request: wrappers.Request) -> sim_state.Context:
+    def context(self, request: wrappers.Request) -> sim_records.Context:
         """Who is asking: the scope of the ``X-Auth-Token``.
 
         :returns: a :class:`~powervc_osc.simulator.state.Context`.
@@ -95,7 +95,7 @@ class IdentityAPI:
         self._admin_only(request)
         wanted = request.args
         found = [views.project(request, name, project_id)
-                 for name, project_id in sorted(sim_state.PROJECTS.items())]
+                 for name, project_id in sorted(sim_records.PROJECTS.items())]
         found = [p for p in found
                  if all(wanted.get(key) in (None, p[key])
                         for key in ('name', 'domain_id', 'id'))]
@@ -104,7 +104,7 @@ class IdentityAPI:
     def project(self, request: wrappers.Request,
                 project_id: str) -> wrappers.Response:
         ctx = self.context(request)
-        names = {v: k for k, v in sim_state.PROJECTS.items()}
+        names = {v: k for k, v in sim_records.PROJECTS.items()}
         if not (ctx.is_admin or project_id == ctx.project_id):
             raise _forbidden('identity:get_project')
         if project_id not in names:
@@ -119,14 +119,14 @@ class IdentityAPI:
         self._admin_only(request)
         found = [views.domain(request)]
         name = request.args.get('name')
-        if name is not None and name != sim_state.DOMAIN_NAME:
+        if name is not None and name != sim_records.DOMAIN_NAME:
             found = []
         return responses.json_response({'domains': found})
 
     def domain(self, request: wrappers.Request,
                domain_id: str) -> wrappers.Response:
         self.context(request)   # every user's project is in this domain
-        if domain_id != sim_state.DOMAIN_ID:
+        if domain_id != sim_records.DOMAIN_ID:
             raise identity.IdentityError(
                 404, 'Not Found', 'Could not find domain: %s.' % domain_id)
         return responses.json_response({'domain': views.domain(request)})

@@ -17,13 +17,13 @@
 import re
 import typing as ty
 
-from powervc_osc.simulator import state as sim_state
+from powervc_osc.simulator import records as sim_records
 
 MIN_VERSION = (2, 1)
 MAX_VERSION = (2, 88)
 
 
-class VersionNotSupported(sim_state.SimulatorError):
+class VersionNotSupported(sim_records.SimulatorError):
     code = 406
 
 
@@ -62,7 +62,7 @@ def parse_microversion(headers: ty.Any) -> tuple[int, int]:
         return MAX_VERSION
     version = _parse_version(value)
     if version is None:
-        raise sim_state.BadRequest(
+        raise sim_records.BadRequest(
             'API Version String %s is of invalid format. Must be of format '
             'MajorNum.MinorNum.' % value)
     if not MIN_VERSION <= version <= MAX_VERSION:

@@ -20,7 +20,7 @@ import typing as ty
 from werkzeug import wrappers
 
 from powervc_osc.simulator import identity
-from powervc_osc.simulator import state as sim_state
+from powervc_osc.simulator import records as sim_records
 
 MAX_BODY = 64 * 1024
 _REQUIRED = object()
@@ -80,7 +80,7 @@ def nova_error(code: int, message: str,
                headers: ty.Mapping[str, str] | None = None,
                ) -> wrappers.Response:
     """Nova's ``{"<faultName>": {"code", "message"}}``."""
-    kind = sim_state.nova_fault_name(code)
+    kind = sim_records.nova_fault_name(code)
     return json_response({kind: {'code': code, 'message': message}},
                          status=code, headers=headers)
 

@@ -42,6 +42,7 @@ from powervc_osc.simulator import app as sim_app
 from powervc_osc.simulator import control
 from powervc_osc.simulator import faults as faults_mod
 from powervc_osc.simulator import identity
+from powervc_osc.simulator import records as sim_records
 from powervc_osc.simulator import requestlog
 from powervc_osc.simulator import settings as sim_settings
 from powervc_osc.simulator import state as sim_state
@@ -177,10 +178,11 @@ class Simulator:
     def compute_url(self) -> str:
         """The catalog's compute endpoint of ``ibm-default``."""
         return '%s/v2.1/%s' % (self.compute_root,
-                               sim_state.PROJECTS[sim_state.PROJECT_DEFAULT])
+                               sim_records.PROJECTS[
+                                   sim_records.PROJECT_DEFAULT])
 
     def compute_url_for(self, project: str) -> str:
-        project_id = sim_state.PROJECTS.get(project, project)
+        project_id = sim_records.PROJECTS.get(project, project)
         return '%s/v2.1/%s' % (self.compute_root, project_id)
 
     # -- clouds.yaml --------------------------------------------------
@@ -189,7 +191,7 @@ class Simulator:
         """The ``clouds`` entries for the three users."""
         clouds: dict[str, dict[str, ty.Any]] = {}
         for cloud_name, user_name in CLOUD_USERS:
-            user = sim_state.USERS[user_name]
+            user = sim_records.USERS[user_name]
             clouds[cloud_name] = {
                 'auth_type': 'password',
                 'auth': {
@@ -197,8 +199,8 @@ class Simulator:
                     'username': user.name,
                     'password': user.password,
                     'project_name': user.project,
-                    'user_domain_name': sim_state.DOMAIN_NAME,
-                    'project_domain_name': sim_state.DOMAIN_NAME,
+                    'user_domain_name': sim_records.DOMAIN_NAME,
+                    'project_domain_name': sim_records.DOMAIN_NAME,
                 },
                 'region_name': identity.REGION,
                 'interface': 'public',

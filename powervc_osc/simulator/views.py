@@ -20,12 +20,12 @@ import typing as ty
 from werkzeug import wrappers
 
 from powervc_osc.simulator import microversion
+from powervc_osc.simulator import records as sim_records
 from powervc_osc.simulator import responses
-from powervc_osc.simulator import state as sim_state
 
 
 def _iso(epoch: float) -> str:
-    return sim_state.format_time(epoch)
+    return sim_records.format_time(epoch)
 
 
 class ComputeViews:
@@ -54,7 +54,7 @@ class ComputeViews:
              % (self.root, self.project_id, kind, item_id)},
         ]
 
-    def server_flavor(self, flavor: sim_state.Flavor) -> dict[str, ty.Any]:
+    def server_flavor(self, flavor: sim_records.Flavor) -> dict[str, ty.Any]:
         """The flavor embedded in a server."""
         if self.version >= (2, 47):
             view = {'vcpus': flavor.vcpus, 'ram': flavor.ram,
@@ -66,7 +66,7 @@ class ComputeViews:
         return {'id': flavor.id,
                 'links': self.links('flavors', flavor.id)[1:]}
 
-    def server(self, server: sim_state.Server,
+    def server(self, server: sim_records.Server,
                detail: bool = True) -> dict[str, ty.Any]:
         links = self.links('servers', server.id)
         if not detail:
@@ -138,11 +138,11 @@ class ComputeViews:
         view['powervc:host_manager'] = server.manager
         return view
 
-    def flavor_summary(self, flavor: sim_state.Flavor) -> dict[str, ty.Any]:
+    def flavor_summary(self, flavor: sim_records.Flavor) -> dict[str, ty.Any]:
         return {'id': flavor.id, 'name': flavor.name,
                 'links': self.links('flavors', flavor.id)}
 
-    def flavor(self, flavor: sim_state.Flavor) -> dict[str, ty.Any]:
+    def flavor(self, flavor: sim_records.Flavor) -> dict[str, ty.Any]:
         view = {
             'id': flavor.id, 'name': flavor.name, 'ram': flavor.ram,
             'disk': flavor.disk, 'vcpus': flavor.vcpus, 'swap': 0,
@@ -203,8 +203,8 @@ def project(request: wrappers.Request, name: str,
             project_id: str) -> dict[str, ty.Any]:
     """A Keystone v3 project of the fixed directory."""
     return {
-        'id': project_id, 'name': name, 'domain_id': sim_state.DOMAIN_ID,
-        'parent_id': sim_state.DOMAIN_ID, 'is_domain': False,
+        'id': project_id, 'name': name, 'domain_id': sim_records.DOMAIN_ID,
+        'parent_id': sim_records.DOMAIN_ID, 'is_domain': False,
         'enabled': True, 'description': '', 'tags': [],
         'links': {'self': responses.identity_url(request) + '/projects/'
                   + project_id},
@@ -214,8 +214,8 @@ def project(request: wrappers.Request, name: str,
 def domain(request: wrappers.Request) -> dict[str, ty.Any]:
     """The one Keystone v3 domain of the fixed directory."""
     return {
-        'id': sim_state.DOMAIN_ID, 'name': sim_state.DOMAIN_NAME,
+        'id': sim_records.DOMAIN_ID, 'name': sim_records.DOMAIN_NAME,
         'enabled': True, 'description': '', 'tags': [],
         'links': {'self': responses.identity_url(request) + '/domains/'
-                  + sim_state.DOMAIN_ID},
+                  + sim_records.DOMAIN_ID},
     }

@@ -17,6 +17,7 @@
 import testtools
 
 from powervc_osc.simulator import identity
+from powervc_osc.simulator import records as sim_records
 from powervc_osc.simulator import state as sim_state
 from powervc_osc.tests.unit.simulator import base
 
@@ -26,8 +27,8 @@ COMPUTE_URL = 'http://127.0.0.1:1/powervc/openstack/compute/v2.1'
 
 def password_auth(user='admin', password=None, scope=None):
     body = {'auth': {'identity': {'methods': ['password'], 'password': {
-        'user': {'name': user, 'domain': {'id': sim_state.DOMAIN_ID},
-                 'password': (sim_state.USERS[user].password
+        'user': {'name': user, 'domain': {'id': sim_records.DOMAIN_ID},
+                 'password': (sim_records.USERS[user].password
                               if password is None else password)}}}}}
     if scope is not None:
         body['auth']['scope'] = scope
@@ -54,17 +55,18 @@ class TestTokenBody(TokenTestCase):
 
     def test_the_body_has_keystones_shape(self):
         token = self.issue().body['token']
-        user = sim_state.USERS['admin']
-        project_id = sim_state.PROJECTS[user.project]
+        user = sim_records.USERS['admin']
+        project_id = sim_records.PROJECTS[user.project]
         self.assertEqual(['password'], token['methods'])
-        self.assertEqual((user.id, 'admin', sim_state.DOMAIN_ID),
+        self.assertEqual((user.id, 'admin', sim_records.DOMAIN_ID),
                          (token['user']['id'], token['user']['name'],
                           token['user']['domain']['id']))
         self.assertEqual((project_id, user.project),
                          (token['project']['id'], token['project']['name']))
         self.assertEqual(
             sorted(user.roles), sorted(r['name'] for r in token['roles']))
-        self.assertEqual([sim_state.ROLES[r['name']] for r in token['roles']],
+        self.assertEqual([sim_records.ROLES[r['name']]
+                          for r in token['roles']],
                          [r['id'] for r in token['roles']])
         self.assertEqual(1, len(token['audit_ids']))
 
@@ -116,7 +118,7 @@ class TestAuthentication(TokenTestCase):
             self.assertEqual('Bad Request', exc.body()['error']['title'])
 
     def test_only_the_users_own_project_can_be_scoped(self):
-        other = sim_state.PROJECTS[sim_state.USERS['other'].project]
+        other = sim_records.PROJECTS[sim_records.USERS['other'].project]
         body = password_auth(scope={'project': {'id': other}})
         exc = self.assertRaises(identity.IdentityError, self.issue, body)
         self.assertEqual(401, exc.code)

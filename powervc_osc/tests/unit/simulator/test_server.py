@@ -22,8 +22,8 @@ import requests
 import testtools
 import yaml
 
+from powervc_osc.simulator import records as sim_records
 from powervc_osc.simulator import server as sim_server
-from powervc_osc.simulator import state as sim_state
 from powervc_osc.tests.unit.simulator import base
 
 
@@ -69,12 +69,12 @@ class TestURLs(testtools.TestCase):
         self.assertEqual(
             'http://127.0.0.1:5000/powervc/openstack/identity/v3',
             sim.auth_url)
-        project_id = sim_state.PROJECTS[sim_state.PROJECT_DEFAULT]
+        project_id = sim_records.PROJECTS[sim_records.PROJECT_DEFAULT]
         self.assertEqual(
             'http://127.0.0.1:5000/powervc/openstack/compute/v2.1/'
             + project_id, sim.compute_url)
         self.assertEqual(sim.compute_url,
-                         sim.compute_url_for(sim_state.PROJECT_DEFAULT))
+                         sim.compute_url_for(sim_records.PROJECT_DEFAULT))
         self.assertEqual(sim.compute_url, sim.compute_url_for(project_id))
 
 
@@ -100,7 +100,7 @@ class TestCloudsYaml(testtools.TestCase):
             {name: c['auth']['username'] for name, c in clouds.items()})
         admin = clouds['powervc-simulator']
         self.assertEqual(self.sim.auth_url, admin['auth']['auth_url'])
-        self.assertEqual(sim_state.USERS['admin'].password,
+        self.assertEqual(sim_records.USERS['admin'].password,
                          admin['auth']['password'])
         self.assertEqual(0o600, stat.S_IMODE(os.stat(self.path).st_mode))
 
