@@ -23,29 +23,40 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import logging
 import os
 import re
 import sqlite3
-import stat
 import threading
 import time
 import typing as ty
 
 from powervc_osc import exceptions
+from powervc_osc import history_file
+from powervc_osc import history_rows
 from powervc_osc import utc
 
 if ty.TYPE_CHECKING:
     from powervc_osc import model
 
+LOG = logging.getLogger(__name__)
+
 #: Seconds a writer waits for another writer before the file counts as
 #: locked.
 BUSY_TIMEOUT = 5.0
 
-#: The widest permissions of the store's files (the database and SQLite's
-#: ``-wal`` and ``-shm`` files beside it) and of the folders it owns.
-FILE_MODE = 0o600
-FOLDER_MODE = 0o700
-_SIDE_FILES = ('-wal', '-shm')
+#: Successful polls in a row that did not list a server, after which the
+#: server leaves the store's ``latest`` table (its rows stay until
+#: retention deletes them).
+FORGET_AFTER_POLLS = 3
+
+FILE_MODE = history_file.FILE_MODE
+FOLDER_MODE = history_file.FOLDER_MODE
+# What rows hold (defined beside the reading of them).
+BadRow = history_rows.BadRow
+Change = history_rows.Change
+Cycle = history_rows.Cycle
+observed_time = history_rows.observed_time
 
 #: The schema, one step per version: ``MIGRATIONS[n]`` turns a version-n
 #: file into a version n+1 file. Append steps; never edit a released one.
@@ -75,19 +86,41 @@ MIGRATIONS: list[tuple[str, ...]] = [
                change_id INTEGER NOT NULL REFERENCES changes (id),
                PRIMARY KEY (cloud, server_id)) WITHOUT ROWID''',
     ),
+    (
+        # Polls in a row that did not list the server (deleted, or out of
+        # the exporter's filters); at FORGET_AFTER_POLLS it leaves latest.
+        'ALTER TABLE latest ADD COLUMN missed INTEGER NOT NULL DEFAULT 0',
+        # When the code or LED text took its current value: a rename or a
+        # category change alone (collection off: stale) writes a row but
+        # does not move it. NULL: the latest row's observed_at.
+        'ALTER TABLE latest ADD COLUMN code_since REAL',
+    ),
 ]
 
 # A Change, in field order (Change.from_row reads rows of this shape).
-_SELECT_CHANGES = ('SELECT cloud, server_id, server_name, refcode, led_code, '
-                   'category, queried_at, observed_at FROM changes')
-_SELECT_SERVERS = 'SELECT DISTINCT cloud, server_id FROM changes'
+_SELECT_CHANGES = ('SELECT id, cloud, server_id, server_name, refcode, '
+                   'led_code, category, queried_at, observed_at FROM changes')
+# The servers recorded under an ID, then under a name (cloud: NULL = any).
+_SERVERS_BY = (
+    'SELECT DISTINCT cloud, server_id FROM changes WHERE server_id = :name '
+    'AND (:cloud IS NULL OR cloud = :cloud) ORDER BY cloud, server_id',
+    'SELECT DISTINCT cloud, server_id FROM changes WHERE server_name = :name '
+    'AND (:cloud IS NULL OR cloud = :cloud) ORDER BY cloud, server_id')
 _INSERT_CHANGE = ('INSERT INTO changes (cloud, server_id, server_name, '
                   'refcode, led_code, category, queried_at, observed_at) '
                   'VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-_SELECT_LATEST = ('SELECT c.cloud, c.server_id, c.server_name, c.refcode, '
-                  'c.led_code, c.category, c.queried_at, c.observed_at '
-                  'FROM latest l JOIN changes c ON c.id = l.change_id '
-                  'WHERE l.cloud = ?')
+_SET_LATEST = ('INSERT INTO latest (cloud, server_id, change_id, '
+               'code_since) VALUES (?, ?, ?, ?) ON CONFLICT (cloud, '
+               'server_id) DO UPDATE SET change_id = excluded.change_id, '
+               'code_since = excluded.code_since, missed = 0')
+# Each server's latest change (a Change row), missed polls, code since.
+_SELECT_LATEST = ('SELECT c.id, c.cloud, c.server_id, c.server_name, '
+                  'c.refcode, c.led_code, c.category, c.queried_at, '
+                  'c.observed_at, l.missed, COALESCE(l.code_since, '
+                  'c.observed_at) FROM latest l JOIN changes c ON '
+                  'c.id = l.change_id WHERE l.cloud = ?')
+#: The largest integer SQLite stores (a LIMIT beyond it is an error).
+SQLITE_MAX_INT = 2 ** 63 - 1
 _NUMBER = re.compile(r'^[0-9]+(?:\.[0-9]*)?$')
 _DURATION = re.compile(r'([0-9]+(?:\.[0-9]*)?)([smhdw])')
 _UNITS = {'s': 1, 'm': 60, 'h': 3600, 'd': 86400, 'w': 604800}
@@ -135,6 +168,7 @@ def parse_since(text: str,
     """A point in time from a duration ago (``2h``) or an ISO 8601 time.
 
     An ISO time without a zone is read as UTC, the zone of ``Observed At``.
+    A bare number is neither: ``20260229`` could be a date or seconds.
 
     :raises ValueError: with a message naming ``text``.
     """
@@ -144,6 +178,9 @@ def parse_since(text: str,
         pass
     else:
         return utc.as_utc(stamp)
+    if _NUMBER.match(text.strip()):
+        raise ValueError('%r has no unit: write %ss for seconds ago, or a '
+                         'date such as 2026-11-27' % (text, text.strip()))
     try:
         ago = parse_duration(text)
     except ValueError:
@@ -172,47 +209,25 @@ class HistoryNotFound(HistoryError):
                          'there (powervc-osc-exporter records it)')
 
 
-class Change(ty.NamedTuple):
-    """One recorded change of a server's reference code or LED text."""
-
-    cloud: str
-    server_id: str
-    server_name: str | None
-    refcode: str | None
-    led_code: str | None
-    category: str
-    queried_at: datetime.datetime | None
-    observed_at: datetime.datetime
-
-    @classmethod
-    def from_row(cls, row: ty.Sequence[ty.Any]) -> Change:
-        queried = row[6]
-        return cls(
-            cloud=row[0], server_id=row[1], server_name=row[2],
-            refcode=row[3], led_code=row[4], category=row[5],
-            queried_at=(datetime.datetime.fromisoformat(queried)
-                        if queried else None),
-            observed_at=datetime.datetime.fromtimestamp(
-                row[7], datetime.timezone.utc))
-
-
 class HistoryStore:
     """The SQLite history of reference-code changes.
 
     Safe to share between threads: one connection, used under a lock.
 
     :param path: the file (``~`` is expanded); default
-        :func:`default_path`. A writable store creates missing folders
-        0700 and the file 0600, and takes away any permission beyond 0600
-        from an existing file and its ``-wal`` and ``-shm`` files (and
-        beyond 0700 from the folder of :func:`default_path`); it never
-        adds one. A read-only store changes nothing.
+        :func:`default_path`. A writable store refuses a symbolic link
+        and another program's database, creates missing folders 0700 and
+        the file 0600, and takes away any permission beyond 0600 from an
+        existing store and its ``-wal`` and ``-shm`` files (and beyond
+        0700 from the folder of :func:`default_path`); it never adds one.
+        A read-only store changes nothing, and needs no write access to
+        the folder.
     :param readonly: open without creating or migrating anything; a missing
         file raises :class:`HistoryNotFound`.
     :param clock: returns Unix seconds; stamps ``observed_at``.
     :param timeout: seconds to wait for another writer's lock.
-    :raises HistoryError: the file is locked, corrupt, unreadable or from a
-        newer version of powervc-osc.
+    :raises HistoryError: the file is locked, corrupt, unreadable, not a
+        powervc-osc store, a link, or from a newer version of powervc-osc.
     """
 
     def __init__(self, path: str | None = None, readonly: bool = False,
@@ -222,77 +237,19 @@ class HistoryStore:
         self.readonly = readonly
         self._clock = clock
         self._lock = threading.Lock()
+        self._reported: set[ty.Any] = set()
         if readonly and not os.path.exists(self.path):
             raise HistoryNotFound(self.path)
-        if not readonly:
-            self._create_file()
-        self._db = self._connect(timeout)
-        try:
-            with self._errors():
-                self._prepare()
-        except BaseException:
-            self._db.close()
-            raise
-
-    def _create_file(self) -> None:
-        """Create the file private, or make an existing one private."""
-        folder = os.path.dirname(os.path.abspath(self.path))
-        try:
-            _make_folders(folder)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
-        except OSError as exc:
-            raise HistoryError(self.path, 'cannot be created: %s'
-                               % (exc.strerror or exc))
-        try:
-            # A folder someone named with --history is theirs; the default
-            # one is powervc-osc's own.
-            if folder == os.path.dirname(os.path.abspath(default_path())):
-                _tighten(folder, FOLDER_MODE)
-            # Before SQLite opens them: it gives a new -wal or -shm file
-            # the database file's mode.
-            for target in [fd] + [self.path + s for s in _SIDE_FILES]:
-                _tighten(target, FILE_MODE)
-        except OSError as exc:
-            raise HistoryError(self.path, 'cannot be made private (%s): %s'
-                               % (exc.filename or self.path,
-                                  exc.strerror or exc))
-        finally:
-            os.close(fd)
-
-    def _connect(self, timeout: float) -> sqlite3.Connection:
-        if self.readonly:
-            target, uri = 'file:%s?mode=ro' % _uri_path(self.path), True
-        else:
-            target, uri = self.path, False
-        try:
-            # Transactions are explicit (BEGIN IMMEDIATE ... COMMIT).
-            return sqlite3.connect(target, timeout=timeout, uri=uri,
-                                   isolation_level=None,
-                                   check_same_thread=False)
-        except sqlite3.Error as exc:
-            raise HistoryError(self.path, 'cannot be opened: %s' % exc)
-
-    def _prepare(self) -> None:
-        """Check the schema version; migrate and switch to WAL if writable."""
-        version = self._db.execute('PRAGMA user_version').fetchone()[0]
-        if version > schema_version():
-            raise HistoryError(self.path, (
-                'was written by a newer powervc-osc (schema version %d; this '
-                'one knows up to %d): upgrade powervc-osc'
-                % (version, schema_version())))
-        if self.readonly:
-            if 0 < version < schema_version():
-                raise HistoryError(self.path, (
-                    'has schema version %d and needs an upgrade to %d; '
-                    'run powervc-osc-exporter once to upgrade it'
-                    % (version, schema_version())))
-            return
-        mode = self._db.execute('PRAGMA journal_mode=WAL').fetchone()[0]
-        if mode.lower() != 'wal':
-            raise HistoryError(self.path, 'cannot use WAL journaling (%s)'
-                               % mode)
-        if version < schema_version():
-            self._migrate()
+        owned = os.path.dirname(os.path.abspath(default_path()))
+        with self._file_errors():
+            self._db, version = history_file.connect(
+                self.path, readonly, timeout, schema_version(), owned)
+        if not readonly and version < schema_version():
+            try:
+                self._migrate()
+            except BaseException:
+                self._db.close()
+                raise
 
     def _migrate(self) -> None:
         """Run the missing migration steps in one transaction."""
@@ -312,7 +269,18 @@ class HistoryStore:
         try:
             yield
         except sqlite3.Error as exc:
-            raise HistoryError(self.path, _problem(exc)) from exc
+            raise HistoryError(self.path, history_file.describe(exc)) from exc
+
+    @contextlib.contextmanager
+    def _file_errors(self) -> ty.Iterator[None]:
+        """Turn a file problem into a :class:`HistoryError` naming it."""
+        try:
+            yield
+        except history_file.FileProblem as exc:
+            problem = exc.problem
+            if exc.path != self.path:
+                problem = '%s %s' % (exc.path, problem)
+            raise HistoryError(self.path, problem) from exc
 
     @contextlib.contextmanager
     def _transaction(self) -> ty.Iterator[sqlite3.Connection]:
@@ -335,65 +303,142 @@ class HistoryStore:
 
     def record(self, cloud: str, refcodes: ty.Iterable[model.Refcode],
                category: ty.Callable[[model.Refcode], str]) -> int:
-        """Record what changed in one poll of ``cloud``; return rows written.
+        """Record what changed for these servers; return rows written.
 
-        A row is written for a server whose refcode or LED text differs
-        from its last recorded row (or that has none yet and reports a
-        code); a changed query time alone is no change. Everything is one
+        As :meth:`record_cycle` for a part of the fleet: a server not in
+        ``refcodes`` is not counted as missing.
+        """
+        return self.record_cycle(cloud, refcodes, category,
+                                 complete=False).written
+
+    def record_cycle(self, cloud: str, refcodes: ty.Iterable[model.Refcode],
+                     category: ty.Callable[[model.Refcode], str],
+                     keep: ty.Collection[str] = (),
+                     complete: bool = True) -> Cycle:
+        """Record one poll of ``cloud``: what changed, and who is gone.
+
+        A row is written for a server whose refcode, LED text, category
+        (``stale`` when collection was turned off) or name differs from
+        its last recorded row, or that has none yet and reports a code; a
+        changed query time alone is no change. With ``complete``, the
+        servers neither in ``refcodes`` nor in ``keep`` (those whose read
+        failed) count as missing, and leave ``latest`` after
+        :data:`FORGET_AFTER_POLLS` polls in a row. Everything is one
         transaction: an error or a crash part-way writes nothing of this
         call, and never touches earlier rows.
 
-        :param category: the category to store for a changed Refcode.
+        :param category: the category to store for a Refcode.
         """
         self._check_writable()
-        written = 0
+        written, times, bad = 0, {}, []
         with self._transaction() as db:
-            last = {row[0]: (row[1], row[2]) for row in db.execute(
-                'SELECT l.server_id, c.refcode, c.led_code FROM latest l '
-                'JOIN changes c ON c.id = l.change_id WHERE l.cloud = ?',
-                (cloud,))}
+            latest = {row[2]: row for row in db.execute(
+                _SELECT_LATEST, (cloud,))}
             observed = self._clock()
+            seen = set(keep)
             for rc in refcodes:
-                now = rc.observation
-                before = last.get(rc.server_id, (None, None))
-                if now == before:
+                seen.add(rc.server_id)
+                now = (rc.server_name, rc.refcode, rc.led_code,
+                       str(category(rc)))
+                before = latest.get(rc.server_id)
+                if before is None and rc.observation == (None, None):
                     continue
-                last[rc.server_id] = now
-                self._insert(cloud, rc, category(rc), observed)
-                written += 1
-        return written
+                if before is None or tuple(before[3:7]) != now:
+                    since = history_rows.code_since(before, rc, observed)
+                    self._insert(cloud, rc, now[3], observed, since)
+                    latest[rc.server_id] = (None, cloud, rc.server_id) + (
+                        now + (None, observed, 0, since))
+                    written += 1
+            for server_id in seen & latest.keys():
+                try:
+                    times[server_id] = observed_time(latest[server_id][10])
+                except BadRow as exc:
+                    bad.append(self._bad_row(latest[server_id], exc))
+            forgotten = (self._count_missing(db, cloud, latest, seen)
+                         if complete else 0)
+        return Cycle(written, times, bad, forgotten)
 
     def _insert(self, cloud: str, rc: model.Refcode, category: str,
-                observed: float) -> None:
+                observed: float, since: float) -> None:
         queried = rc.queried_at.isoformat() if rc.queried_at else None
         cursor = self._db.execute(_INSERT_CHANGE, (
             cloud, rc.server_id, rc.server_name, rc.refcode, rc.led_code,
-            str(category), queried, observed))
-        self._db.execute(
-            'INSERT INTO latest (cloud, server_id, change_id) '
-            'VALUES (?, ?, ?) ON CONFLICT (cloud, server_id) '
-            'DO UPDATE SET change_id = excluded.change_id',
-            (cloud, rc.server_id, cursor.lastrowid))
+            category, queried, observed))
+        self._db.execute(_SET_LATEST, (cloud, rc.server_id, cursor.lastrowid,
+                                       since))
+
+    @staticmethod
+    def _count_missing(db: sqlite3.Connection, cloud: str,
+                       latest: dict[str, ty.Sequence[ty.Any]],
+                       seen: set[str]) -> int:
+        """Count a poll missed by each server not seen; forget the gone."""
+        missing = [(cloud, sid) for sid in latest.keys() - seen]
+        back = [(cloud, sid) for sid in seen & latest.keys()
+                if latest[sid][9]]
+        db.executemany('UPDATE latest SET missed = 0 WHERE cloud = ? AND '
+                       'server_id = ?', back)
+        db.executemany('UPDATE latest SET missed = missed + 1 WHERE cloud = '
+                       '? AND server_id = ?', missing)
+        return db.execute('DELETE FROM latest WHERE cloud = ? AND missed >= '
+                          '?', (cloud, FORGET_AFTER_POLLS)).rowcount
+
+    def _bad_row(self, row: ty.Sequence[ty.Any], exc: Exception) -> str:
+        """One line naming the store, the row and what is wrong with it."""
+        return 'History store %s: row %s (cloud %s, server %s) skipped: %s' % (
+            self.path, row[0], history_rows.shown(row[1]),
+            history_rows.shown(row[2]), exc)
+
+    def _read_changes(self, rows: ty.Iterable[ty.Sequence[ty.Any]],
+                      ) -> list[Change]:
+        """Changes from rows; a row that cannot be read is logged once.
+
+        A row without a time is left out; one whose query time is not a
+        time is kept without it.
+        """
+        changes = []
+        for row in rows:
+            try:
+                changes.append(Change.from_row(row))
+            except BadRow as exc:
+                if row[0] not in self._reported:
+                    self._reported.add(row[0])
+                    LOG.warning('%s', self._bad_row(row, exc))
+                if exc.column == 'queried_at':
+                    # Only PowerVC's query time is lost: keep the change.
+                    changes.append(Change.from_row(
+                        tuple(row[:7]) + (None,) + tuple(row[8:])))
+        return changes
 
     def last_changed(self, cloud: str) -> dict[str, Change]:
-        """Each server's latest change in ``cloud``, by server ID."""
+        """Each server's latest change in ``cloud``, by server ID.
+
+        A row that cannot be read is left out and logged (once).
+        """
         with self._lock, self._errors():
             if self._empty():
                 return {}
             rows = self._db.execute(_SELECT_LATEST, (cloud,)).fetchall()
-        return {row[1]: Change.from_row(row) for row in rows}
+        return {c.server_id: c for c in self._read_changes(rows)}
 
     def changes(self, server: str | None = None, cloud: str | None = None,
                 since: datetime.datetime | None = None,
-                limit: int | None = None) -> list[Change]:
+                limit: int | None = None,
+                server_id: str | None = None) -> list[Change]:
         """Recorded changes, newest first.
+
+        A row that cannot be read is left out and logged (once).
 
         :param server: only this server: its ID, or a name it was recorded
             under (matched exactly).
+        :param server_id: only the server with this ID (never a name).
         :param since: only changes observed at or after this time (a naive
             time is read as UTC).
+        :param limit: at most this many (up to :data:`SQLITE_MAX_INT`).
         """
         where, params = _filters(server, cloud)
+        if server_id is not None:
+            where.append('server_id = ?')
+            params.append(server_id)
         if since is not None:
             since = utc.as_utc(since)
             where.append('observed_at >= ?')
@@ -403,32 +448,39 @@ class HistoryStore:
             sql += ' WHERE ' + ' AND '.join(where)
         sql += ' ORDER BY observed_at DESC, id DESC'
         if limit is not None:
+            if not 0 <= limit <= SQLITE_MAX_INT:
+                raise ValueError('limit %d is out of range' % limit)
             sql += ' LIMIT ?'
             params.append(int(limit))
         with self._lock, self._errors():
             if self._empty():
                 return []
             rows = self._db.execute(sql, params).fetchall()
-        return [Change.from_row(row) for row in rows]
+        return self._read_changes(rows)
 
     def servers(self, server: str,
                 cloud: str | None = None) -> list[tuple[str, str]]:
         """``(cloud, server ID)`` of each server recorded as ``server``.
 
-        More than one entry means the name is ambiguous (two servers, or
-        the same name in two clouds).
+        A server whose ID is ``server`` is the answer, even when another
+        one was named so. Otherwise each server recorded under the name
+        ``server`` (more than one: the name is ambiguous).
         """
-        where, params = _filters(server, cloud)
         with self._lock, self._errors():
             if self._empty():
                 return []
-            rows = self._db.execute(
-                _SELECT_SERVERS + ' WHERE ' + ' AND '.join(where) +
-                ' ORDER BY cloud, server_id', params).fetchall()
-        return [(row[0], row[1]) for row in rows]
+            found = []
+            for sql in _SERVERS_BY:
+                found = self._db.execute(
+                    sql, {'name': server, 'cloud': cloud}).fetchall()
+                if found:
+                    break
+        return [(row[0], row[1]) for row in found]
 
     def prune(self, older_than: datetime.timedelta) -> int:
         """Delete changes older than that, except each server's latest one.
+
+        A server that left ``latest`` (gone from the polls) keeps no row.
 
         :returns: the number of rows deleted.
         """
@@ -456,48 +508,6 @@ class HistoryStore:
         self.close()
 
 
-def _make_folders(folder: str) -> None:
-    """Create ``folder`` and its missing parents, each :data:`FOLDER_MODE`.
-
-    (:func:`os.makedirs` gives its mode to the last folder only.)
-    """
-    missing = []
-    while not os.path.isdir(folder) and folder not in missing:
-        missing.append(folder)
-        folder = os.path.dirname(folder)
-    for path in reversed(missing):
-        try:
-            os.mkdir(path, FOLDER_MODE)
-        except FileExistsError:
-            if not os.path.isdir(path):
-                raise
-
-
-def _tighten(target: str | int, allowed: int) -> None:
-    """Remove the permission bits outside ``allowed``; never add one.
-
-    :param target: a path (nothing happens if it does not exist) or an open
-        file descriptor.
-    """
-    try:
-        mode = stat.S_IMODE(os.stat(target).st_mode)
-    except FileNotFoundError:
-        return
-    if mode & ~allowed:
-        os.chmod(target, mode & allowed)
-
-
-def _problem(exc: sqlite3.Error) -> str:
-    """What is wrong with the file, in words, from an sqlite3 error."""
-    text = str(exc)
-    if 'locked' in text or 'busy' in text:
-        return ('is locked by another process (%s); try again when it is '
-                'done' % text)
-    if 'not a database' in text or 'malformed' in text:
-        return 'is not a readable history store (%s)' % text
-    return text
-
-
 def _filters(server: str | None,
              cloud: str | None) -> tuple[list[str], list[ty.Any]]:
     """WHERE conditions (constant text) and their bound parameters."""
@@ -510,10 +520,3 @@ def _filters(server: str | None,
         where.append('cloud = ?')
         params.append(cloud)
     return where, params
-
-
-def _uri_path(path: str) -> str:
-    """A file path quoted for an SQLite ``file:`` URI."""
-    from urllib import parse
-
-    return parse.quote(os.path.abspath(path))

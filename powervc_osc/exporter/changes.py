@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import datetime
 import logging
-import operator
 import threading
 import time
 import typing as ty
 
-from powervc_osc.exporter import state
+from powervc_osc.exporter import health as health_mod
 from powervc_osc import history
 
 if ty.TYPE_CHECKING:
@@ -45,6 +44,23 @@ CLOSE_WAIT = 1.0
 _LOCK_SLICE = 0.1
 
 Times = dict[str, float]
+
+
+class Categories:
+    """``Refcode.category``, worked out once per code, LED text and flag.
+
+    A poll of 10,000 servers meets a few dozen codes; the explanation
+    table is asked once for each.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[ty.Any, ...], str] = {}
+
+    def __call__(self, rc: model.Refcode) -> str:
+        key = (rc.refcode, rc.led_code, rc.required)
+        if key not in self._known:
+            self._known[key] = rc.category
+        return self._known[key]
 
 
 class StoreClosed(Exception):
@@ -104,14 +120,17 @@ class HistoryChanges:
 
     Writes are serialized and each is one transaction; :meth:`close`
     waits (up to ``close_wait`` seconds) for the one under way, so stopping
-    the exporter never leaves a poll half recorded.
+    the exporter never leaves a poll half recorded. A poll the store
+    cannot record and a row it cannot read are counted in ``health``.
     """
 
     def __init__(self, store: history.HistoryStore,
                  retention: datetime.timedelta | None,
                  clock: ty.Callable[[], float] = time.monotonic,
-                 close_wait: float = CLOSE_WAIT) -> None:
+                 close_wait: float = CLOSE_WAIT,
+                 health: health_mod.Health | None = None) -> None:
         self._store = store
+        self.health = health or health_mod.Health()
         self._close_wait = close_wait
         self._retention = retention
         self._clock = clock
@@ -124,18 +143,23 @@ class HistoryChanges:
         if not self._lock_unless_closed():
             raise StoreClosed()
         try:
-            written = self._store.record(
-                cloud, rows, operator.attrgetter('category'))
-            last = self._store.last_changed(cloud)
-            self._prune_now_and_then()
+            return self._record(cloud, rows, keep)
         except history.HistoryError as exc:
+            self.health.write_failed(cloud)
             raise StoreFailed(str(exc))
         finally:
             self._lock.release()
-        LOG.debug('Cloud %s: %d change(s) recorded', cloud, written)
-        times = {sid: state.unix_time(change.observed_at)
-                 for sid, change in last.items()}
-        return {sid: when for sid, when in times.items() if when is not None}
+
+    def _record(self, cloud: str, rows: ty.Sequence[model.Refcode],
+                keep: ty.Collection[str]) -> Times:
+        """Record the poll and prune; count the rows that cannot be read."""
+        cycle = self._store.record_cycle(cloud, rows, Categories(), keep=keep)
+        for line in cycle.bad_rows:
+            self.health.error(cloud, 'history', line)
+        self._prune_now_and_then()
+        LOG.debug('Cloud %s: %d change(s) recorded, %d server(s) forgotten',
+                  cloud, cycle.written, cycle.forgotten)
+        return cycle.changed_at
 
     def _lock_unless_closed(self) -> bool:
         """Take the write lock, or return False as soon as closed.

@@ -24,6 +24,7 @@ import typing as ty
 import yaml
 
 from powervc_osc.exporter import changes as changes_mod
+from powervc_osc.exporter import health as health_mod
 from powervc_osc.exporter import metrics
 from powervc_osc.exporter import options
 from powervc_osc.exporter import poller as poller_mod
@@ -53,7 +54,7 @@ def main(argv: ty.Sequence[str] | None = None) -> int:
     except SetupError as exc:
         sys.stderr.write('%s: %s\n' % (options.PROG, exc))
         return 1
-    page = make_exposition(exporter.board)
+    page = make_exposition(exporter.board, exporter.health)
     _handle_signals(exporter)
     if args.once:
         status = _once(exporter, page)
@@ -78,7 +79,10 @@ def build(args: argparse.Namespace) -> service.Exporter:
 
     _check_clouds_yaml()
     names = args.clouds or [os.environ.get('OS_CLOUD') or None]
-    tracker = _change_tracker(args)
+    health = health_mod.Health()
+    health.expect([name or 'default' for name in names],
+                  args.history is not None)
+    tracker = _change_tracker(args, health)
     pollers = []
     for name in names:
         try:
@@ -89,12 +93,13 @@ def build(args: argparse.Namespace) -> service.Exporter:
             raise SetupError('cloud %s: %s' % (name or '(default)', exc))
         pollers.append(poller_mod.CloudPoller(
             name or 'default', client, tracker,
-            list_options.list_filters(args)))
+            list_options.list_filters(args), health=health))
     return service.Exporter(pollers, state.Board(), tracker,
-                            args.interval.total_seconds())
+                            args.interval.total_seconds(), health=health)
 
 
 def _change_tracker(args: argparse.Namespace,
+                    health: health_mod.Health,
                     ) -> changes_mod.ChangeTracker:
     if args.history is None:
         return changes_mod.MemoryChanges()
@@ -104,7 +109,7 @@ def _change_tracker(args: argparse.Namespace,
         store = history.HistoryStore(args.history or None)
     except history.HistoryError as exc:
         raise SetupError(str(exc))
-    return changes_mod.HistoryChanges(store, args.retention)
+    return changes_mod.HistoryChanges(store, args.retention, health=health)
 
 
 def _check_clouds_yaml() -> None:
@@ -132,13 +137,17 @@ def _check_clouds_yaml() -> None:
         raise SetupError('%s is not valid YAML%s' % (path, where))
 
 
-def make_exposition(board: state.Board) -> serving.Exposition:
+def make_exposition(board: state.Board,
+                    health: health_mod.Health | None = None,
+                    ) -> serving.Exposition:
     """The metrics page of ``board``, rendered once (empty board) now."""
     from prometheus_client import process_collector
     from prometheus_client import registry as registry_mod
 
     static = registry_mod.CollectorRegistry(auto_describe=False)
     static.register(metrics.RefcodeCollector(board))
+    if health is not None:
+        static.register(health)
     live = registry_mod.CollectorRegistry(auto_describe=False)
     process_collector.ProcessCollector(registry=live)
     page = serving.Exposition(static, live)
@@ -162,6 +171,11 @@ def _once(exporter: service.Exporter, page: serving.Exposition) -> int:
         exporter.close()
     page.render()
     sys.stdout.write(b''.join(page.page()).decode('utf-8'))
+    if exporter.health.write_failures():
+        # Cron must tell: the next run would not know these changes.
+        LOG.error('The changes of this poll were not recorded in the '
+                  'history store (see the warning above)')
+        return 1
     return 0 if answered else 1
 
 

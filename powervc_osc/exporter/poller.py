@@ -15,12 +15,14 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import threading
 import time
 import typing as ty
 
 from powervc_osc.exporter import changes as changes_mod
+from powervc_osc.exporter import health as health_mod
 from powervc_osc.exporter import outage
 from powervc_osc.exporter import state
 
@@ -42,14 +44,17 @@ class CloudPoller:
     :param client: its :class:`~powervc_osc.client.RefcodeClient`.
     :param changes: the change tracker the pollers share.
     :param filters: keyword arguments of :meth:`RefcodeClient.list`.
+    :param health: counts the errors a poll survives.
     """
 
     def __init__(self, cloud: str, client: client_mod.RefcodeClient,
                  changes: changes_mod.ChangeTracker,
                  filters: ty.Mapping[str, ty.Any],
                  wall: ty.Callable[[], float] = time.time,
-                 clock: ty.Callable[[], float] = time.monotonic) -> None:
+                 clock: ty.Callable[[], float] = time.monotonic,
+                 health: health_mod.Health | None = None) -> None:
         self.cloud = cloud
+        self._health = health or health_mod.Health()
         self._client = client
         self._changes = changes
         self._filters = dict(filters)
@@ -76,10 +81,50 @@ class CloudPoller:
         except Exception as exc:  # a poll must never end the exporter
             result = self._failed(exc, self._clock() - started)
         else:
-            result = self._succeeded(rows, errors, self._clock() - started,
-                                     stop)
+            duration = self._clock() - started
+            try:
+                result = self._succeeded(rows, errors, duration, stop)
+            except Stopped:
+                raise
+            except Exception as exc:  # never silent, never a dead thread
+                result = self._unhandled(exc, duration)
         self._last = result
         return result
+
+    def _unhandled(self, exc: Exception, duration: float,
+                   ) -> state.CloudState:
+        """PowerVC answered but its answer could not be handled."""
+        LOG.debug('Cloud %s: poll result not handled', self.cloud,
+                  exc_info=True)
+        self._health.error(self.cloud, 'poll', (
+            'Cloud %s: this poll could not be handled (%s: %s); the last '
+            'servers are kept' % (self.cloud, type(exc).__name__, exc)))
+        previous = self._previous()
+        return dataclasses.replace(previous, up=True, duration=duration,
+                                   last_success=self._wall())
+
+    def _usable(self, rows: list[model.Refcode],
+                ) -> list[tuple[model.Refcode, str]]:
+        """The rows whose category and times can be worked out, with it.
+
+        A server whose row cannot be handled is left out of this poll,
+        logged and counted; the others are published. The category is
+        worked out once per code (a fleet shares a few dozen codes).
+        """
+        usable = []
+        categories = changes_mod.Categories()
+        for rc in rows:
+            try:
+                # What the board and the collector will ask of the row.
+                category = categories(rc)
+                state.unix_time(rc.queried_at)
+            except Exception as exc:  # one server must not hide the rest
+                self._health.error(self.cloud, 'server', (
+                    'Cloud %s: server %s left out of this poll (%s: %s)'
+                    % (self.cloud, rc.server_id, type(exc).__name__, exc)))
+            else:
+                usable.append((rc, category))
+        return usable
 
     def _read(self, errors: list[client_mod.Failure], stop: threading.Event,
               ) -> list[model.Refcode]:
@@ -102,6 +147,8 @@ class CloudPoller:
         failed = {f.server for f in errors}
         if stop.is_set():
             raise Stopped()
+        usable = self._usable(rows)
+        rows = [rc for rc, _category in usable]
         previous = self._previous()
         now = self._wall()
         try:
@@ -118,8 +165,8 @@ class CloudPoller:
         kept = tuple(s for s in previous.servers
                      if s.row.server_id in failed - listed)
         servers = tuple(
-            state.ServerState(rc, rc.category, times.get(rc.server_id))
-            for rc in rows) + kept
+            state.ServerState(rc, category, times.get(rc.server_id))
+            for rc, category in usable) + kept
         self._log_server_errors(errors)
         self._log_nothing_matched(rows)
         if not previous.up:

@@ -21,6 +21,7 @@ import time
 import typing as ty
 
 from powervc_osc.exporter import changes as changes_mod
+from powervc_osc.exporter import health as health_mod
 from powervc_osc.exporter import poller as poller_mod
 from powervc_osc.exporter import state
 
@@ -95,7 +96,7 @@ class Exporter:
                  clock: ty.Callable[[], float] = time.monotonic,
                  stop: threading.Event | None = None,
                  on_publish: ty.Callable[[state.Board], ty.Any] | None = None,
-                 ) -> None:
+                 health: health_mod.Health | None = None) -> None:
         self.pollers = list(pollers)
         self.board = board
         self.stop = stop or threading.Event()
@@ -104,6 +105,8 @@ class Exporter:
         self._changes = changes
         self._clock = clock
         self._threads: list[threading.Thread] = []
+        #: The errors the pollers survived (see :mod:`.health`).
+        self.health = health or health_mod.Health()
 
     def cycle(self) -> bool:
         """Poll every cloud once, concurrently; True when all answered.

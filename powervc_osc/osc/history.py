@@ -42,8 +42,20 @@ def _since(text: str) -> datetime.datetime:
     return since
 
 
-#: argparse type of ``--limit``: a row count of at least 1.
-_limit = argtypes.number(int, minimum=1)
+#: The largest integer SQLite counts (history.SQLITE_MAX_INT; the store
+#: module is not imported before the command runs).
+SQLITE_MAX_INT = 2 ** 63 - 1
+_at_least_one = argtypes.number(int, minimum=1)
+
+
+def _limit(text: str) -> int:
+    """argparse type of ``--limit``: a row count SQLite can take."""
+    value = _at_least_one(text)
+    if value > SQLITE_MAX_INT:
+        raise argparse.ArgumentTypeError(
+            '%r is more than %d, the most SQLite counts'
+            % (text, SQLITE_MAX_INT))
+    return value
 
 
 def _row(change: history.Change) -> tuple[ty.Any, ...]:
@@ -71,7 +83,8 @@ class HistoryRefcode(mixins.FreezeGCAtExit, command.Lister):
         parser = super().get_parser(prog_name)
         parser.add_argument(
             'server', metavar='<server>',
-            help='Server ID, or a name it was recorded under (exact match)')
+            help='Server ID, or a name it was recorded under (exact match; '
+                 'an ID wins over a name)')
         parser.add_argument(
             '--since', metavar='<time>', type=_since,
             help='Only changes since this long ago (30m, 2h, 7d) or since '
@@ -98,7 +111,7 @@ class HistoryRefcode(mixins.FreezeGCAtExit, command.Lister):
         with history.HistoryStore(parsed_args.history,
                                   readonly=True) as store:
             cloud, server_id = self._find(store, parsed_args)
-            changes = store.changes(server_id, cloud=cloud,
+            changes = store.changes(server_id=server_id, cloud=cloud,
                                     since=parsed_args.since,
                                     limit=parsed_args.limit)
         return COLUMNS, [_row(c) for c in changes]
@@ -108,6 +121,7 @@ class HistoryRefcode(mixins.FreezeGCAtExit, command.Lister):
               parsed_args: argparse.Namespace) -> tuple[str, str]:
         """The one (cloud, server ID) recorded as the <server> argument."""
         from powervc_osc import history
+        from powervc_osc import text
 
         server = parsed_args.server
         matches = store.servers(server, cloud=parsed_args.cloud_label)
@@ -117,8 +131,11 @@ class HistoryRefcode(mixins.FreezeGCAtExit, command.Lister):
             raise history.HistoryError(store.path, (
                 'has no recorded changes for server %r%s' % (server, where)))
         if len(matches) > 1:
+            # IDs and clouds come from the file: printable only.
             raise history.HistoryError(store.path, (
                 'more than one server was recorded as %r: %s; give an ID or '
                 '--cloud-label' % (server, ', '.join(
-                    '%s (cloud %s)' % (sid, c) for c, sid in matches))))
+                    '%s (cloud %s)' % (text.decode_text(sid),
+                                       text.decode_text(c))
+                    for c, sid in matches))))
         return matches[0]

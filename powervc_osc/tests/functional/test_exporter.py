@@ -12,9 +12,11 @@
 
 """``powervc-osc-exporter`` as a process against the simulator."""
 
+import hashlib
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 
 import yaml
@@ -41,6 +43,20 @@ class ExporterTestCase(base.FunctionalTestCase):
         self.assertEqual(0, exporter.stop(signum), exporter.stderr)
         self.assertNotIn('Traceback', exporter.stderr)
         self.assertNotIn('passw0rd', exporter.stderr)
+
+    def spoil_a_row(self):
+        """Record a poll, then give one row an impossible time."""
+        stuck = self.sim.state.server_id('ibmi-stuck-1')
+        done = subprocess.run(
+            [ef.EXPORTER, '--os-cloud', base.ADMIN, '--once', '--history',
+             self.history], env=self.env, capture_output=True, text=True,
+            timeout=cli_runner.COMMAND_TIMEOUT)
+        self.assertEqual(0, done.returncode, done.stderr)
+        with sqlite3.connect(self.history) as db:
+            db.execute('UPDATE latest SET code_since = NULL')
+            db.execute('UPDATE changes SET observed_at = 1e20 WHERE '
+                       'server_id = ?', (stuck,))
+        db.close()
 
     def recorded(self):
         store = history.HistoryStore(self.history, readonly=True)
@@ -119,6 +135,21 @@ class TestServe(ExporterTestCase):
         self.assertIn('refcode="B2008105"', exporter.metrics())
         self.assertCleanEnd(exporter)
 
+    def test_a_malformed_store_row_is_one_line_and_a_counter(self):
+        self.spoil_a_row()
+        exporter = self.exporter('--os-cloud', base.ADMIN, '--interval', '1',
+                                 '--history', self.history)
+        text = ef.wait_for('two cycles with the bad row', lambda: (
+            lambda t: 'stage="history"} 2.0' in t and t)(exporter.metrics()))
+        self.assertIn('powervc_up{cloud="%s"} 1.0' % base.ADMIN, text)
+        self.assertIn('refcode="B2008105"', text)
+        self.assertIn('server_name="ibmi-prod-1"', text)
+        self.assertCleanEnd(exporter)
+        lines = [line for line in exporter.stderr.splitlines()
+                 if 'skipped' in line]
+        self.assertEqual(1, len(lines), exporter.stderr)
+        self.assertIn(self.history, lines[0])
+
 
 class TestOnce(ExporterTestCase):
 
@@ -168,6 +199,56 @@ class TestOnce(ExporterTestCase):
         self.assertEqual(2, done.returncode)
         self.assertEqual(1, done.stderr.count('\n'), done.stderr)
         self.assertIn("--name '(' is not a regular expression", done.stderr)
+
+    def test_once_with_a_malformed_row_publishes_the_rest(self):
+        self.spoil_a_row()
+        done = self.run_exporter('--os-cloud', base.ADMIN, '--once',
+                                 '--history', self.history)
+        self.assertEqual(0, done.returncode, done.stderr)
+        self.assertIn('powervc_up{cloud="%s"} 1.0' % base.ADMIN, done.stdout)
+        self.assertIn('powervc_exporter_errors_total{cloud="%s",'
+                      'stage="history"} 1.0' % base.ADMIN, done.stdout)
+        self.assertNotIn('Traceback', done.stderr)
+
+    def test_once_fails_when_the_store_is_locked(self):
+        self.run_exporter('--os-cloud', base.ADMIN, '--once', '--history',
+                          self.history)
+        self.sim.state.add_server('new-1', refcode=True)
+        other = sqlite3.connect(self.history, isolation_level=None)
+        self.addCleanup(other.close)
+        other.execute('BEGIN IMMEDIATE')
+        done = self.run_exporter('--os-cloud', base.ADMIN, '--once',
+                                 '--history', self.history)
+        other.execute('ROLLBACK')
+        self.assertEqual(1, done.returncode, done.stderr)
+        self.assertIn('powervc_up{cloud="%s"} 1.0' % base.ADMIN, done.stdout)
+        self.assertIn('powervc_history_write_failures_total{cloud="%s"} 1.0'
+                      % base.ADMIN, done.stdout)
+        self.assertIn('is locked by another process', done.stderr)
+        self.assertNotIn('Traceback', done.stderr)
+
+    def test_a_link_or_another_database_is_refused_untouched(self):
+        folder = os.path.dirname(self.history)
+        target = os.path.join(folder, 'app.db')
+        with sqlite3.connect(target) as db:
+            db.execute('CREATE TABLE users (name TEXT)')
+        db.close()
+        os.chmod(target, 0o644)
+        with open(target, 'rb') as f:
+            before = hashlib.sha256(f.read()).hexdigest()
+        os.symlink(target, self.history)
+        for path, words in ((self.history, 'is a symbolic link'),
+                            (target, "is another program's SQLite database")):
+            done = self.run_exporter('--os-cloud', base.ADMIN, '--once',
+                                     '--history', path)
+            self.assertEqual(1, done.returncode)
+            self.assertEqual(1, done.stderr.count('\n'), done.stderr)
+            self.assertIn('%s: %s' % (path, words), done.stderr)
+        with open(target, 'rb') as f:
+            self.assertEqual(before, hashlib.sha256(f.read()).hexdigest())
+        self.assertEqual(0o644, os.stat(target).st_mode & 0o777)
+        self.assertEqual(['app.db', 'history.sqlite3'],
+                         sorted(os.listdir(folder)))
 
 
 class TestMisconfiguration(ExporterTestCase):

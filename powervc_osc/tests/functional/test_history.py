@@ -149,3 +149,27 @@ class TestHistory(base.FunctionalTestCase):
                          'recorded there (powervc-osc-exporter records it)\n'
                          % missing, result.err)
         self.assertFalse(os.path.exists(missing))
+
+    def test_renamed_disabled_and_lookalike_servers(self):
+        self.sim.state.add_server('db-1', refcode=True)
+        client = powervc_osc.RefcodeClient.from_cloud(base.ADMIN)
+        server_id = self.sim.state.server_id('db-1')
+        with history.HistoryStore(self.path, clock=lambda: self.now) as store:
+            self.poll(store, client, base.ADMIN)
+            with self.sim.state.lock:
+                self.sim.state._servers[server_id].name = 'db-renamed'
+            # A server named like the first one's ID.
+            self.sim.state.add_server(server_id, refcode=True)
+            self.poll(store, client, base.ADMIN)
+            self.openstack('server', 'refcode', 'set', 'db-renamed',
+                           '--disable')
+            self.poll(store, client, base.ADMIN)
+        by_new_name = self.history_cli('db-renamed', '-f', 'json').json()
+        self.assertEqual(by_new_name,
+                         self.history_cli(server_id, '-f', 'json').json())
+        self.assertEqual(by_new_name,
+                         self.history_cli('db-1', '-f', 'json').json())
+        # Disabled, renamed, first seen: newest first.
+        self.assertEqual(3, len(by_new_name))
+        self.assertEqual('stale', by_new_name[0]['Category'])
+        self.assertNotEqual('stale', by_new_name[2]['Category'])

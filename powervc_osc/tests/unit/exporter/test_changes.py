@@ -117,7 +117,7 @@ class TestHistoryChanges(testtools.TestCase):
         entered = threading.Event()
         release = threading.Event()
         store = self.store
-        real_record = store.record
+        real_record = store.record_cycle
 
         def slow_record(*args, **kwargs):
             entered.set()
@@ -125,7 +125,7 @@ class TestHistoryChanges(testtools.TestCase):
             return real_record(*args, **kwargs)
 
         self.useFixture(fixtures.MonkeyPatch(
-            'powervc_osc.history.HistoryStore.record',
+            'powervc_osc.history.HistoryStore.record_cycle',
             lambda self, *a, **k: slow_record(*a, **k)))
         writer = threading.Thread(
             target=self.tracker.update, args=('c', [row('a', 'X')], 0))
@@ -145,7 +145,7 @@ class TestHistoryChanges(testtools.TestCase):
         # busy timeout) must not hold up a stop beyond close_wait.
         entered = threading.Event()
         release = threading.Event()
-        real_record = self.store.record
+        real_record = self.store.record_cycle
 
         def blocked_record(*args, **kwargs):
             entered.set()
@@ -153,7 +153,7 @@ class TestHistoryChanges(testtools.TestCase):
             return real_record(*args, **kwargs)
 
         self.useFixture(fixtures.MonkeyPatch(
-            'powervc_osc.history.HistoryStore.record',
+            'powervc_osc.history.HistoryStore.record_cycle',
             lambda self, *a, **k: blocked_record(*a, **k)))
         tracker = changes.HistoryChanges(self.store, None, close_wait=0)
         writer = threading.Thread(
@@ -175,7 +175,7 @@ class TestHistoryChanges(testtools.TestCase):
     def test_a_write_queued_behind_a_blocked_one_fails_on_close(self):
         entered = threading.Event()
         release = threading.Event()
-        real_record = self.store.record
+        real_record = self.store.record_cycle
 
         def blocked_record(*args, **kwargs):
             entered.set()
@@ -183,7 +183,7 @@ class TestHistoryChanges(testtools.TestCase):
             return real_record(*args, **kwargs)
 
         self.useFixture(fixtures.MonkeyPatch(
-            'powervc_osc.history.HistoryStore.record',
+            'powervc_osc.history.HistoryStore.record_cycle',
             lambda self, *a, **k: blocked_record(*a, **k)))
         tracker = changes.HistoryChanges(self.store, None, close_wait=0)
         writer = threading.Thread(
@@ -215,3 +215,26 @@ class TestHistoryChanges(testtools.TestCase):
         error = self.assertRaises(changes.StoreFailed, self.tracker.update,
                                   'c', [row('a', 'X')], 0)
         self.assertIn(self.path, str(error))
+
+
+class TestCategories(testtools.TestCase):
+
+    def test_the_table_is_asked_once_per_code(self):
+        from powervc_osc import codes
+
+        asked = []
+        real = codes.explain
+
+        def explain(refcode, *args, **kwargs):
+            asked.append(refcode)
+            return real(refcode, *args, **kwargs)
+
+        self.useFixture(fixtures.MockPatchObject(codes, 'explain', explain))
+        categories = changes.Categories()
+        fleet = [row(str(n), 'B2008105' if n % 2 else 'C6004031')
+                 for n in range(100)]
+        self.assertEqual(['progress', 'error'] * 50,
+                         [categories(rc) for rc in fleet])
+        self.assertEqual('stale', categories(row('x', 'B2008105',
+                                                 required=False)))
+        self.assertEqual(['C6004031', 'B2008105', 'B2008105'], asked)

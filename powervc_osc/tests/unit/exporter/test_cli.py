@@ -193,6 +193,91 @@ class TestOnce(CliTestCase):
         self.assertIn('powervc_up{cloud="backup"} 0.0', out)
         self.assertIn('Cloud backup cannot be reached', self.log.output)
 
+    def record_then(self, sql, *params):
+        """A store that knows servers 1 and 2, then ``sql`` run on it."""
+        import sqlite3
+
+        self.fleet([(1, 'ibmi-1', base.metadata('B2008105')),
+                    (2, 'ibmi-2', base.metadata('C6004031'))])
+        store = os.path.join(self.tmp, 'h.sqlite3')
+        self.assertEqual(0, self.main('--os-cloud', 'prod', '--once',
+                                      '--history', store))
+        with sqlite3.connect(store) as db:
+            db.execute(sql, params)
+            # As after an upgrade from schema 1: the time is the row's.
+            db.execute('UPDATE latest SET code_since = NULL')
+        db.close()
+        self.stdout.truncate(0)
+        self.stdout.seek(0)
+        return store
+
+    def test_a_malformed_store_row_is_counted_and_the_rest_published(self):
+        bad_values = ('1e20', "'garbage'")
+        for number, value in enumerate(bad_values, 1):
+            sql = ('UPDATE changes SET observed_at = %s WHERE server_id = ?'
+                   % value)
+            store = self.record_then(sql, base.server_id(1))
+            self.assertEqual(0, self.main('--os-cloud', 'prod', '--once',
+                                          '--history', store))
+            out = self.stdout.getvalue()
+            self.assertIn('powervc_up{cloud="prod"} 1.0', out)
+            # Both servers are published; only the bad row's time is not.
+            self.assertEqual(2, out.count('powervc_refcode_info{'))
+            self.assertEqual(1, out.count(
+                'powervc_refcode_last_change_timestamp_seconds{'))
+            self.assertIn('powervc_exporter_errors_total{cloud="prod",'
+                          'stage="history"} 1.0', out)
+            # One line per bad row, naming the store and the row.
+            lines = [line for line in self.log.output.splitlines()
+                     if 'skipped' in line]
+            self.assertEqual(number, len(lines))
+            line = lines[-1]
+            self.assertIn(store, line)
+            self.assertIn('row 1 ', line)
+            self.assertIn('observed_at', line)
+            self.assertNotIn('Traceback', self.log.output)
+            os.unlink(store)
+
+    def test_garbage_query_time_in_the_store_does_not_matter(self):
+        store = self.record_then(
+            "UPDATE changes SET queried_at = 'garbage'")
+        self.assertEqual(0, self.main('--os-cloud', 'prod', '--once',
+                                      '--history', store))
+        out = self.stdout.getvalue()
+        self.assertEqual(2, out.count(
+            'powervc_refcode_last_change_timestamp_seconds{'))
+        self.assertIn('powervc_exporter_errors_total{cloud="prod",'
+                      'stage="history"} 0.0', out)
+
+    def test_once_fails_when_the_changes_were_not_recorded(self):
+        import sqlite3
+
+        store = self.record_then('SELECT 1')
+        self.fleet([(1, 'ibmi-1', base.metadata('C9002960'))])
+        self.useFixture(fixtures.MockPatchObject(
+            __import__('powervc_osc.history').history, 'BUSY_TIMEOUT', 0))
+        holder = sqlite3.connect(store, isolation_level=None)
+        self.addCleanup(holder.close)
+        # Another writer holds the store while the cycle records.
+        original = cli._change_tracker
+
+        def locked_after_open(args, health):
+            tracker = original(args, health)
+            tracker._store._db.execute('PRAGMA busy_timeout = 0')
+            holder.execute('BEGIN IMMEDIATE')
+            return tracker
+
+        self.useFixture(fixtures.MonkeyPatch(
+            'powervc_osc.exporter.cli._change_tracker', locked_after_open))
+        self.assertEqual(1, self.main('--os-cloud', 'prod', '--once',
+                                      '--history', store))
+        out = self.stdout.getvalue()
+        self.assertIn('powervc_up{cloud="prod"} 1.0', out)
+        self.assertIn('powervc_history_write_failures_total{cloud="prod"} '
+                      '1.0', out)
+        self.assertIn('not recorded', self.log.output)
+        self.assertIn('locked', self.log.output)
+
     def test_os_cloud_defaults_to_the_environment(self):
         self.fleet([(1, 'ibmi-stuck-1', base.metadata('B2008105'))])
         self.useFixture(fixtures.EnvironmentVariable('OS_CLOUD', 'prod'))

@@ -231,6 +231,10 @@ class TestErrors(HistoryCommandTestCase):
                 (['--since', '2026-13-45', 'x'], "'2026-13-45'"),
                 (['--limit', '0', 'x'], "'0' must be at least 1"),
                 (['--limit', 'ten', 'x'], "'ten' is not a whole number"),
+                (['--limit', str(2 ** 63), 'x'],
+                 "'9223372036854775808' is more than 9223372036854775807"),
+                (['--since', '20260229', 'x'],
+                 "'20260229' has no unit: write 20260229s"),
                 ([], 'server')):
             err = io.StringIO()
             self.useFixture(fixtures.MonkeyPatch('sys.stderr', err))
@@ -241,3 +245,80 @@ class TestErrors(HistoryCommandTestCase):
             self.assertIn('error: ', last)
             self.assertIn(culprit, last)
         self.assertEqual([], self.requests.request_history)
+
+
+class TestAnswers(HistoryCommandTestCase):
+    """What the history answers after renames, lookalikes, edits."""
+
+    def refcodes(self, *argv):
+        _, out, _ = self.history(*argv, '-f', 'value', '-c', 'Refcode')
+        return out.split()
+
+    def test_a_rename_is_recorded(self):
+        self.record(NOW - 90 * MINUTE, 'powervc',
+                    refcode(ID_1, 'ibmi-old', 'B2008105'))
+        self.record(NOW - 60 * MINUTE, 'powervc',
+                    refcode(ID_1, 'ibmi-new', 'B2008105'))
+        self.assertEqual(['B2008105', 'B2008105'], self.refcodes('ibmi-new'))
+        self.assertEqual(self.refcodes('ibmi-new'),
+                         self.refcodes('ibmi-old'))
+
+    def test_an_id_wins_over_a_server_named_like_it(self):
+        self.record(NOW - 90 * MINUTE, 'powervc',
+                    refcode(ID_1, 'ibmi-prod-1', 'B2008105'),
+                    refcode(ID_2, ID_1, 'C6004031'))
+        self.assertEqual(['B2008105'], self.refcodes(ID_1))
+        self.assertEqual(['C6004031'], self.refcodes(ID_2))
+
+    def test_collection_turned_off_is_recorded_as_stale(self):
+        when = NOW - 90 * MINUTE
+        rc = refcode(ID_1, 'ibmi-prod-1', 'B2008105')
+        for required in (True, False):
+            with history.HistoryStore(self.path,
+                                      clock=lambda: when) as store:
+                store.record('powervc', [model.Refcode(
+                    rc.server_id, rc.server_name, rc.refcode, rc.led_code,
+                    None, required)], lambda r: r.category)
+            when += MINUTE
+        _, out, _ = self.history('ibmi-prod-1', '-f', 'value',
+                                 '-c', 'Category')
+        self.assertEqual(['stale', 'error'], out.split())
+
+    def test_escape_sequences_in_the_store_are_not_printed(self):
+        self.fleet_history()
+        import sqlite3
+
+        with sqlite3.connect(self.path) as db:
+            db.execute("UPDATE changes SET refcode = ?, led_code = ?, "
+                       "category = ? WHERE server_id = ?",
+                       ('\x1b]0;pwned\x07B2008105', '\x1b[2J', '\x1b[31m',
+                        ID_1))
+        db.close()
+        for fmt in ('table', 'value', 'csv'):
+            _, out, err = self.history('ibmi-prod-1', '-f', fmt)
+            self.assertNotIn('\x1b', out + err, fmt)
+            self.assertNotIn('\x07', out + err, fmt)
+            self.assertIn('B2008105', out, fmt)
+
+    def test_a_malformed_row_is_skipped_with_one_line(self):
+        self.fleet_history()
+        import sqlite3
+
+        with sqlite3.connect(self.path) as db:
+            db.execute("UPDATE changes SET observed_at = 1e20 WHERE "
+                       "refcode = 'C6004031' AND server_id = ?", (ID_1,))
+            db.execute("UPDATE changes SET queried_at = 'garbage' WHERE "
+                       "refcode = 'B2008105'")
+        db.close()
+        _, out, err = self.history('ibmi-prod-1', '-f', 'value',
+                                   '-c', 'Refcode', '-c', 'Queried At')
+        # The row without a time is left out; the one whose query time is
+        # garbage is shown without it.
+        self.assertEqual(['C9002960 None', 'B2008105 None'],
+                         out.splitlines())
+        lines = err.splitlines()
+        self.assertEqual(2, len(lines), err)
+        for line in lines:
+            self.assertIn(self.path, line)
+            self.assertIn('skipped', line)
+        self.assertNotIn('Traceback', err)
