@@ -130,17 +130,32 @@ def make_registry(board: state.Board) -> ty.Any:
 
     registry = registry_mod.CollectorRegistry(auto_describe=False)
     registry.register(metrics.RefcodeCollector(board))
+    metrics.register_build_info(registry, options.version())
     process_collector.ProcessCollector(registry=registry)
     return registry
 
 
 def _handle_signals(exporter: service.Exporter) -> None:
+    """SIGTERM, SIGINT and SIGHUP stop the exporter cleanly (exit 0).
+
+    SIGHUP does not reload in place: the service manager starts the
+    exporter again, which then reads its options and clouds.yaml anew
+    (the shipped systemd unit restarts it).  A SIGHUP ignored by the
+    parent (``nohup``) stays ignored.
+    """
     def stop(signum: int, frame: ty.Any) -> None:
         LOG.info('Stopping (%s)', signal.Signals(signum).name)
         exporter.stop.set()
 
+    def hangup(signum: int, frame: ty.Any) -> None:
+        LOG.info('Stopping (SIGHUP): start the exporter again to read its '
+                 'configuration')
+        exporter.stop.set()
+
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        signal.signal(signal.SIGHUP, hangup)
 
 
 def _once(exporter: service.Exporter, registry: ty.Any) -> int:

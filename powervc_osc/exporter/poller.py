@@ -127,8 +127,12 @@ class CloudPoller:
     def _failed(self, exc: Exception, duration: float) -> state.CloudState:
         previous = self._previous()
         if previous.up:
-            LOG.warning('Cloud %s cannot be polled; its last values are kept '
-                        'until it answers again: %s', self.cloud, exc)
+            # Only a poll that succeeded before has values to keep (never
+            # the single poll of --once).
+            kept = ('its last values are kept' if previous.servers
+                    else 'no server values are published')
+            LOG.warning('Cloud %s cannot be polled; %s until it answers '
+                        'again: %s', self.cloud, kept, exc)
         return state.CloudState(
             self.cloud, False, previous.servers, duration,
             previous.failures + 1, previous.server_errors,
