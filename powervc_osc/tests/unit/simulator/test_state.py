@@ -367,8 +367,8 @@ class TestBootSequence(StateTestCase):
                               boot_progress=1.0, stuck_at='A9002000')
         seen = self.collect(self.state, 'ibmi-console', 30)
         self.assertEqual(['A9002000'], seen)
-        self.assertEqual(bootseq.led_text('Attention'), self.state.get_metadata(
-            ADMIN, self.sid('ibmi-console'))[LED])
+        led = self.state.get_metadata(ADMIN, self.sid('ibmi-console'))[LED]
+        self.assertEqual(bootseq.led_text('Attention'), led)
 
     def test_boot_loop_goes_back_to_progress_after_the_error(self):
         self.state.add_server('ibmi-loop', refcode=True, boot_progress=0.0,
