@@ -45,16 +45,18 @@ RULES = os.path.join(PACKAGE, 'exporter', 'rules',
                      'powervc-refcode-alerts.yml')
 RULE_TESTS = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                           'rules', 'powervc-refcode-alerts.test.yml')
+DEPLOY = os.path.join(PACKAGE, 'exporter', 'deploy')
+DASHBOARD = os.path.join(DEPLOY, 'grafana-dashboard.json')
 JOB = 'powervc-refcode'
 
 
-def require_binary(test, name: str) -> str:
+def require_binary(test, name: str, package: str = 'prometheus') -> str:
     """The path of ``name``; skip without it, but fail in CI (CI=true)."""
     path = shutil.which(name)
     if path:
         return path
     message = ('%s is not installed (Debian/Ubuntu: apt-get install '
-               'prometheus)' % name)
+               '%s)' % (name, package))
     if os.environ.get('CI'):
         test.fail(message + '; CI must not skip this test')
     test.skipTest(message)
@@ -86,6 +88,10 @@ def http_get(url: str) -> str:
         return answer.read().decode('utf-8')
 
 
+def _default_sighup() -> None:
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 class ExporterProcess(fixtures.Fixture):
     """``powervc-osc-exporter`` as a subprocess with its stderr collected.
 
@@ -93,10 +99,13 @@ class ExporterProcess(fixtures.Fixture):
     :param env: its environment.
     """
 
-    def __init__(self, args, env) -> None:
+    def __init__(self, args, env, default_sighup: bool = False) -> None:
         super().__init__()
         self.args = list(args)
         self.env = env
+        #: Start it with SIGHUP's default action even when this test runs
+        #: under nohup (which the exporter would otherwise inherit).
+        self.default_sighup = default_sighup
         self.lines: list[str] = []
         self.url: str | None = None
 
@@ -104,7 +113,8 @@ class ExporterProcess(fixtures.Fixture):
         self.process = subprocess.Popen(
             [EXPORTER, '--listen', '127.0.0.1:0'] + self.args,
             env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True)
+            text=True, preexec_fn=(_default_sighup if self.default_sighup
+                                   else None))
         self.addCleanup(self._kill)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
