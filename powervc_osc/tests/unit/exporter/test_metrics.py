@@ -181,6 +181,7 @@ class TestCloudMetrics(base.ExporterTestCase):
         info = self.samples('powervc_refcode_info')
         self.assertEqual(['B2008105'], [lb['refcode'] for lb, _v in info])
         self.assertEqual(1, self.log.output.count('Cloud prod cannot be'))
+        self.assertIn('its last values are kept', self.log.output)
         self.assertIn('db down', self.log.output)
         # It recovers: up again, the counter keeps its failures.
         self.fleet([BOOTING])
