@@ -221,6 +221,13 @@ class PrometheusProcess(fixtures.Fixture):
     def query(self, promql: str) -> list:
         return self.api('query', query=promql)['result']
 
+    def query_range(self, promql: str, seconds: float,
+                    step: str = '1s') -> list:
+        """The series of ``promql`` over the last ``seconds``."""
+        end = time.time()
+        return self.api('query_range', query=promql, start=end - seconds,
+                        end=end, step=step)['result']
+
     def alerts(self, state: str = 'firing') -> list:
         return [a for a in self.api('alerts')['alerts']
                 if a['state'] == state]
