@@ -165,9 +165,11 @@ class TestPrometheus(base.FunctionalTestCase):
         self.sim.state.add_server(
             LOOP, refcode=True, boot_progress=0.0, stuck_at='B2008105',
             boot_loop=True, pace=10)
+        # A fixed port, so that a restarted exporter is the same target.
+        self.exporter_args = ['--os-cloud', base.ADMIN, '--interval', '1',
+                              '--listen', '127.0.0.1:%d' % ef.free_port()]
         self.exporter = self.useFixture(ef.ExporterProcess(
-            ['--os-cloud', base.ADMIN, '--interval', '1'],
-            self.environment()))
+            self.exporter_args, self.environment()))
         target = self.exporter.url.split('/')[2]
         self.prometheus = self.useFixture(ef.PrometheusProcess(
             binary, [target], quick_rules()))
@@ -228,6 +230,29 @@ class TestPrometheus(base.FunctionalTestCase):
                               if a['labels']['alertname'] in (
                                   'PowerVCUnreachable',
                                   'PowerVCMetricsMissing')])
+
+    def test_an_exporter_restart_resolves_no_alert(self):
+        before = ef.wait_for('the error alert', lambda: self.firing(
+            'PowerVCRefcodeError', 'ibmi-stuck-1'))
+        self.assertEqual(0, self.exporter.stop())
+        ef.wait_for('Prometheus to see the exporter down', lambda:
+                    self.prometheus.query('up{job="%s"} == 0' % ef.JOB))
+        # The exporter's series are stale now, the alert stays.
+        self.assertEqual([], self.prometheus.query('powervc_refcode_info'))
+        during = self.firing('PowerVCRefcodeError', 'ibmi-stuck-1')
+        self.assertEqual([before[0]['activeAt']],
+                         [a['activeAt'] for a in during])
+        self.useFixture(ef.ExporterProcess(self.exporter_args,
+                                           self.environment()))
+        ef.wait_for('the values again', lambda: self.prometheus.query(
+            'powervc_refcode_info{server_name="ibmi-stuck-1"}'))
+        # The next evaluation names the server again.
+        after = ef.wait_for('the summary to name the server', lambda: [
+            a for a in self.firing('PowerVCRefcodeError', 'ibmi-stuck-1')
+            if 'ibmi-stuck-1 shows error code B2008105'
+            in a['annotations']['summary']])
+        # The same alert, never resolved: it would fire anew otherwise.
+        self.assertEqual(before[0]['activeAt'], after[0]['activeAt'])
 
     def test_every_dashboard_panel_has_data(self):
         clouds = ef.wait_for('the cloud variable', lambda: self.prometheus.api(
