@@ -33,6 +33,8 @@ import urllib.request
 import fixtures
 import yaml
 
+from powervc_osc.tests import cli_runner
+
 EXPORTER = os.path.join(os.path.dirname(sys.executable),
                         'powervc-osc-exporter')
 #: Bound of every wait: a hang fails the test instead of blocking CI.
@@ -88,7 +90,8 @@ def http_get(url: str) -> str:
         return answer.read().decode('utf-8')
 
 
-def _default_sighup() -> None:
+def _default_sigint_and_sighup() -> None:
+    cli_runner.default_sigint()
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
@@ -113,8 +116,9 @@ class ExporterProcess(fixtures.Fixture):
         self.process = subprocess.Popen(
             [EXPORTER, '--listen', '127.0.0.1:0'] + self.args,
             env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True, preexec_fn=(_default_sighup if self.default_sighup
-                                   else None))
+            text=True, preexec_fn=(_default_sigint_and_sighup
+                                   if self.default_sighup
+                                   else cli_runner.default_sigint))
         self.addCleanup(self._kill)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
