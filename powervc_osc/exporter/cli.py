@@ -148,6 +148,7 @@ def make_exposition(board: state.Board,
     static.register(metrics.RefcodeCollector(board))
     if health is not None:
         static.register(health)
+    metrics.register_build_info(static, options.version())
     live = registry_mod.CollectorRegistry(auto_describe=False)
     process_collector.ProcessCollector(registry=live)
     page = serving.Exposition(static, live)
@@ -156,12 +157,26 @@ def make_exposition(board: state.Board,
 
 
 def _handle_signals(exporter: service.Exporter) -> None:
+    """SIGTERM, SIGINT and SIGHUP stop the exporter cleanly (exit 0).
+
+    SIGHUP does not reload in place: the service manager starts the
+    exporter again, which then reads its options and clouds.yaml anew
+    (the shipped systemd unit restarts it).  A SIGHUP ignored by the
+    parent (``nohup``) stays ignored.
+    """
     def stop(signum: int, frame: ty.Any) -> None:
         LOG.info('Stopping (%s)', signal.Signals(signum).name)
         exporter.stop.set()
 
+    def hangup(signum: int, frame: ty.Any) -> None:
+        LOG.info('Stopping (SIGHUP): start the exporter again to read its '
+                 'configuration')
+        exporter.stop.set()
+
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        signal.signal(signal.SIGHUP, hangup)
 
 
 def _once(exporter: service.Exporter, page: serving.Exposition) -> int:

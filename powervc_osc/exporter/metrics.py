@@ -32,6 +32,8 @@ Names and labels (a stable interface, documented in exporter.rst):
 ``powervc_poll_failure``
     per ``cloud`` and ``reason`` (every reason of
     :data:`~.state.REASONS`): 1 for the reason of the last poll's failure
+``powervc_exporter_build_info``
+    1, label ``version`` (:func:`register_build_info`)
 """
 
 from __future__ import annotations
@@ -46,6 +48,16 @@ from powervc_osc.exporter import state
 
 SERVER_LABELS = ('cloud', 'server_id')
 INFO_LABELS = ('server_name', 'host', 'refcode', 'led_code', 'category')
+
+
+def register_build_info(target: registry.CollectorRegistry,
+                        version: str) -> None:
+    """Add ``powervc_exporter_build_info{version="..."} 1`` to ``target``."""
+    from prometheus_client import metrics as client_metrics
+
+    client_metrics.Info(
+        'powervc_exporter_build', 'The running powervc-osc-exporter '
+        '(value 1)', registry=target).info({'version': version})
 
 
 def _text(value: str | None) -> str:

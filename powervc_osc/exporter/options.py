@@ -35,6 +35,16 @@ class Listen(ty.NamedTuple):
     port: int
 
 
+def version() -> str:
+    """The installed package's version (``unknown`` when not installed)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version('powervc-osc')
+    except metadata.PackageNotFoundError:
+        return 'unknown'
+
+
 #: argparse type of ``--retention``.
 duration = argtypes.duration()
 #: argparse type of ``--interval``: a duration of at least one second.
@@ -102,6 +112,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         '--debug', action='store_true',
         help='Log every request and retry (never tokens or passwords)')
+    p.add_argument(
+        '--version', action='version', version='%(prog)s ' + version(),
+        help='Print the version and exit')
     return p
 
 

@@ -179,7 +179,12 @@ class CloudPoller:
         previous = self._previous()
         reason = outage.reason_of(exc)
         if reason != previous.reason:      # once per outage, not per poll
-            LOG.warning('%s', outage.message(self.cloud, reason, exc))
+            # Only a poll that succeeded before has values to keep (never
+            # the single poll of --once).
+            kept = ('its last values are kept' if previous.servers
+                    else 'no server values are published')
+            LOG.warning('%s; %s until it answers again',
+                        outage.message(self.cloud, reason, exc), kept)
         return state.CloudState(
             self.cloud, False, previous.servers, duration,
             previous.failures + 1, previous.server_errors,

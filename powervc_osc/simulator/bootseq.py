@@ -32,8 +32,11 @@ the simulator seed and the server name, so a given seed always gives the
 same sequences.
 
 A sequence may be *stuck*: it then stops at a given code forever (for
-example ``B2008105``, a partition IPL failure), to demonstrate stuck
-detection.
+example ``B2008105``, a partition IPL failure, or ``A9002000``, an
+attention code), to demonstrate stuck detection.  A *looping* sequence
+(``loop=True`` in :func:`position`) starts again after its last step: a
+stuck sequence that loops is a boot loop (progress codes, then the error
+code for one step, then progress codes again, for ever).
 """
 
 import random
@@ -55,6 +58,7 @@ LED_OS = 'OS IPL in progress'
 LED_RUNNING = 'Running'
 LED_REBOOTING = 'Surr rebooting'
 LED_FAILED = 'IPL failed attention'
+LED_ATTENTION = 'Attention'
 LED_NOT_ACTIVATED = 'Not activated'
 
 _IBMI_C2_REQUIRED = ('C2001000', 'C2008040', 'C20081FF')
@@ -124,7 +128,7 @@ def stuck_sequence(steps: list[Step], code: str) -> list[Step]:
             return steps[:index + 1]
     prefix = steps[0][0][:2]
     head = [s for s in steps if s[0][:2] == prefix] or steps[:1]
-    led = LED_FAILED if code[:1] in ('A', 'B') else LED_IPL
+    led = {'A': LED_ATTENTION, 'B': LED_FAILED}.get(code[:1], LED_IPL)
     return head + [(code, led_text(led))]
 
 
@@ -160,9 +164,11 @@ def not_activated(os_type: str) -> list[Step]:
 
 
 def position(steps: ty.Sequence[Step], elapsed: float,
-             step_seconds: float) -> Step | None:
+             step_seconds: float, loop: bool = False) -> Step | None:
     """The ``(refcode, led_code)`` shown ``elapsed`` seconds after start.
 
+    :param loop: start the steps again after the last one, instead of
+        showing the last one for ever.
     :returns: None during the first step (nothing collected yet).
     """
     if not steps or elapsed < 0:
@@ -172,4 +178,6 @@ def position(steps: ty.Sequence[Step], elapsed: float,
     index = int(elapsed // step_seconds) - 1
     if index < 0:
         return None
+    if loop:
+        return steps[index % len(steps)]
     return steps[min(index, len(steps) - 1)]

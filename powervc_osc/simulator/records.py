@@ -243,6 +243,7 @@ class Server:
     updated: float
     instance_name: str
     stuck_at: typing.Optional[str] = None
+    boot_loop: bool = False
     pace: float = 1.0
     boot_started: typing.Optional[float] = None
     boot_steps: list = dataclasses.field(default_factory=list)

@@ -126,7 +126,7 @@ class SimulatorState:
                    project=records.PROJECT_DEFAULT, user=None, status='ACTIVE',
                    metadata=None, refcode=False, boot_progress=1.0,
                    stuck_at=None, server_id=None, created=None,
-                   flavor=None, pace=1.0):
+                   flavor=None, pace=1.0, boot_loop=False):
         """Add a server; returns a copy of it.
 
         :param os_type: ``ibmi``, ``aix`` or ``linux``.
@@ -138,7 +138,11 @@ class SimulatorState:
             true (regardless of the API's rules).
         :param boot_progress: for ``refcode=True``: the fraction of the
             boot sequence already done (1.0: steady, 0.0: just enabled).
-        :param stuck_at: a code the boot sequence hangs at.
+        :param stuck_at: a code the boot sequence hangs at (an error
+            code such as ``B2008105``, a progress code such as
+            ``C6004031``, or an attention code such as ``A9002000``).
+        :param boot_loop: start the boot sequence again after its last
+            step, for ever; with ``stuck_at`` an error code, a boot loop.
         :param pace: this server's steps last ``pace * step_seconds``.
         :param server_id: an explicit id (default :func:`server_uuid`).
         :param created: epoch seconds (default: now).
@@ -179,7 +183,8 @@ class SimulatorState:
                 updated=created,
                 instance_name='%s-%08x' % (name[:20],
                                            self._instance_counter),
-                stuck_at=stuck_at, pace=float(pace))
+                stuck_at=stuck_at, boot_loop=bool(boot_loop),
+                pace=float(pace))
             self._servers[server_id] = server
             if refcode:
                 server.metadata[records.REQUIRED] = 'true'
@@ -381,7 +386,8 @@ class SimulatorState:
             return
         step = bootseq.position(server.boot_steps,
                                 self.now() - server.boot_started,
-                                self.step_seconds * server.pace)
+                                self.step_seconds * server.pace,
+                                loop=server.boot_loop)
         if step is None:
             return
         refcode, led_code = step

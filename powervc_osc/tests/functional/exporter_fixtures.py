@@ -47,16 +47,18 @@ RULES = os.path.join(PACKAGE, 'exporter', 'rules',
                      'powervc-refcode-alerts.yml')
 RULE_TESTS = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                           'rules', 'powervc-refcode-alerts.test.yml')
+DEPLOY = os.path.join(PACKAGE, 'exporter', 'deploy')
+DASHBOARD = os.path.join(DEPLOY, 'grafana-dashboard.json')
 JOB = 'powervc-refcode'
 
 
-def require_binary(test, name: str) -> str:
+def require_binary(test, name: str, package: str = 'prometheus') -> str:
     """The path of ``name``; skip without it, but fail in CI (CI=true)."""
     path = shutil.which(name)
     if path:
         return path
     message = ('%s is not installed (Debian/Ubuntu: apt-get install '
-               'prometheus)' % name)
+               '%s)' % (name, package))
     if os.environ.get('CI'):
         test.fail(message + '; CI must not skip this test')
     test.skipTest(message)
@@ -88,6 +90,11 @@ def http_get(url: str) -> str:
         return answer.read().decode('utf-8')
 
 
+def _default_sigint_and_sighup() -> None:
+    cli_runner.default_sigint()
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 class ExporterProcess(fixtures.Fixture):
     """``powervc-osc-exporter`` as a subprocess with its stderr collected.
 
@@ -95,10 +102,13 @@ class ExporterProcess(fixtures.Fixture):
     :param env: its environment.
     """
 
-    def __init__(self, args, env) -> None:
+    def __init__(self, args, env, default_sighup: bool = False) -> None:
         super().__init__()
         self.args = list(args)
         self.env = env
+        #: Start it with SIGHUP's default action even when this test runs
+        #: under nohup (which the exporter would otherwise inherit).
+        self.default_sighup = default_sighup
         self.lines: list[str] = []
         self.url: str | None = None
 
@@ -106,7 +116,9 @@ class ExporterProcess(fixtures.Fixture):
         self.process = subprocess.Popen(
             [EXPORTER, '--listen', '127.0.0.1:0'] + self.args,
             env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True, preexec_fn=cli_runner.default_sigint)
+            text=True, preexec_fn=(_default_sigint_and_sighup
+                                   if self.default_sighup
+                                   else cli_runner.default_sigint))
         self.addCleanup(self._kill)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -212,6 +224,13 @@ class PrometheusProcess(fixtures.Fixture):
 
     def query(self, promql: str) -> list:
         return self.api('query', query=promql)['result']
+
+    def query_range(self, promql: str, seconds: float,
+                    step: str = '1s') -> list:
+        """The series of ``promql`` over the last ``seconds``."""
+        end = time.time()
+        return self.api('query_range', query=promql, start=end - seconds,
+                        end=end, step=step)['result']
 
     def alerts(self, state: str = 'firing') -> list:
         return [a for a in self.api('alerts')['alerts']

@@ -17,6 +17,8 @@ These need the ``prometheus`` and ``promtool`` binaries (Debian package
 except in CI (``CI`` set), where they fail.
 """
 
+import json
+import os
 import subprocess
 
 import fixtures
@@ -28,6 +30,10 @@ from powervc_osc.tests.functional import exporter_fixtures as ef
 
 #: The simulator's server hung at an IPL progress code, for PowerVCIPLStuck.
 HUNG = 'ibmi-ipl-hang'
+#: A server waiting at an attention code, for PowerVCRefcodeAttention.
+CONSOLE = 'ibmi-no-console'
+#: A server in a boot loop, for PowerVCBootLoop.
+LOOP = 'ibmi-boot-loop'
 
 
 def shipped_rules():
@@ -41,14 +47,29 @@ def rule_names(rules):
 
 
 def quick_rules(stuck_after: int = 3):
-    """The shipped rules with test thresholds: no ``for``, short IPL stuck."""
+    """The shipped rules with test thresholds.
+
+    No ``for``, a short IPL stuck, and the boot-loop count over one minute
+    at one-second resolution.
+    """
     rules = shipped_rules()
     for group in rules['groups']:
         for rule in group['rules']:
             rule['for'] = '0s'
-            rule['expr'] = rule['expr'].replace(' > 1800)', ' > %d)'
-                                                % stuck_after)
+            rule['expr'] = rule['expr'].replace(
+                ' > 1800)', ' > %d)' % stuck_after).replace(
+                    '[30m:1m]', '[1m:1s]')
     return rules
+
+
+def dashboard_queries(cloud: str = '.*'):
+    """(panel title, PromQL, instant?) of every target of the dashboard."""
+    with open(ef.DASHBOARD) as f:
+        dashboard = json.load(f)
+    return [(panel['title'], target['expr'].replace('$cloud', cloud),
+             bool(target.get('instant')))
+            for panel in dashboard['panels']
+            for target in panel['targets']]
 
 
 class TestRequireBinary(testtools.TestCase):
@@ -108,10 +129,26 @@ class TestPromtool(testtools.TestCase):
         self.assertEqual(rule_names(shipped_rules()), tested)
 
     def test_the_test_threshold_edit_applies(self):
-        edited = [rule['expr'] for group in quick_rules()['groups']
-                  for rule in group['rules'] if rule['alert'] ==
-                  'PowerVCIPLStuck']
-        self.assertIn('> 3)', edited[0])
+        edited = {rule['alert']: rule['expr']
+                  for group in quick_rules()['groups']
+                  for rule in group['rules']}
+        self.assertIn('> 3)', edited['PowerVCIPLStuck'])
+        self.assertIn('[1m:1s]', edited['PowerVCBootLoop'])
+
+    def test_every_alert_has_a_description_and_a_runbook_in_the_docs(self):
+        runbook = os.path.join(os.path.dirname(ef.PACKAGE), 'doc', 'source',
+                               'runbook.rst')
+        with open(runbook) as f:
+            titles = {line.strip().lower() for line in f}
+        for group in shipped_rules()['groups']:
+            for rule in group['rules']:
+                notes = rule['annotations']
+                self.assertTrue(notes.get('description'), rule['alert'])
+                url, _sep, anchor = notes['runbook_url'].partition('#')
+                self.assertTrue(url.endswith('/doc/source/runbook.rst'), url)
+                self.assertEqual(rule['alert'].lower(), anchor)
+                # The section of the runbook titled with the alert's name.
+                self.assertIn(anchor, titles)
 
 
 class TestPrometheus(base.FunctionalTestCase):
@@ -122,17 +159,30 @@ class TestPrometheus(base.FunctionalTestCase):
         binary = ef.require_binary(self, 'prometheus')
         self.sim.state.add_server(
             HUNG, refcode=True, boot_progress=1.0, stuck_at='C6004031')
+        self.sim.state.add_server(
+            CONSOLE, refcode=True, boot_progress=1.0, stuck_at='A9002000')
+        # Steps of 2 s: a poll every second sees each code.
+        self.sim.state.add_server(
+            LOOP, refcode=True, boot_progress=0.0, stuck_at='B2008105',
+            boot_loop=True, pace=10)
+        # A fixed port, so that a restarted exporter is the same target.
+        self.exporter_args = ['--os-cloud', base.ADMIN, '--interval', '1',
+                              '--listen', '127.0.0.1:%d' % ef.free_port()]
         self.exporter = self.useFixture(ef.ExporterProcess(
-            ['--os-cloud', base.ADMIN, '--interval', '1'],
-            self.environment()))
+            self.exporter_args, self.environment()))
         target = self.exporter.url.split('/')[2]
         self.prometheus = self.useFixture(ef.PrometheusProcess(
             binary, [target], quick_rules()))
 
-    def firing(self, alertname, server_name):
+    def firing(self, alertname, server_name=None):
+        """The alerts firing for the server called ``server_name``.
+
+        Per-server alerts are labelled with the server's ID only.
+        """
+        server_id = server_name and self.sim.state.server_id(server_name)
         return [a for a in self.prometheus.alerts()
                 if a['labels'].get('alertname') == alertname
-                and a['labels'].get('server_name') == server_name]
+                and a['labels'].get('server_id') == server_id]
 
     def test_series_and_alerts(self):
         series = ef.wait_for('the stuck server in Prometheus', lambda:
@@ -152,12 +202,67 @@ class TestPrometheus(base.FunctionalTestCase):
         stuck = ef.wait_for('the alert of ibmi-stuck-1', lambda: self.firing(
             'PowerVCRefcodeError', 'ibmi-stuck-1'))
         self.assertEqual('critical', stuck[0]['labels']['severity'])
+        self.assertEqual(
+            'ibmi-stuck-1 shows error code B2008105 (IPL_failed_attention) '
+            'on %s' % self.sim.state.find('ibmi-stuck-1')[0].host,
+            stuck[0]['annotations']['summary'])
         hung = ef.wait_for('the IPL stuck alert', lambda: self.firing(
             'PowerVCIPLStuck', HUNG))
-        self.assertEqual('C6004031', hung[0]['labels']['refcode'])
+        self.assertIn('at progress code C6004031 for',
+                      hung[0]['annotations']['summary'])
+        console = ef.wait_for('the attention alert', lambda: self.firing(
+            'PowerVCRefcodeAttention', CONSOLE))
+        self.assertEqual('warning', console[0]['labels']['severity'])
+        self.assertIn('attention code A9002000',
+                      console[0]['annotations']['summary'])
+        loop = ef.wait_for('the boot loop alert', lambda: self.firing(
+            'PowerVCBootLoop', LOOP))
+        self.assertEqual('critical', loop[0]['labels']['severity'])
+        # The boot loop never stays 5 minutes (here: one step) at its
+        # error, so the error alert alone would have missed it.
+        self.assertEqual([], self.firing('PowerVCRefcodeError', LOOP))
         # Servers that are running or still moving do not alert.
-        names = {a['labels'].get('server_name')
-                 for a in self.prometheus.alerts()}
-        self.assertNotIn('ibmi-prod-1', names)
-        self.assertNotIn('ibmi-prod-2', names)
-        self.assertEqual([], self.firing('PowerVCUnreachable', None))
+        ids = {a['labels'].get('server_id')
+               for a in self.prometheus.alerts()}
+        for name in ('ibmi-prod-1', 'ibmi-prod-2'):
+            self.assertNotIn(self.sim.state.server_id(name), ids)
+        self.assertEqual([], [a for a in self.prometheus.alerts()
+                              if a['labels']['alertname'] in (
+                                  'PowerVCUnreachable',
+                                  'PowerVCMetricsMissing')])
+
+    def test_an_exporter_restart_resolves_no_alert(self):
+        before = ef.wait_for('the error alert', lambda: self.firing(
+            'PowerVCRefcodeError', 'ibmi-stuck-1'))
+        self.assertEqual(0, self.exporter.stop())
+        ef.wait_for('Prometheus to see the exporter down', lambda:
+                    self.prometheus.query('up{job="%s"} == 0' % ef.JOB))
+        # The exporter's series are stale now, the alert stays.
+        self.assertEqual([], self.prometheus.query('powervc_refcode_info'))
+        during = self.firing('PowerVCRefcodeError', 'ibmi-stuck-1')
+        self.assertEqual([before[0]['activeAt']],
+                         [a['activeAt'] for a in during])
+        self.useFixture(ef.ExporterProcess(self.exporter_args,
+                                           self.environment()))
+        ef.wait_for('the values again', lambda: self.prometheus.query(
+            'powervc_refcode_info{server_name="ibmi-stuck-1"}'))
+        # The next evaluation names the server again.
+        after = ef.wait_for('the summary to name the server', lambda: [
+            a for a in self.firing('PowerVCRefcodeError', 'ibmi-stuck-1')
+            if 'ibmi-stuck-1 shows error code B2008105'
+            in a['annotations']['summary']])
+        # The same alert, never resolved: it would fire anew otherwise.
+        self.assertEqual(before[0]['activeAt'], after[0]['activeAt'])
+
+    def test_every_dashboard_panel_has_data(self):
+        clouds = ef.wait_for('the cloud variable', lambda: self.prometheus.api(
+            'label/cloud/values', **{'match[]': 'powervc_up'}))
+        self.assertEqual([base.ADMIN], clouds)
+        queries = dashboard_queries(cloud='|'.join(clouds))
+        self.assertGreaterEqual(len(queries), 10)
+        for title, promql, instant in queries:
+            # As Grafana asks: an instant query for tables, a range query
+            # (the last minute) for graphs.
+            ef.wait_for('data for the panel %r (%s)' % (title, promql),
+                        lambda: self.prometheus.query(promql) if instant
+                        else self.prometheus.query_range(promql, 60))

@@ -121,6 +121,9 @@ class TestMatching(testtools.TestCase):
     def test_longer_pattern_beats_shorter_across_categories(self):
         self.assertExplained('informational', 'A6xx4404', 'A6004404')
         self.assertExplained('attention', 'A6xxxxxx', 'A6004405')
+        self.assertExplained('attention', 'A6005008', 'A6005008')
+        # No public source for A9002000: its class only.
+        self.assertExplained('attention', 'A9xxxxxx', 'A9002000')
         self.assertExplained('attention', 'B2xx5117', 'B2015117')
         self.assertExplained('error', 'B2xx1230', 'B2FF1230')
         self.assertExplained('progress', 'C6xx4400', 'C6AB4400')

@@ -39,7 +39,7 @@ class CliTestCase(base.ExporterTestCase):
     def setUp(self):
         super().setUp()
         self.log = self.useFixture(fixtures.FakeLogger(level=logging.INFO))
-        for signum in (signal.SIGTERM, signal.SIGINT):
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             self.addCleanup(signal.signal, signum, signal.getsignal(signum))
         for name in cli.CHATTY_LOGGERS:
             logger = logging.getLogger(name)
@@ -278,6 +278,17 @@ class TestOnce(CliTestCase):
         self.assertIn('not recorded', self.log.output)
         self.assertIn('locked', self.log.output)
 
+    def test_once_with_powervc_down_does_not_claim_to_keep_values(self):
+        self.requests.get(base.DETAIL_URL, status_code=500)
+        self.assertEqual(1, self.main('--os-cloud', 'prod', '--once'))
+        out = self.stdout.getvalue()
+        self.assertIn('powervc_up{cloud="prod"} 0.0', out)
+        self.assertNotIn('powervc_refcode_info{', out)
+        self.assertIn('Cloud prod cannot be reached', self.log.output)
+        self.assertIn('no server values are published until it answers '
+                      'again', self.log.output)
+        self.assertNotIn('last values are kept', self.log.output)
+
     def test_os_cloud_defaults_to_the_environment(self):
         self.fleet([(1, 'ibmi-stuck-1', base.metadata('B2008105'))])
         self.useFixture(fixtures.EnvironmentVariable('OS_CLOUD', 'prod'))
@@ -290,6 +301,43 @@ class TestOnce(CliTestCase):
             ['--os-cloud', 'prod', '--max-workers', '3']))
         self.addCleanup(exporter.close)
         self.assertEqual(3, exporter.pollers[0]._client.max_workers)
+
+
+class TestVersionAndSignals(CliTestCase):
+
+    def test_version_is_printed_with_exit_0(self):
+        self.assertEqual(0, self.main('--version'))
+        version = cli.options.version()
+        self.assertNotEqual('unknown', version)
+        self.assertEqual('powervc-osc-exporter %s\n' % version,
+                         self.stdout.getvalue())
+        self.assertEqual([], self.requests.request_history)
+
+    def test_the_metrics_carry_the_build_info(self):
+        self.fleet([(1, 'ibmi-stuck-1', base.metadata('B2008105'))])
+        self.assertEqual(0, self.main('--os-cloud', 'prod', '--once'))
+        self.assertIn('powervc_exporter_build_info{version="%s"} 1.0'
+                      % cli.options.version(), self.stdout.getvalue())
+
+    def exporter(self):
+        exporter = cli.build(cli.options.parse(['--os-cloud', 'prod']))
+        self.addCleanup(exporter.close)
+        return exporter
+
+    def test_sighup_logs_a_line_and_stops(self):
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+        exporter = self.exporter()
+        cli._handle_signals(exporter)
+        os.kill(os.getpid(), signal.SIGHUP)
+        self.assertTrue(exporter.stop.wait(5))
+        self.assertIn('Stopping (SIGHUP): start the exporter again to read '
+                      'its configuration', self.log.output)
+
+    def test_sighup_ignored_by_the_parent_stays_ignored(self):
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        exporter = self.exporter()
+        cli._handle_signals(exporter)
+        self.assertIs(signal.SIG_IGN, signal.getsignal(signal.SIGHUP))
 
 
 class TestListen(testtools.TestCase):

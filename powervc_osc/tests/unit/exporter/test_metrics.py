@@ -185,6 +185,7 @@ class TestCloudMetrics(base.ExporterTestCase):
         info = self.samples('powervc_refcode_info')
         self.assertEqual(['B2008105'], [lb['refcode'] for lb, _v in info])
         self.assertEqual(1, self.log.output.count('Cloud prod cannot be'))
+        self.assertIn('its last values are kept', self.log.output)
         self.assertIn('db down', self.log.output)
         # It recovers: up again, the counter keeps its failures.
         self.fleet([BOOTING])
@@ -307,7 +308,8 @@ class TestFailureReasons(base.ExporterTestCase):
         self.assertEqual(0, self.reasons()['unreachable'])
         lines = self.log.output.splitlines()
         self.assertEqual(['Cloud prod cannot be reached: PowerVC failed '
-                          'while handling the server listing (HTTP 503)',
+                          'while handling the server listing (HTTP 503); '
+                          'its last values are kept until it answers again',
                           'Cloud prod answers again'], lines)
 
     def test_a_new_reason_is_logged_when_it_replaces_another(self):

@@ -363,6 +363,32 @@ class TestBootSequence(StateTestCase):
         self.assertEqual('B2008105', stuck[-1][0])
         self.assertTrue(all(c.startswith('C2') for c, _ in stuck[:-1]))
 
+    def test_attention_code_holds_with_its_led_text(self):
+        self.state.add_server('ibmi-console', refcode=True,
+                              boot_progress=1.0, stuck_at='A9002000')
+        seen = self.collect(self.state, 'ibmi-console', 30)
+        self.assertEqual(['A9002000'], seen)
+        led = self.state.get_metadata(ADMIN, self.sid('ibmi-console'))[LED]
+        self.assertEqual(bootseq.led_text('Attention'), led)
+
+    def test_boot_loop_goes_back_to_progress_after_the_error(self):
+        self.state.add_server('ibmi-loop', refcode=True, boot_progress=0.0,
+                              stuck_at='B2008105', boot_loop=True)
+        seen = self.collect(self.state, 'ibmi-loop', 40)
+        errors = [i for i, code in enumerate(seen) if code == 'B2008105']
+        self.assertGreaterEqual(len(errors), 3)
+        # Between two errors the server shows IPL progress codes again.
+        between = seen[errors[0] + 1:errors[1]]
+        self.assertTrue(between)
+        self.assertTrue(all(code.startswith('C2') for code in between))
+
+    def test_without_loop_a_stuck_server_stays_at_its_error(self):
+        self.state.add_server('ibmi-hang', refcode=True, boot_progress=0.0,
+                              stuck_at='B2008105')
+        seen = self.collect(self.state, 'ibmi-hang', 40)
+        self.assertEqual('B2008105', seen[-1])
+        self.assertEqual(1, seen.count('B2008105'))
+
 
 class TestListing(StateTestCase):
 
