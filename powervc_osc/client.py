@@ -435,8 +435,16 @@ class RefcodeClient:
                       within: float | None = None) -> _Server:
         query = urllib.parse.urlencode(listing.Filters(
             name='^%s$' % re.escape(name), all_projects=all_projects).query())
-        body = self._http.request('GET', '/servers?' + query, name,
-                                  within=within)
+        try:
+            body = self._http.request('GET', '/servers?' + query, name,
+                                      within=within)
+        except exceptions.Forbidden:
+            if not all_projects:
+                raise
+            # Nova's policy refuses all_tenants to a user without the
+            # admin role (os_compute_api:servers:index:get_all_tenants).
+            raise exceptions.AdminRequired('all_projects',
+                                           listing.PROJECTS_HIDDEN)
         matches = [_Server.from_body(s)
                    for s in http.member(body, 'servers', list)
                    if isinstance(s, dict) and s.get('name') == name]

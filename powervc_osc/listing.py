@@ -13,14 +13,19 @@
 """The server listing's filters: what PowerVC is asked, and the check of
 what it answered.
 
-Nova does not refuse the filters a user may not use: without the admin
-role it ignores ``host``, ``all_tenants`` and ``project_id``, hides the
+For a user without the admin role, Nova (34, as tested in ``tox -e
+functional-nova``) answers in two ways. Its policy refuses
+``all_tenants`` (403, ``os_compute_api:servers:detail:get_all_tenants``),
+and with it ``project_id``, which is only sent with ``all_tenants``: the
+client turns that 403 into :class:`~powervc_osc.exceptions.AdminRequired`.
+It silently drops ``host`` (an admin-only filter), hides the
 ``OS-EXT-SRV-ATTR:host`` attribute and answers 200 with the user's own
 servers. So every listed server is checked against the filters the user
 gave: a server whose host, status or project contradicts them is dropped,
-and a filter that PowerVC could not have applied (no host shown, no other
-project visible) is an :class:`~powervc_osc.exceptions.AdminRequired`
-error. ``name`` is Nova's regular expression and is left to PowerVC.
+and a filter that PowerVC could not have applied (no host shown; no other
+project visible, from a backend that ignores ``all_tenants`` instead of
+refusing it) is an :class:`~powervc_osc.exceptions.AdminRequired` error.
+``name`` is Nova's regular expression and is left to PowerVC.
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ import contextlib
 import gc
 import math
 import os
+import re
 import threading
 import typing as ty
 
@@ -140,21 +141,37 @@ def make_client(app: ty.Any,
         timeout=api_timeout(app), **kwargs)
 
 
+#: A Keystone project ID: 32 hex digits, or a UUID with its dashes.
+_PROJECT_ID = re.compile(
+    r'[0-9a-f]{32}|[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}', re.IGNORECASE)
+
+
 def find_project_id(app: ty.Any, project: str,
                     domain: str | None = None) -> str:
     """The ID of a project given by name or ID, as OSC's --project finds it.
 
     OSC's own helper asks Keystone; when Keystone refuses to list projects
     (a user without the admin role), the value is kept as given, except
-    that the user's own project name becomes its ID.
+    that the user's own project name becomes its ID.  A login without
+    Keystone (a token given with its endpoint: ``admin_token``) cannot
+    look a name up: an ID is kept as given, anything else is an error.
 
-    :raises CommandError: when Keystone knows no such project or domain.
+    :raises CommandError: when Keystone knows no such project or domain,
+        or when there is no Keystone to ask about a name.
     """
     from openstack import utils as sdk_utils
     from openstackclient.identity import common as identity_common
     from osc_lib import exceptions
 
     manager = app.client_manager
+    own = manager.auth_ref
+    if own is None:
+        if domain is None and _PROJECT_ID.fullmatch(project):
+            return project
+        raise exceptions.CommandError(
+            'Cannot look project %r up: this login (a token with its '
+            'endpoint) has no Keystone to ask; give --project the '
+            "project's ID, without --project-domain." % project)
     identity = sdk_utils.ensure_service_version(
         manager.sdk_connection.identity, '3')
     if domain is not None:
@@ -169,11 +186,41 @@ def find_project_id(app: ty.Any, project: str,
         raise exceptions.CommandError(
             'No project with a name or ID of %r exists%s.' % (
                 project, '' if domain is None else ' in domain %r' % domain))
-    own = manager.auth_ref
     if found == project == own.project_name and domain in (
             None, own.project_domain_id, own.project_domain_name):
         return own.project_id
     return found
+
+
+def error_line(error: BaseException) -> str:
+    """The line printed for an error of the client.
+
+    :class:`~powervc_osc.exceptions.AdminRequired` names the option as the
+    user typed it (``--all-projects needs the admin role: ...``).
+    """
+    from powervc_osc import exceptions
+
+    if isinstance(error, exceptions.AdminRequired):
+        return '--%s needs the admin role: %s.' % (
+            error.option.replace('_', '-'), error.reason)
+    return str(error)
+
+
+class SaysAdminRequired:
+    """Mixin: an option that needs the admin role ends the command.
+
+    In one line naming the option (see :func:`error_line`).
+    """
+
+    def run(self, parsed_args: argparse.Namespace) -> int:
+        from powervc_osc import exceptions
+
+        try:
+            return super().run(parsed_args)  # type: ignore[misc]
+        except exceptions.AdminRequired as exc:
+            from osc_lib import exceptions as osc_exceptions
+
+            raise osc_exceptions.CommandError(error_line(exc))
 
 
 def show_values(rc: model.Refcode) -> tuple[ty.Any, ...]:
@@ -280,6 +327,7 @@ class ProgressLine:
         self.written = False
         self.lock = threading.Lock()
         self.done_count = self.total_count = 0
+        self.said: set[str] = set()
 
     def __call__(self, rc: model.Refcode) -> None:
         if not self.shown:
@@ -327,8 +375,17 @@ class ProgressLine:
             self.stream.flush()
 
     def report_failure(self, failure: client_mod.Failure) -> None:
-        """An ``on_error`` callback: name the failed server on its line."""
-        self.message(str(failure.error))
+        """An ``on_error`` callback: name the failed server on its line.
+
+        A line that is not about one server (an option that needs the
+        admin role) is written once.
+        """
+        line = error_line(failure.error)
+        if line in self.said:
+            return
+        if line != str(failure.error):
+            self.said.add(line)
+        self.message(line)
 
     def done(self) -> None:
         """End the line, leaving the last report on the terminal."""

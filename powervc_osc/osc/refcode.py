@@ -33,7 +33,7 @@ if ty.TYPE_CHECKING:
 
 
 class ShowRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
-                  common.UsageChecked,
+                  common.UsageChecked, common.SaysAdminRequired,
                   command.ShowOne):
     _description = (
         "Show a server's reference code (IBM i SRC or AIX LED code).\n\n"
@@ -228,7 +228,7 @@ class SetRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
 
 
 class ListRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
-                  common.UsageChecked,
+                  common.UsageChecked, common.SaysAdminRequired,
                   command.Lister):
     _description = (
         "List reference codes of many servers.\n\n"
@@ -271,27 +271,17 @@ class ListRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
         return None
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple:
-        from osc_lib import exceptions as osc_exceptions
-
-        from powervc_osc import exceptions
-
         client = common.make_client(self.app, parsed_args.max_workers)
         project = None
         if parsed_args.project:
             project = common.find_project_id(
                 self.app, parsed_args.project, parsed_args.project_domain)
         progress = common.ProgressLine(self.app.stderr)
-        try:
-            with progress.counting() as count:
-                found = list(client.list(
-                    parsed_args.servers or None,
-                    on_error=self._failures.append, on_progress=count,
-                    **dict(common.list_filters(parsed_args),
-                           project=project)))
-        except exceptions.AdminRequired as exc:
-            raise osc_exceptions.CommandError(
-                '--%s needs the admin role: %s.'
-                % (exc.option.replace('_', '-'), exc.reason))
+        with progress.counting() as count:
+            found = list(client.list(
+                parsed_args.servers or None,
+                on_error=self._failures.append, on_progress=count,
+                **dict(common.list_filters(parsed_args), project=project)))
         if parsed_args.category:
             found = [rc for rc in found if rc.category in parsed_args.category]
         filters = self._filters(parsed_args)

@@ -535,12 +535,11 @@ class SimulatorState:
 
     def _lookup(self, ctx, server_id):
         server = self._servers.get(server_id)
-        if server is None:
+        # Nova reads a server within the caller's project unless the
+        # caller is an admin: another project's server is not found.
+        if server is None or (server.project_id != ctx.project_id and
+                              not ctx.is_admin):
             raise NotFound('Instance %s could not be found.' % server_id)
-        if server.project_id != ctx.project_id and not ctx.is_admin:
-            raise Forbidden(
-                "Policy doesn't allow os_compute_api:servers:show to be "
-                "performed.")
         return server
 
     def get_server(self, ctx, server_id):

@@ -62,8 +62,9 @@ class TestComputeAuth(base.HTTPTestCase):
     def test_project_mismatch(self):
         other = '/servers'
         response = self.get(other, user='operator', project='other-project')
-        self.assertEqual(403, response.status_code)
-        self.assertIn('forbidden', response.json())
+        self.assertEqual(400, response.status_code)
+        self.assertIn("Malformed request URL: URL's project_id",
+                      response.json()['badRequest']['message'])
         response = self.get(other, user='admin', project='other-project')
         self.assertEqual(200, response.status_code)
 
@@ -135,7 +136,7 @@ class TestServers(base.HTTPTestCase):
 
 class TestServerErrors(base.HTTPTestCase):
 
-    def test_not_found_and_forbidden(self):
+    def test_not_found_even_in_another_project(self):
         response = self.get('/servers/nope')
         self.assertEqual(404, response.status_code)
         self.assertEqual({'itemNotFound': {
@@ -143,8 +144,8 @@ class TestServerErrors(base.HTTPTestCase):
             response.json())
         response = self.get('/servers/%s/metadata' % self.sid(
             'other-proj-vm'), user='operator')
-        self.assertEqual(403, response.status_code)
-        self.assertEqual(403, response.json()['forbidden']['code'])
+        self.assertEqual(404, response.status_code)
+        self.assertEqual(404, response.json()['itemNotFound']['code'])
         response = self.get('/servers/%s/metadata' % self.sid(
             'other-proj-vm'))
         self.assertEqual(200, response.status_code)

@@ -204,18 +204,19 @@ class TestMetadata(StateTestCase):
                                             {REQUIRED: 'false'})
         self.assertEqual(sim_state.HOST_HMC, answer['original_host'])
 
-    def test_other_project_forbidden(self):
+    def test_other_project_not_found(self):
+        # As Nova: another project's server does not exist for a member.
         server_id = self.sid('other-proj-vm')
-        self.assertRaises(sim_state.Forbidden, self.state.get_server,
+        self.assertRaises(sim_state.NotFound, self.state.get_server,
                           OPERATOR, server_id)
-        self.assertRaises(sim_state.Forbidden, self.state.get_metadata,
+        self.assertRaises(sim_state.NotFound, self.state.get_metadata,
                           OPERATOR, server_id)
-        self.assertRaises(sim_state.Forbidden, self.state.update_metadata,
+        self.assertRaises(sim_state.NotFound, self.state.update_metadata,
                           OPERATOR, server_id, {REQUIRED: 'true'})
         self.assertEqual(server_id,
                          self.state.get_server(ADMIN, server_id).id)
         self.assertIn(REFCODE, self.state.get_metadata(OTHER, server_id))
-        self.assertRaises(sim_state.Forbidden, self.state.get_metadata,
+        self.assertRaises(sim_state.NotFound, self.state.get_metadata,
                           OTHER, self.sid('ibmi-prod-1'))
 
     def test_not_found(self):
