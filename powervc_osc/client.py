@@ -602,7 +602,7 @@ class RefcodeClient:
         check = listing.Check(filters, own_project, admin)
         jobs: ty.List[tuple[str, ty.Any]] = []
         submitted = 0
-        for found in self._walk(filters):
+        for found in self._walk(filters, own_project):
             if isinstance(found, exceptions.RefcodeError):
                 jobs.append(('(unnamed)', http.settled(error=found)))
             elif check.admits(found):
@@ -641,7 +641,7 @@ class RefcodeClient:
         roles = {role.lower() for role in access.role_names or ()}
         return access.project_id, 'admin' in roles
 
-    def _walk(self, filters: listing.Filters,
+    def _walk(self, filters: listing.Filters, own_project: str | None = None,
               ) -> ty.Iterator[_Server | exceptions.RefcodeError]:
         """Follow ``/servers/detail`` and its next links to the end.
 
@@ -649,7 +649,7 @@ class RefcodeClient:
         report, so that one odd entry costs one failure, not the listing.
         A 403 to other projects' servers is :class:`AdminRequired`.
         """
-        query = filters.query()
+        query = filters.query(own_project)
         seen: set[str] = set()
         listed: set[str] = set()
         while True:

@@ -68,13 +68,19 @@ class Filters(ty.NamedTuple):
     name: str | None = None
     status: str | None = None
 
-    def query(self) -> dict[str, str]:
-        """Nova's query parameters for ``/servers/detail``."""
+    def query(self, own_project: str | None = None) -> dict[str, str]:
+        """Nova's query parameters for ``/servers/detail``.
+
+        ``--project`` naming the token's own project (``own_project``)
+        asks for no other project: Nova lists that project without
+        ``all_tenants``, which its policy refuses to a member.
+        """
         query: dict[str, str] = {}
-        if self.all_projects or self.project:
+        other_project = self.project and self.project != own_project
+        if self.all_projects or other_project:
             query['all_tenants'] = 'True'
-        if self.project:
-            query['project_id'] = self.project
+            if self.project:
+                query['project_id'] = self.project
         if self.host:
             query['host'] = self.host
         if self.name:

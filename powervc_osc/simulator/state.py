@@ -191,6 +191,14 @@ class NotFound(SimulatorError):
     code = 404
 
 
+class Conflict(SimulatorError):
+    code = 409
+
+
+#: Nova changes metadata only of a server in one of these vm_states.
+METADATA_VM_STATES = ('active', 'paused', 'suspended', 'stopped')
+
+
 class Context(typing.NamedTuple):
     """Who is asking: the scope of a token."""
 
@@ -699,6 +707,13 @@ class SimulatorState:
         server.metadata[REFCODE], server.metadata[LED_CODE] = step
         server.metadata[QUERY_TS] = self._next_query_ts()
 
+    @staticmethod
+    def _check_vm_state(server, action):
+        """409, as Nova, unless ``server``'s metadata may change now."""
+        if server.vm_state not in METADATA_VM_STATES:
+            raise Conflict("Cannot '%s' instance %s while it is in vm_state "
+                           "%s" % (action, server.id, server.vm_state))
+
     def _answer(self, server, with_host):
         answer = dict(server.metadata)
         if with_host:
@@ -721,6 +736,7 @@ class SimulatorState:
         self.validate_metadata(metadata)
         with self.lock:
             server = self._lookup(ctx, server_id)
+            self._check_vm_state(server, 'update metadata')
             flag = self._check_refcode_rules(server, metadata)
             merged = dict(server.metadata)
             merged.update(metadata)
@@ -733,6 +749,7 @@ class SimulatorState:
         self.validate_metadata(metadata)
         with self.lock:
             server = self._lookup(ctx, server_id)
+            self._check_vm_state(server, 'update metadata')
             flag = self._check_refcode_rules(server, metadata)
             self._check_quota(metadata)
             self._write(server, dict(metadata))
@@ -752,6 +769,7 @@ class SimulatorState:
         self.validate_metadata({key: value})
         with self.lock:
             server = self._lookup(ctx, server_id)
+            self._check_vm_state(server, 'update metadata')
             self._check_refcode_rules(server, {key: value})
             merged = dict(server.metadata)
             merged[key] = value
@@ -763,6 +781,7 @@ class SimulatorState:
         """``DELETE /servers/{id}/metadata/{key}``."""
         with self.lock:
             server = self._lookup(ctx, server_id)
+            self._check_vm_state(server, 'delete metadata')
             if key not in server.metadata:
                 raise NotFound('Metadata item was not found')
             remaining = dict(server.metadata)

@@ -190,6 +190,15 @@ class TestProgressLine(testtools.TestCase):
             "No server with a name or ID of 'vm-2' exists.\n",
             stream.getvalue())
 
+    def test_admin_role_said_once_naming_the_option(self):
+        stream = io.StringIO()
+        progress = common.ProgressLine(stream)
+        for server in ('vm-1', 'vm-2'):
+            progress.report_failure(client_mod.Failure(
+                server, exceptions.AdminRequired('all_projects', 'why')))
+        self.assertEqual('--all-projects needs the admin role: why.\n',
+                         stream.getvalue())
+
     def test_a_message_clears_the_line_first(self):
         stream = _Terminal()
         progress = common.ProgressLine(stream)
@@ -257,3 +266,26 @@ class TestWatchLines(testtools.TestCase):
             lines.lines(self.booting))
         lines = common.WatchLines('value', ['led_code', 'refcode'])
         self.assertEqual('- -\n', lines.lines(_refcode()))
+
+
+class TestFindProjectWithoutKeystone(testtools.TestCase):
+    """A token given with its endpoint (admin_token) has no auth_ref."""
+
+    app = types.SimpleNamespace(
+        client_manager=types.SimpleNamespace(auth_ref=None))
+
+    def test_an_id_is_kept(self):
+        for project in ('c34e37caa20c5da5b566aa31120683aa',
+                        '6B5F1F52-4A3C-4B3E-9D1A-3C0E5E1F0C11'):
+            self.assertEqual(project,
+                             common.find_project_id(self.app, project))
+
+    def test_a_name_says_what_it_needs(self):
+        for project, domain in (('other-project', None),
+                                ('c34e37caa20c5da5b566aa31120683aa',
+                                 'Default')):
+            exc = self.assertRaises(osc_exceptions.CommandError,
+                                    common.find_project_id, self.app,
+                                    project, domain)
+            self.assertIn("give --project the project's ID", str(exc))
+            self.assertIn(repr(project), str(exc))

@@ -123,10 +123,19 @@ class TestServers(base.HTTPTestCase):
     def test_all_tenants_admin_vs_member(self):
         admin = self.get('/servers?all_tenants=1').json()['servers']
         admin_own = self.get('/servers').json()['servers']
-        member = self.get('/servers?all_tenants=1',
-                          user='operator').json()['servers']
         self.assertEqual(23, len(admin))
         self.assertEqual(22, len(admin_own))
+        # Nova's policy refuses all_tenants to a member (nova 34).
+        for path in ('/servers', '/servers/detail'):
+            response = self.get(path + '?all_tenants=1', user='operator')
+            self.assertEqual(403, response.status_code)
+            self.assertEqual(
+                "Policy doesn't allow os_compute_api:servers:%s:"
+                "get_all_tenants to be performed."
+                % ('detail' if 'detail' in path else 'index'),
+                response.json()['forbidden']['message'])
+        member = self.get('/servers?all_tenants=0',
+                          user='operator').json()['servers']
         self.assertEqual(22, len(member))
         other = sim_state.PROJECTS['other-project']
         only = self.get('/servers/detail?all_tenants=1&project_id=' + other

@@ -219,6 +219,26 @@ class TestMetadata(StateTestCase):
         self.assertRaises(sim_state.NotFound, self.state.get_metadata,
                           OTHER, self.sid('ibmi-prod-1'))
 
+    def test_conflict_in_vm_state_error(self):
+        # As Nova: metadata changes only in active, paused, suspended or
+        # stopped; reading it is always fine.
+        server = self.state.add_server('broken', status='ERROR',
+                                       metadata={'k': 'v'})
+        for call in (
+                lambda: self.state.update_metadata(ADMIN, server.id,
+                                                   {'k': 'w'}),
+                lambda: self.state.replace_metadata(ADMIN, server.id, {}),
+                lambda: self.state.set_metadata_item(ADMIN, server.id,
+                                                     'k', 'w'),
+                lambda: self.state.delete_metadata_item(ADMIN, server.id,
+                                                        'k')):
+            error = self.assertRaises(sim_state.Conflict, call)
+            self.assertIn("instance %s while it is in vm_state error"
+                          % server.id, error.message)
+            self.assertEqual('conflictingRequest', error.kind)
+        self.assertEqual({'k': 'v'},
+                         self.state.get_metadata(ADMIN, server.id))
+
     def test_not_found(self):
         error = self.assertRaises(sim_state.NotFound,
                                   self.state.get_metadata, ADMIN, 'nope')
