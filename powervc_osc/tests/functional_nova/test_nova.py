@@ -238,6 +238,9 @@ class TestList(NovaTestCase):
         self.assertEqual(ADMIN_ONLY % '--project', self.failed(
             'server', 'refcode', 'list', '--project', nf.OTHER,
             cloud='operator'))
+        # One's own project needs no all_tenants, which Nova refuses.
+        self.assertEqual(OWN, self.listed('--project', nf.DEFAULT,
+                                          cloud='operator'))
 
     def test_project_with_a_pre_issued_token(self):
         token = self.env.token('admin')
