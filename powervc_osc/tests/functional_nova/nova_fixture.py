@@ -379,6 +379,14 @@ class NovaEnvironment(fixtures.Fixture):
     def project_id(self, name):
         return self.ids['projects'][name]
 
+    def metadata(self, name):
+        """A server's metadata, read by ``admin`` from the API directly."""
+        server = BY_NAME[name]
+        url = '%s/v2.1/%s/servers/%s/metadata' % (
+            self.nova.url, self.project_id(server['project']), server['id'])
+        session = _session(self.keystone, sim_state.USERS['admin'])
+        return session.get(url).json()['metadata']
+
     def token(self, username):
         """A token of a directory user, scoped to its project."""
         return _session(self.keystone,
