@@ -43,8 +43,8 @@ from powervc_osc.tests.functional_nova import nova_fixture as nf
 
 ENV = None
 
-ADMIN_ONLY = '%s needs the admin role: PowerVC shows this user only the ' \
-             'servers of its own project.\n'
+ADMIN_ONLY = ('%s needs the admin role: PowerVC shows this user only the '
+              'servers of its own project.\n')
 HOST_ADMIN_ONLY = ('--host needs the admin role: PowerVC does not show this '
                    'user which host a server runs on.\n')
 REQUEST_ID = re.compile(r'\(request ID (req-[0-9a-f-]{36})\)$')
@@ -67,13 +67,13 @@ def tearDownModule():
         env.cleanUp()
 
 
-def names(servers, project=nf.DEFAULT):
-    """The fleet's names of ``project`` among ``servers`` (or all)."""
-    return {s['name'] for s in servers if s['project'] == project}
+def names(project):
+    """The names of the fleet's servers in ``project``."""
+    return {s['name'] for s in nf.FLEET if s['project'] == project}
 
 
-OWN = names(nf.FLEET)
-OTHERS = names(nf.FLEET, nf.OTHER)
+OWN = names(nf.DEFAULT)
+OTHERS = names(nf.OTHER)
 
 
 class NovaTestCase(cli_runner.CLITestCase):
