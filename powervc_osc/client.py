@@ -28,62 +28,34 @@ import urllib.parse
 from keystoneauth1 import exceptions as ks_exceptions
 from keystoneauth1 import session as ks_session
 
+from powervc_osc import concurrency
 from powervc_osc import defaults
 from powervc_osc import exceptions
-from powervc_osc import http
+from powervc_osc.http import compute
+from powervc_osc.http import errors as http_errors
 from powervc_osc import listing
 from powervc_osc import model
+from powervc_osc import nova
+from powervc_osc import text
 
 DEFAULT_MAX_WORKERS = defaults.MAX_WORKERS
-DEFAULT_RETRIES = http.DEFAULT_RETRIES
-DEFAULT_HTTP_TIMEOUT = http.DEFAULT_HTTP_TIMEOUT
-MAX_RETRY_AFTER = http.MAX_RETRY_AFTER
+DEFAULT_RETRIES = compute.DEFAULT_RETRIES
+DEFAULT_HTTP_TIMEOUT = compute.DEFAULT_HTTP_TIMEOUT
 DEFAULT_WAIT_TIMEOUT = defaults.WAIT_TIMEOUT
 DEFAULT_WATCH_INTERVAL = defaults.WATCH_INTERVAL
-#: The former name of :data:`DEFAULT_WATCH_INTERVAL`, kept for scripts.
-DEFAULT_INTERVAL = DEFAULT_WATCH_INTERVAL
 
 #: The longest single sleep of a wait or watch (longer pauses loop).
 _MAX_SLEEP = 3600.0
 #: Seconds the poll at a wait's deadline may take.
 _LAST_POLL = 1.0
 
-_UUID = re.compile(
-    r'^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$',
-    re.IGNORECASE)
-
-
-def is_uuid(value: str) -> bool:
-    """Tell whether ``value`` is shaped like a Nova server ID."""
-    return bool(_UUID.match(value))
-
-
 Failure = exceptions.Failure
 PartialFailure = exceptions.PartialFailure
 #: ``on_progress(done, total)`` of bulk operations.
 _OnProgress = ty.Callable[[int, int], None]
-
-
-def _valid_id(value: ty.Any) -> str | None:
-    """A server ID from an answer, if it is one this client may use.
-
-    It goes into URLs and onto the operator's terminal, so it must be a
-    short printable string, and no path segment of its own (``.``, ``..``,
-    ``/``), not even once a proxy has decoded it.
-    """
-    if not (isinstance(value, str) and value and len(value) <= 255
-            and value.isprintable()):
-        return None
-    decoded = value
-    for _ in range(3):       # %2F, %252F, %25252F
-        if decoded in ('.', '..') or '/' in decoded or '\\' in decoded:
-            return None
-        decoded = urllib.parse.unquote(decoded)
-    return value
-
-
-def _path(server_id: str, suffix: str = '') -> str:
-    return '/servers/%s%s' % (urllib.parse.quote(server_id, safe=''), suffix)
+#: A bulk job: the server as the user or the listing named it, and the
+#: future of its reference code.
+_Job = tuple[str, 'concurrent.futures.Future[model.Refcode]']
 
 
 @contextlib.contextmanager
@@ -93,37 +65,6 @@ def _not_found_as_server(server: str) -> ty.Iterator[None]:
         yield
     except exceptions.NotFound:
         raise exceptions.ServerNotFound(server)
-
-
-class _Server(ty.NamedTuple):
-    id: str
-    name: str | None
-    host: str | None = None
-    status: str | None = None
-    metadata: dict | None = None
-    project_id: str | None = None
-    #: Whether PowerVC showed the host attribute (to admins only).
-    host_shown: bool = True
-
-    @classmethod
-    def from_body(cls, body: ty.Mapping[str, ty.Any]) -> _Server:
-        server_id = _valid_id(body.get('id'))
-        if server_id is None:
-            raise exceptions.BadResponse(
-                'PowerVC answered with a server entry without a valid ID')
-        meta = body.get('metadata')
-        return cls(id=server_id,
-                   name=model.decode_text(body.get('name')),
-                   host=model.decode_text(body.get('OS-EXT-SRV-ATTR:host')),
-                   status=model.decode_text(body.get('status')),
-                   metadata=meta if isinstance(meta, dict) else None,
-                   project_id=model.decode_text(body.get('tenant_id')),
-                   host_shown='OS-EXT-SRV-ATTR:host' in body)
-
-    def refcode(self, metadata: ty.Mapping[str, ty.Any] | None,
-                ) -> model.Refcode:
-        return model.Refcode.from_metadata(
-            self.id, self.name, metadata, host=self.host, status=self.status)
 
 
 class RefcodeClient:
@@ -164,7 +105,7 @@ class RefcodeClient:
                  clock: ty.Callable[[], float] | None = None,
                  sleep: ty.Callable[[float], ty.Any] | None = None) -> None:
         self.max_workers = max(1, int(max_workers))
-        self._http = http.ComputeHTTP(
+        self._http = compute.ComputeHTTP(
             session, region_name=region_name, interface=interface,
             endpoint_override=endpoint_override, retries=retries,
             timeout=timeout, pool_size=self.max_workers + 1, sleep=sleep)
@@ -239,11 +180,11 @@ class RefcodeClient:
         costs an exact-name lookup, then the metadata request. With
         ``all_projects`` a name is looked up in every project (admin only).
         """
-        if not is_uuid(server):
-            return self._lookup_and_read(server, all_projects)
+        if not nova.is_uuid(server):
+            return self._find_and_read(server, all_projects)
         self._http.ensure_auth()
-        with http.thread_pool(2) as pool:
-            details = pool.submit(self._lookup, server, all_projects)
+        with concurrency.thread_pool(2) as pool:
+            details = pool.submit(self._find, server, all_projects)
             metadata = pool.submit(self._read_metadata, server, server)
             try:
                 found = details.result()
@@ -265,13 +206,13 @@ class RefcodeClient:
         name an exact-name lookup first (in every project with
         ``all_projects``).
         """
-        if is_uuid(server):
+        if nova.is_uuid(server):
             try:
-                return self._post_required(_Server(id=server, name=None),
+                return self._post_required(nova.Server(id=server, name=None),
                                            server, required)
             except exceptions.NotFound:
                 pass        # maybe a name that looks like an ID
-        found = self._find_by_name(server, all_projects)
+        found = self._find(server, all_projects, name_only=True)
         with _not_found_as_server(server):
             return self._post_required(found, server, required)
 
@@ -302,7 +243,7 @@ class RefcodeClient:
         ``on_error`` and the watch goes on; without ``on_error`` it raises.
         """
         deadline = None if timeout is None else self._clock() + timeout
-        found = self._lookup_by(server, all_projects, deadline)
+        found = self._find_in_time(server, all_projects, deadline)
         last = None
         if found is not None:
             for _ in self._poll_times(interval, deadline):
@@ -393,9 +334,9 @@ class RefcodeClient:
                 on_error(failure)
 
         self._http.ensure_auth()
-        with http.thread_pool(self.max_workers) as pool:
+        with concurrency.thread_pool(self.max_workers) as pool:
             if servers:
-                jobs = [(s, pool.submit(self._lookup_and_read, s,
+                jobs = [(s, pool.submit(self._find_and_read, s,
                                         all_projects))
                         for s in servers]
             else:
@@ -411,71 +352,63 @@ class RefcodeClient:
 
     # -- Helpers of the public API ------------------------------------------
 
-    def _lookup(self, server: str, all_projects: bool = False,
-                within: float | None = None) -> _Server:
+    def _find(self, server: str, all_projects: bool = False,
+              within: float | None = None,
+              name_only: bool = False) -> nova.Server:
         """The server the user's argument names: an ID, else an exact name.
 
         With ``all_projects`` the name is looked up in every project. A name
         may look like an ID: as OSC does, an ID-shaped argument that no
-        server has as its ID is looked up as a name. ``within`` bounds each
-        request (see :meth:`ComputeHTTP.request`).
+        server has as its ID is looked up as a name (``name_only``: only
+        as a name). ``within`` bounds each request (see
+        :meth:`ComputeHTTP.request`).
         """
-        if is_uuid(server):
+        if nova.is_uuid(server) and not name_only:
             try:
-                body = self._http.request('GET', _path(server), server,
+                body = self._http.request('GET', nova.path(server), server,
                                           within=within)
             except exceptions.NotFound:
                 pass
             else:
-                entry = dict(http.member(body, 'server', dict), id=server)
-                return _Server.from_body(entry)
-        return self._find_by_name(server, all_projects, within)
-
-    def _find_by_name(self, name: str, all_projects: bool,
-                      within: float | None = None) -> _Server:
-        query = urllib.parse.urlencode(listing.Filters(
-            name='^%s$' % re.escape(name), all_projects=all_projects).query())
-        try:
-            body = self._http.request('GET', '/servers?' + query, name,
-                                      within=within)
-        except exceptions.Forbidden:
-            if not all_projects:
-                raise
-            # Nova's policy refuses all_tenants to a user without the
-            # admin role (os_compute_api:servers:index:get_all_tenants).
-            raise exceptions.AdminRequired('all_projects',
-                                           listing.PROJECTS_HIDDEN)
-        matches = [_Server.from_body(s)
-                   for s in http.member(body, 'servers', list)
-                   if isinstance(s, dict) and s.get('name') == name]
+                entry = dict(nova.member(body, 'server', dict), id=server)
+                return nova.Server.from_body(entry)
+        filters = listing.Filters(name='^%s$' % re.escape(server),
+                                  all_projects=all_projects)
+        with listing.scope_refused(filters):
+            body = self._http.request(
+                'GET', '/servers?' + urllib.parse.urlencode(filters.query()),
+                server, within=within)
+        matches = [nova.Server.from_body(s)
+                   for s in nova.member(body, 'servers', list)
+                   if isinstance(s, dict) and s.get('name') == server]
         if not matches:
-            raise exceptions.ServerNotFound(name)
+            raise exceptions.ServerNotFound(server)
         if len(matches) > 1:
-            raise exceptions.AmbiguousServer(name, [m.id for m in matches])
+            raise exceptions.AmbiguousServer(server, [m.id for m in matches])
         return matches[0]
 
-    def _post_required(self, found: _Server, server: str,
+    def _post_required(self, found: nova.Server, server: str,
                        required: bool) -> model.Refcode:
         value = 'true' if required else 'false'
         body = self._http.request(
-            'POST', _path(found.id, '/metadata'), server,
+            'POST', nova.path(found.id, '/metadata'), server,
             json={'metadata': {model.REQUIRED_KEY: value}})
-        metadata = http.member(body, 'metadata', dict)
+        metadata = nova.member(body, 'metadata', dict)
         host = metadata.get('original_host') or metadata.get('orginal_host')
-        return found._replace(host=model.decode_text(host)).refcode(metadata)
+        return found._replace(host=text.decode_text(host)).refcode(metadata)
 
     def _read_metadata(self, server_id: str, server: str,
                        within: float | None = None) -> dict:
         """GET the server's metadata; errors name the user's ``server``."""
-        body = self._http.request('GET', _path(server_id, '/metadata'),
+        body = self._http.request('GET', nova.path(server_id, '/metadata'),
                                   server, within=within)
-        return http.member(body, 'metadata', dict)
+        return nova.member(body, 'metadata', dict)
 
-    def _read(self, found: _Server, server: str) -> model.Refcode:
+    def _read(self, found: nova.Server, server: str) -> model.Refcode:
         """The found server's fresh reference code (one request)."""
         return found.refcode(self._read_metadata(found.id, server))
 
-    def _poll(self, found: _Server, server: str,
+    def _poll(self, found: nova.Server, server: str,
               deadline: float | None) -> model.Refcode | None:
         """One poll of a wait or watch; None when its time ran out.
 
@@ -485,16 +418,16 @@ class RefcodeClient:
         try:
             return found.refcode(self._read_metadata(
                 found.id, server, self._time_left(deadline)))
-        except http.OutOfTime:
+        except http_errors.OutOfTime:
             return None
 
-    def _lookup_by(self, server: str, all_projects: bool,
-                   deadline: float | None) -> _Server | None:
-        """The lookup of a wait or watch; None when its time ran out."""
+    def _find_in_time(self, server: str, all_projects: bool,
+                      deadline: float | None) -> nova.Server | None:
+        """:meth:`_find` for a wait or watch; None when its time ran out."""
         try:
-            return self._lookup(server, all_projects,
-                                self._time_left(deadline))
-        except http.OutOfTime:
+            return self._find(server, all_projects,
+                              self._time_left(deadline))
+        except http_errors.OutOfTime:
             return None
 
     def _time_left(self, deadline: float | None) -> float | None:
@@ -506,19 +439,20 @@ class RefcodeClient:
             return None
         return max(deadline - self._clock(), _LAST_POLL)
 
-    def _lookup_and_read(self, server: str,
-                         all_projects: bool = False) -> model.Refcode:
-        """Look a server up, then read its code (two requests in a row)."""
-        found = self._lookup(server, all_projects)
+    def _find_and_read(self, server: str,
+                       all_projects: bool = False) -> model.Refcode:
+        """Find a server, then read its code (two requests in a row)."""
+        found = self._find(server, all_projects)
         with _not_found_as_server(server):
             return self._read(found, server)
 
     def _submit_read(self, pool: concurrent.futures.Executor,
-                     listed: _Server) -> concurrent.futures.Future:
+                     listed: nova.Server,
+                     ) -> concurrent.futures.Future[model.Refcode]:
         """A future for a listed server's code (no request when off)."""
         row = listed.refcode(listed.metadata)
         if not row.required:
-            return http.settled(result=row)
+            return concurrency.completed(result=row)
         return pool.submit(self._read, listed, listed.id)
 
     def _bulk(self, action: ty.Callable[[str], ty.Any],
@@ -535,7 +469,7 @@ class RefcodeClient:
                 on_error(failure)
 
         self._http.ensure_auth()
-        with http.thread_pool(self.max_workers, stop) as pool:
+        with concurrency.thread_pool(self.max_workers, stop) as pool:
             jobs = [(s, pool.submit(action, s)) for s in servers]
             for _ in _results(jobs, report, on_progress):
                 pass
@@ -546,7 +480,7 @@ class RefcodeClient:
                     progress: ty.Callable[[model.Refcode], None] | None,
                     stop: threading.Event | None = None,
                     all_projects: bool = False) -> model.Refcode:
-        found = self._lookup_by(server, all_projects, deadline)
+        found = self._find_in_time(server, all_projects, deadline)
         if found is not None:
             for _ in self._poll_times(interval, deadline, stop):
                 current = self._poll(found, server, deadline)
@@ -589,41 +523,37 @@ class RefcodeClient:
                 self._sleep(min(left, _MAX_SLEEP if stop is None else 0.2))
 
     def _submit_listed(self, pool: concurrent.futures.Executor,
-                       filters: listing.Filters,
-                       ) -> ty.List[tuple[str, concurrent.futures.Future]]:
+                       filters: listing.Filters) -> ty.List[_Job]:
         """Walk the listing; submit a read for each server the filters admit.
 
         A user without the admin role who asked for other projects gets no
-        read until the listing shows one: before that, it may be refused.
+        read until the listing shows one: before that, it may be refused,
+        so the entries wait in ``held``, in listing order.
 
         :raises AdminRequired: when PowerVC hid what a filter needs.
         """
         own_project, admin = self._caller()
         check = listing.Check(filters, own_project, admin)
-        jobs: ty.List[tuple[str, ty.Any]] = []
-        submitted = 0
-        for found in self._walk(filters, own_project):
-            if isinstance(found, exceptions.RefcodeError):
-                jobs.append(('(unnamed)', http.settled(error=found)))
-            elif check.admits(found):
-                jobs.append((found.id, found))
-            if check.settled:     # else the listing may yet be refused
-                submitted = self._submit_reads(pool, jobs, submitted)
+        jobs: ty.List[_Job] = []
+        held: ty.List[nova.Server | exceptions.RefcodeError] = []
+        for entry in listing.walk(self._http.request, filters,
+                                  own_project):
+            if isinstance(entry, exceptions.RefcodeError) or (
+                    check.admits(entry)):
+                held.append(entry)
+            if check.scope_confirmed:
+                jobs.extend(self._submit_entry(pool, e) for e in held)
+                held.clear()
         check.finish()
-        self._submit_reads(pool, jobs, submitted)
+        jobs.extend(self._submit_entry(pool, e) for e in held)
         return jobs
 
-    def _submit_reads(self, pool: concurrent.futures.Executor,
-                      jobs: ty.List[tuple[str, ty.Any]], start: int) -> int:
-        """Replace each listed server from ``start`` on by its read.
-
-        Returns how many jobs are now submitted (all of them).
-        """
-        for index in range(start, len(jobs)):
-            server, job = jobs[index]
-            if isinstance(job, _Server):
-                jobs[index] = (server, self._submit_read(pool, job))
-        return len(jobs)
+    def _submit_entry(self, pool: concurrent.futures.Executor,
+                      entry: nova.Server | exceptions.RefcodeError) -> _Job:
+        """The job of one listing entry: its read, or the error it is."""
+        if isinstance(entry, exceptions.RefcodeError):
+            return '(unnamed)', concurrency.completed(error=entry)
+        return entry.id, self._submit_read(pool, entry)
 
     def _caller(self) -> tuple[str | None, bool]:
         """The token's project ID, and whether it has the admin role.
@@ -640,57 +570,6 @@ class RefcodeClient:
             return None, True
         roles = {role.lower() for role in access.role_names or ()}
         return access.project_id, 'admin' in roles
-
-    def _walk(self, filters: listing.Filters, own_project: str | None = None,
-              ) -> ty.Iterator[_Server | exceptions.RefcodeError]:
-        """Follow ``/servers/detail`` and its next links to the end.
-
-        An entry that is not a usable server is yielded as the error to
-        report, so that one odd entry costs one failure, not the listing.
-        A 403 to other projects' servers is :class:`AdminRequired`.
-        """
-        query = filters.query(own_project)
-        seen: set[str] = set()
-        listed: set[str] = set()
-        while True:
-            try:
-                body = self._http.request(
-                    'GET', '/servers/detail?' + urllib.parse.urlencode(query),
-                    target='the server listing')
-            except exceptions.Forbidden:
-                if filters.scope_option is None:
-                    raise
-                raise exceptions.AdminRequired(filters.scope_option,
-                                               listing.PROJECTS_HIDDEN)
-            page = http.member(body, 'servers', list)
-            before = len(listed)
-            for index, entry in enumerate(page):
-                try:
-                    if not isinstance(entry, dict):
-                        raise exceptions.BadResponse(
-                            'PowerVC listed a server entry that is not an '
-                            'object (entry %d of a page)' % (index + 1))
-                    found = _Server.from_body(entry)
-                except exceptions.BadResponse as exc:
-                    yield exc
-                    continue
-                if found.id not in listed:
-                    listed.add(found.id)
-                    yield found
-            marker = http.next_marker(body)
-            if not marker or not page:
-                return
-            if len(listed) == before:
-                raise exceptions.BadResponse(
-                    'PowerVC\'s server listing sent a page with no server '
-                    'it had not already sent (marker %s); stopped, as the '
-                    'listing would not end' % marker)
-            if marker in seen:
-                raise exceptions.BadResponse(
-                    'PowerVC\'s server listing links back to a page it '
-                    'already sent (marker %s)' % marker)
-            seen.add(marker)
-            query['marker'] = marker
 
 
 def _results(jobs: ty.Sequence[tuple[str, concurrent.futures.Future]],

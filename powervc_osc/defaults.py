@@ -21,3 +21,5 @@ WAIT_TIMEOUT = 300.0
 WAIT_INTERVAL = 2.0
 #: Seconds between polls while watching a server.
 WATCH_INTERVAL = 5.0
+#: Seconds between the exporter's polls of each cloud.
+POLL_INTERVAL = 60.0

@@ -30,9 +30,12 @@ refusing it) is an :class:`~powervc_osc.exceptions.AdminRequired` error.
 
 from __future__ import annotations
 
+import contextlib
 import typing as ty
+import urllib.parse
 
 from powervc_osc import exceptions
+from powervc_osc import nova
 
 HOST_HIDDEN = 'PowerVC does not show this user which host a server runs on'
 PROJECTS_HIDDEN = ('PowerVC shows this user only the servers of its own '
@@ -136,7 +139,7 @@ class Check:
         return True
 
     @property
-    def settled(self) -> bool:
+    def scope_confirmed(self) -> bool:
         """Whether :meth:`finish` can no longer fail.
 
         Until then, the servers admitted may never be shown, so nothing
@@ -154,5 +157,72 @@ class Check:
             servers, lacks the admin role, and the listing showed none.
         """
         option = self.filters.scope_option
-        if option and not self.settled:
+        if option and not self.scope_confirmed:
             raise exceptions.AdminRequired(option, PROJECTS_HIDDEN)
+
+
+@contextlib.contextmanager
+def scope_refused(filters: Filters) -> ty.Iterator[None]:
+    """A 403 to a request for other projects' servers is AdminRequired.
+
+    Nova's policy refuses ``all_tenants`` to a user without the admin role
+    (``os_compute_api:servers:{index,detail}:get_all_tenants``).
+    """
+    try:
+        yield
+    except exceptions.Forbidden:
+        if filters.scope_option is None:
+            raise
+        raise exceptions.AdminRequired(filters.scope_option,
+                                       PROJECTS_HIDDEN)
+
+
+def walk(request: ty.Callable[..., ty.Any], filters: Filters,
+         own_project: str | None = None,
+         ) -> ty.Iterator[nova.Server | exceptions.RefcodeError]:
+    """Follow ``/servers/detail`` and its next links to the end.
+
+    ``request`` is :meth:`~powervc_osc.http.compute.ComputeHTTP.request`;
+    ``own_project`` is the token's project (see :meth:`Filters.query`).
+
+    An entry that is not a usable server is yielded as the error to
+    report, so that one odd entry costs one failure, not the listing.
+    A 403 to other projects' servers is :class:`AdminRequired`.
+    """
+    query = filters.query(own_project)
+    seen: set[str] = set()
+    listed: set[str] = set()
+    while True:
+        with scope_refused(filters):
+            body = request(
+                'GET', '/servers/detail?' + urllib.parse.urlencode(query),
+                target='the server listing')
+        page = nova.member(body, 'servers', list)
+        before = len(listed)
+        for index, entry in enumerate(page):
+            try:
+                if not isinstance(entry, dict):
+                    raise exceptions.BadResponse(
+                        'PowerVC listed a server entry that is not an '
+                        'object (entry %d of a page)' % (index + 1))
+                found = nova.Server.from_body(entry)
+            except exceptions.BadResponse as exc:
+                yield exc
+                continue
+            if found.id not in listed:
+                listed.add(found.id)
+                yield found
+        marker = nova.next_marker(body)
+        if not marker or not page:
+            return
+        if len(listed) == before:
+            raise exceptions.BadResponse(
+                'PowerVC\'s server listing sent a page with no server '
+                'it had not already sent (marker %s); stopped, as the '
+                'listing would not end' % marker)
+        if marker in seen:
+            raise exceptions.BadResponse(
+                'PowerVC\'s server listing links back to a page it '
+                'already sent (marker %s)' % marker)
+        seen.add(marker)
+        query['marker'] = marker

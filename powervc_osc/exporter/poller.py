@@ -39,13 +39,13 @@ class CloudPoller:
 
     :param cloud: the cloud's name, the ``cloud`` label.
     :param client: its :class:`~powervc_osc.client.RefcodeClient`.
-    :param changes: a :class:`~.changes.MemoryChanges` or
-        :class:`~.changes.HistoryChanges`.
+    :param changes: the change tracker the pollers share.
     :param filters: keyword arguments of :meth:`RefcodeClient.list`.
     """
 
     def __init__(self, cloud: str, client: client_mod.RefcodeClient,
-                 changes: ty.Any, filters: ty.Mapping[str, ty.Any],
+                 changes: changes_mod.ChangeTracker,
+                 filters: ty.Mapping[str, ty.Any],
                  wall: ty.Callable[[], float] = time.time,
                  clock: ty.Callable[[], float] = time.monotonic) -> None:
         self.cloud = cloud
@@ -79,7 +79,7 @@ class CloudPoller:
         self._last = result
         return result
 
-    def _read(self, errors: list, stop: threading.Event,
+    def _read(self, errors: list[client_mod.Failure], stop: threading.Event,
               ) -> list[model.Refcode]:
         rows = []
         # A generator: closing it cancels the requests not yet sent.
@@ -93,7 +93,8 @@ class CloudPoller:
                 rows.append(rc)
         return rows
 
-    def _succeeded(self, rows: list[model.Refcode], errors: list,
+    def _succeeded(self, rows: list[model.Refcode],
+                   errors: list[client_mod.Failure],
                    duration: float, stop: threading.Event,
                    ) -> state.CloudState:
         failed = {f.server for f in errors}
@@ -137,7 +138,7 @@ class CloudPoller:
     def _previous(self) -> state.CloudState:
         return self._last or state.CloudState(self.cloud, up=True)
 
-    def _log_server_errors(self, errors: list) -> None:
+    def _log_server_errors(self, errors: list[client_mod.Failure]) -> None:
         """Log a server's error when it starts failing, not every poll."""
         failing = {f.server for f in errors}
         for failure in errors:

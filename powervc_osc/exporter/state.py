@@ -19,6 +19,8 @@ import datetime
 import threading
 import typing as ty
 
+from powervc_osc import utc
+
 if ty.TYPE_CHECKING:
     from powervc_osc import model
 
@@ -27,9 +29,7 @@ def unix_time(moment: datetime.datetime | None) -> float | None:
     """Unix time of a timestamp; a naive one (PowerVC's) is read as UTC."""
     if moment is None:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
-    return moment.timestamp()
+    return utc.as_utc(moment).timestamp()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -13,7 +13,8 @@
 """``openstack server refcode show|set|list``: parse, call, format.
 
 OSC imports this module for every command of the compute group, so it
-imports only cliff/osc-lib here; the client is imported when a refcode
+imports only cliff/osc-lib and the small modules its classes and parsers
+need here; the client and the other helpers are imported when a refcode
 command actually runs.
 """
 
@@ -24,16 +25,26 @@ import typing as ty
 
 from osc_lib.command import command
 
+from powervc_osc import argtypes
 from powervc_osc import defaults
-from powervc_osc.osc import common
+from powervc_osc import list_options
+from powervc_osc.osc import mixins
 
 if ty.TYPE_CHECKING:
     from powervc_osc import client as client_mod
     from powervc_osc import model
 
 
-class ShowRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
-                  common.UsageChecked, common.SaysAdminRequired,
+def _add_lookup_scope(parser: argparse.ArgumentParser) -> None:
+    """``--all-projects`` of ``show`` and ``set``: where names are found."""
+    parser.add_argument(
+        '--all-projects', action='store_true',
+        help='Look a server name up in every project, not only the '
+             'current one (admin only)')
+
+
+class ShowRefcode(mixins.SaysInterrupted, mixins.FreezeGCAtExit,
+                  mixins.UsageChecked, mixins.SaysAdminRequired,
                   command.ShowOne):
     _description = (
         "Show a server's reference code (IBM i SRC or AIX LED code).\n\n"
@@ -50,7 +61,7 @@ class ShowRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
         parser.add_argument(
             'server', metavar='<server>',
             help='Server to show (name or ID; a name must match exactly)')
-        common.add_lookup_scope(parser)
+        _add_lookup_scope(parser)
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument(
             '--wait', action='store_true',
@@ -63,7 +74,7 @@ class ShowRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
                  'alone is not a change); -f json prints one object per '
                  'line. Stop with Ctrl-C, --until or --timeout')
         parser.add_argument(
-            '--interval', metavar='<seconds>', type=common.positive_seconds,
+            '--interval', metavar='<seconds>', type=argtypes.seconds,
             default=None,
             help='Seconds between polls with --wait or --watch '
                  '(default: %g for --wait, %g for --watch)' % (
@@ -73,7 +84,7 @@ class ShowRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
             help='With --watch (implied): stop once the reference code '
                  'equals <code> (case-insensitive), e.g. C9002960')
         parser.add_argument(
-            '--timeout', metavar='<seconds>', type=common.positive_seconds,
+            '--timeout', metavar='<seconds>', type=argtypes.seconds,
             default=None,
             help='With --wait: give up after this many seconds and exit 1 '
                  '(default: %g). With --watch: stop after this many seconds '
@@ -95,17 +106,21 @@ class ShowRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
         return None
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple:
-        client = common.make_client(self.app)
+        from powervc_osc.osc import client_factory
+        from powervc_osc.osc import fields
+        from powervc_osc.osc import progress as progress_mod
+
+        client = client_factory.make_client(self.app)
         if self._watching(parsed_args):
             # Refcodes, one per change: produce_output writes each as it
             # comes.
-            return common.SHOW_FIELDS, client.watch(
+            return fields.SHOW_FIELDS, client.watch(
                 parsed_args.server, all_projects=parsed_args.all_projects,
                 interval=parsed_args.interval or defaults.WATCH_INTERVAL,
                 until=parsed_args.until, timeout=parsed_args.timeout,
                 on_error=self._poll_failed)
         if parsed_args.wait:
-            progress = common.ProgressLine(self.app.stderr)
+            progress = progress_mod.ProgressLine(self.app.stderr)
             try:
                 rc = client.wait(
                     parsed_args.server, all_projects=parsed_args.all_projects,
@@ -117,19 +132,21 @@ class ShowRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
         else:
             rc = client.show(parsed_args.server,
                              all_projects=parsed_args.all_projects)
-        return common.SHOW_FIELDS, common.show_values(rc)
+        return fields.SHOW_FIELDS, fields.show_values(rc)
 
     def produce_output(self, parsed_args: argparse.Namespace,
                        column_names: ty.Sequence[str], data: ty.Any) -> int:
         if not self._watching(parsed_args):
             return super().produce_output(parsed_args, column_names, data)
         from powervc_osc import exceptions
+        from powervc_osc.osc import fields
+        from powervc_osc.osc import watch_lines
 
         out = self.app.stdout
         lines = None
         if parsed_args.formatter in ('table', 'value'):
-            lines = common.WatchLines(parsed_args.formatter,
-                                      parsed_args.columns)
+            lines = watch_lines.WatchLines(parsed_args.formatter,
+                                           parsed_args.columns)
         parsed_args.noindent = True  # -f json: one object per line
         warned = False
         try:
@@ -143,7 +160,7 @@ class ShowRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
                     if parsed_args.formatter == 'yaml':
                         out.write('---\n')
                     super().produce_output(parsed_args, column_names,
-                                           common.show_values(rc))
+                                           fields.show_values(rc))
                 out.flush()
         except exceptions.WaitTimeout:
             if parsed_args.until is not None:
@@ -166,8 +183,8 @@ class ShowRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
         self.app.stderr.flush()
 
 
-class SetRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
-                 common.UsageChecked, command.Command):
+class SetRefcode(mixins.SaysInterrupted, mixins.FreezeGCAtExit,
+                 mixins.UsageChecked, command.Command):
     _description = (
         "Turn PowerVC reference-code collection on or off for servers.\n\n"
         "Sends only POST /servers/<id>/metadata with "
@@ -181,7 +198,7 @@ class SetRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
         parser.add_argument(
             'servers', metavar='<server>', nargs='+',
             help='Server(s) to change (name or ID)')
-        common.add_lookup_scope(parser)
+        _add_lookup_scope(parser)
         switch = parser.add_mutually_exclusive_group(required=True)
         switch.add_argument(
             '--enable', dest='required', action='store_true', default=None,
@@ -194,7 +211,7 @@ class SetRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
             help='With --enable: wait until each server reports a reference '
                  'code (see --timeout)')
         parser.add_argument(
-            '--timeout', metavar='<seconds>', type=common.positive_seconds,
+            '--timeout', metavar='<seconds>', type=argtypes.seconds,
             default=None,
             help='With --wait: give up after this many seconds, for all the '
                  'servers together (default: %g)' % defaults.WAIT_TIMEOUT)
@@ -208,8 +225,11 @@ class SetRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
         return None
 
     def take_action(self, parsed_args: argparse.Namespace) -> int:
-        client = common.make_client(self.app)
-        progress = common.ProgressLine(self.app.stderr)
+        from powervc_osc.osc import client_factory
+        from powervc_osc.osc import progress as progress_mod
+
+        client = client_factory.make_client(self.app)
+        progress = progress_mod.ProgressLine(self.app.stderr)
         with progress.counting() as count:
             failed = client.set_required_many(
                 parsed_args.servers, parsed_args.required,
@@ -227,8 +247,8 @@ class SetRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
         return 1 if failed else 0
 
 
-class ListRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
-                  common.UsageChecked, common.SaysAdminRequired,
+class ListRefcode(mixins.SaysInterrupted, mixins.FreezeGCAtExit,
+                  mixins.UsageChecked, mixins.SaysAdminRequired,
                   command.Lister):
     _description = (
         "List reference codes of many servers.\n\n"
@@ -245,10 +265,10 @@ class ListRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
         parser.add_argument(
             'servers', metavar='<server>', nargs='*',
             help='Only these servers (names or IDs); default: all in scope')
-        common.add_list_filters(parser, project_names=True)
+        list_options.add_list_filters(parser, project_names=True)
         parser.add_argument(
             '--category', metavar='<category>[,<category>...]',
-            type=common.categories, default=None,
+            type=argtypes.categories, default=None,
             help='Only servers whose code is in one of these categories '
                  '(comma-separated): progress, attention, error, '
                  'informational, running, off, stale, unknown')
@@ -256,7 +276,7 @@ class ListRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
             '--long', action='store_true',
             help='Also show host, status and the meaning of the code')
         parser.add_argument(
-            '--max-workers', metavar='<n>', type=common.worker_count,
+            '--max-workers', metavar='<n>', type=argtypes.worker_count,
             default=None,
             help='Concurrent requests to PowerVC (default: %d)'
                  % defaults.MAX_WORKERS)
@@ -271,27 +291,33 @@ class ListRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
         return None
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple:
-        client = common.make_client(self.app, parsed_args.max_workers)
+        from powervc_osc.osc import client_factory
+        from powervc_osc.osc import fields
+        from powervc_osc.osc import progress as progress_mod
+        from powervc_osc.osc import projects
+
+        client = client_factory.make_client(self.app, parsed_args.max_workers)
         project = None
         if parsed_args.project:
-            project = common.find_project_id(
+            project = projects.find_project_id(
                 self.app, parsed_args.project, parsed_args.project_domain)
-        progress = common.ProgressLine(self.app.stderr)
+        progress = progress_mod.ProgressLine(self.app.stderr)
         with progress.counting() as count:
-            found = list(client.list(
+            rows = list(client.list(
                 parsed_args.servers or None,
                 on_error=self._failures.append, on_progress=count,
-                **dict(common.list_filters(parsed_args), project=project)))
+                **dict(list_options.list_filters(parsed_args),
+                       project=project)))
         if parsed_args.category:
-            found = [rc for rc in found if rc.category in parsed_args.category]
+            rows = [rc for rc in rows if rc.category in parsed_args.category]
         filters = self._filters(parsed_args)
-        if filters and not (found or self._failures):
+        if filters and not (rows or self._failures):
             self.app.stderr.write('No server matched %s.\n'
                                   % ' '.join(filters))
-        columns = common.LIST_COLUMNS + (
-            common.LONG_COLUMNS if parsed_args.long else ())
-        return columns, [common.list_values(rc, parsed_args.long)
-                         for rc in found]
+        columns = fields.LIST_COLUMNS + (
+            fields.LONG_COLUMNS if parsed_args.long else ())
+        return columns, [fields.list_values(rc, parsed_args.long)
+                         for rc in rows]
 
     @staticmethod
     def _filters(parsed_args: argparse.Namespace) -> list[str]:

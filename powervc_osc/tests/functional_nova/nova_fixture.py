@@ -44,7 +44,7 @@ import uuid
 
 import fixtures
 
-from powervc_osc.simulator import state as sim_state
+from powervc_osc.simulator import records as sim_records
 from powervc_osc.tests.functional_keystone import keystone_fixture as kf
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -54,17 +54,17 @@ TOOLS_DIR = os.environ.get(
 API_PASTE = os.path.join(sys.prefix, 'etc', 'nova', 'api-paste.ini')
 
 REGION = kf.REGION_ONE
-PASSWORD = sim_state.PASSWORD
+PASSWORD = sim_records.PASSWORD
 SERVICE_USER = 'nova'
 #: ``[api] max_limit``: a page holds at most this many servers.
 MAX_LIMIT = 3
 DATABASES = ('nova_api.sqlite', 'nova_cell0.sqlite', 'nova.sqlite')
 
-NL1 = sim_state.HOST_NL1
-NL2 = sim_state.HOST_NL2
-HMC = sim_state.HOST_HMC
-DEFAULT = sim_state.PROJECT_DEFAULT
-OTHER = sim_state.PROJECT_OTHER
+NL1 = sim_records.HOST_NL1
+NL2 = sim_records.HOST_NL2
+HMC = sim_records.HOST_HMC
+DEFAULT = sim_records.PROJECT_DEFAULT
+OTHER = sim_records.PROJECT_OTHER
 _SERVER_NAMESPACE = uuid.UUID('2f0a3c1e-6c4d-4b8e-9a53-0d4f7b1e6c29')
 
 
@@ -343,16 +343,16 @@ class NovaEnvironment(fixtures.Fixture):
         compute = [{'region': REGION, 'interface': interface,
                     'url': self.nova.url + '/v2.1/$(project_id)s'}
                    for interface in ('public', 'internal')]
-        projects = [{'name': name, 'id': project_id}
-                    for name, project_id in sorted(sim_state.PROJECTS.items())]
+        projects = [{'name': name, 'id': project_id} for name, project_id
+                    in sorted(sim_records.PROJECTS.items())]
         projects.append({'name': kf.SERVICE_PROJECT})
         users = [{'name': u.name, 'password': u.password,
                   'project': u.project,
                   'roles': [r for r in u.roles if r != 'admin']}
-                 for u in sim_state.USERS.values() if u.name != 'admin']
+                 for u in sim_records.USERS.values() if u.name != 'admin']
         users.append({'name': SERVICE_USER, 'password': PASSWORD,
                       'project': kf.SERVICE_PROJECT, 'roles': ['service']})
-        admin = sim_state.USERS['admin']
+        admin = sim_records.USERS['admin']
         return {
             'admin': {'username': admin.name, 'password': admin.password,
                       'project': admin.project, 'role': 'admin'},
@@ -366,11 +366,11 @@ class NovaEnvironment(fixtures.Fixture):
 
     def _servers(self):
         owners = {}
-        for user in sim_state.USERS.values():
-            owners.setdefault(sim_state.PROJECTS[user.project], user.id)
+        for user in sim_records.USERS.values():
+            owners.setdefault(sim_records.PROJECTS[user.project], user.id)
         servers = []
         for entry in FLEET:
-            project_id = sim_state.PROJECTS[entry['project']]
+            project_id = sim_records.PROJECTS[entry['project']]
             servers.append(dict(
                 {k: v for k, v in entry.items() if k != 'project'},
                 project_id=project_id, user_id=owners[project_id]))
@@ -384,13 +384,13 @@ class NovaEnvironment(fixtures.Fixture):
         server = BY_NAME[name]
         url = '%s/v2.1/%s/servers/%s/metadata' % (
             self.nova.url, self.project_id(server['project']), server['id'])
-        session = _session(self.keystone, sim_state.USERS['admin'])
+        session = _session(self.keystone, sim_records.USERS['admin'])
         return session.get(url).json()['metadata']
 
     def token(self, username):
         """A token of a directory user, scoped to its project."""
         return _session(self.keystone,
-                        sim_state.USERS[username]).get_token()
+                        sim_records.USERS[username]).get_token()
 
 
 def _session(keystone, user):
@@ -399,6 +399,6 @@ def _session(keystone, user):
 
     return ks_session.Session(auth=v3.Password(
         auth_url=keystone.auth_url, username=user.name,
-        password=user.password, user_domain_name=sim_state.DOMAIN_NAME,
+        password=user.password, user_domain_name=sim_records.DOMAIN_NAME,
         project_name=user.project,
-        project_domain_name=sim_state.DOMAIN_NAME))
+        project_domain_name=sim_records.DOMAIN_NAME))

@@ -36,7 +36,7 @@ import fixtures
 from testtools import content
 import yaml
 
-from powervc_osc.simulator import state as sim_state
+from powervc_osc.simulator import records as sim_records
 from powervc_osc.tests import cli_runner
 from powervc_osc.tests.functional_keystone import keystone_fixture as kf
 from powervc_osc.tests.functional_nova import nova_fixture as nf
@@ -94,14 +94,14 @@ class NovaTestCase(cli_runner.CLITestCase):
         """A clouds.yaml with a password cloud per user, plus ``extra``."""
         clouds = {}
         for user in ('admin', 'operator', 'other'):
-            entry = sim_state.USERS[user]
+            entry = sim_records.USERS[user]
             clouds[user] = {
                 'auth_type': 'password',
                 'auth': {'auth_url': self.env.keystone.auth_url,
                          'username': user, 'password': entry.password,
                          'project_name': entry.project,
-                         'project_domain_name': sim_state.DOMAIN_NAME,
-                         'user_domain_name': sim_state.DOMAIN_NAME},
+                         'project_domain_name': sim_records.DOMAIN_NAME,
+                         'user_domain_name': sim_records.DOMAIN_NAME},
                 'identity_api_version': 3, 'region_name': nf.REGION}
         clouds.update(extra)
         path = os.path.join(self.useFixture(fixtures.TempDir()).path,
@@ -248,7 +248,7 @@ class TestList(NovaTestCase):
             'auth_type': 'token',
             'auth': {'auth_url': self.env.keystone.auth_url,
                      'token': token, 'project_name': nf.DEFAULT,
-                     'project_domain_name': sim_state.DOMAIN_NAME},
+                     'project_domain_name': sim_records.DOMAIN_NAME},
             'identity_api_version': 3, 'region_name': nf.REGION})
         project_id = self.env.project_id(nf.OTHER)
         for project in (nf.OTHER, project_id):
