@@ -89,12 +89,13 @@ class ProgressLine:
         A line that is not about one server (an option that needs the
         admin role) is written once.
         """
+        from powervc_osc import exceptions
         from powervc_osc.osc import mixins
 
         line = mixins.error_line(failure.error)
-        if line in self.said:
-            return
-        if line != str(failure.error):
+        if isinstance(failure.error, exceptions.AdminRequired):
+            if line in self.said:
+                return
             self.said.add(line)
         self.message(line)
 
