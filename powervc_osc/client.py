@@ -372,11 +372,12 @@ class RefcodeClient:
             else:
                 entry = dict(nova.member(body, 'server', dict), id=server)
                 return nova.Server.from_body(entry)
-        query = urllib.parse.urlencode(listing.Filters(
-            name='^%s$' % re.escape(server),
-            all_projects=all_projects).query())
-        body = self._http.request('GET', '/servers?' + query, server,
-                                  within=within)
+        filters = listing.Filters(name='^%s$' % re.escape(server),
+                                  all_projects=all_projects)
+        with listing.scope_refused(filters):
+            body = self._http.request(
+                'GET', '/servers?' + urllib.parse.urlencode(filters.query()),
+                server, within=within)
         matches = [nova.Server.from_body(s)
                    for s in nova.member(body, 'servers', list)
                    if isinstance(s, dict) and s.get('name') == server]
@@ -535,7 +536,8 @@ class RefcodeClient:
         check = listing.Check(filters, own_project, admin)
         jobs: ty.List[_Job] = []
         held: ty.List[nova.Server | exceptions.RefcodeError] = []
-        for entry in listing.walk(self._http.request, filters):
+        for entry in listing.walk(self._http.request, filters,
+                                  own_project):
             if isinstance(entry, exceptions.RefcodeError) or (
                     check.admits(entry)):
                 held.append(entry)

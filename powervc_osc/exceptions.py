@@ -89,11 +89,13 @@ class CollectionOff(RefcodeError):
 
 
 class AdminRequired(RefcodeError):
-    """PowerVC hides from this user what a listing filter needs.
+    """PowerVC refuses or hides from this user what an option needs.
 
-    Nova ignores admin-only filters for other users instead of refusing
-    them, so the client checks what came back and raises this rather than
-    return an answer the filter did not shape.
+    Nova's policy refuses other projects' servers (``all_tenants``) to a
+    user without the admin role (403), which this replaces; it silently
+    drops the ``host`` filter for such a user, so the client checks what
+    came back and raises this rather than return an answer the filter did
+    not shape.
     """
 
     def __init__(self, option: str, reason: str) -> None:

@@ -13,18 +13,24 @@
 """The server listing's filters: what PowerVC is asked, and the check of
 what it answered.
 
-Nova does not refuse the filters a user may not use: without the admin
-role it ignores ``host``, ``all_tenants`` and ``project_id``, hides the
+For a user without the admin role, Nova (34, as tested in ``tox -e
+functional-nova``) answers in two ways. Its policy refuses
+``all_tenants`` (403, ``os_compute_api:servers:detail:get_all_tenants``),
+and with it ``project_id``, which is only sent with ``all_tenants``: the
+client turns that 403 into :class:`~powervc_osc.exceptions.AdminRequired`.
+It silently drops ``host`` (an admin-only filter), hides the
 ``OS-EXT-SRV-ATTR:host`` attribute and answers 200 with the user's own
 servers. So every listed server is checked against the filters the user
 gave: a server whose host, status or project contradicts them is dropped,
-and a filter that PowerVC could not have applied (no host shown, no other
-project visible) is an :class:`~powervc_osc.exceptions.AdminRequired`
-error. ``name`` is Nova's regular expression and is left to PowerVC.
+and a filter that PowerVC could not have applied (no host shown; no other
+project visible, from a backend that ignores ``all_tenants`` instead of
+refusing it) is an :class:`~powervc_osc.exceptions.AdminRequired` error.
+``name`` is Nova's regular expression and is left to PowerVC.
 """
 
 from __future__ import annotations
 
+import contextlib
 import typing as ty
 import urllib.parse
 
@@ -65,13 +71,19 @@ class Filters(ty.NamedTuple):
     name: str | None = None
     status: str | None = None
 
-    def query(self) -> dict[str, str]:
-        """Nova's query parameters for ``/servers/detail``."""
+    def query(self, own_project: str | None = None) -> dict[str, str]:
+        """Nova's query parameters for ``/servers/detail``.
+
+        ``--project`` naming the token's own project (``own_project``)
+        asks for no other project: Nova lists that project without
+        ``all_tenants``, which its policy refuses to a member.
+        """
         query: dict[str, str] = {}
-        if self.all_projects or self.project:
+        other_project = self.project and self.project != own_project
+        if self.all_projects or other_project:
             query['all_tenants'] = 'True'
-        if self.project:
-            query['project_id'] = self.project
+            if self.project:
+                query['project_id'] = self.project
         if self.host:
             query['host'] = self.host
         if self.name:
@@ -149,29 +161,42 @@ class Check:
             raise exceptions.AdminRequired(option, PROJECTS_HIDDEN)
 
 
+@contextlib.contextmanager
+def scope_refused(filters: Filters) -> ty.Iterator[None]:
+    """A 403 to a request for other projects' servers is AdminRequired.
+
+    Nova's policy refuses ``all_tenants`` to a user without the admin role
+    (``os_compute_api:servers:{index,detail}:get_all_tenants``).
+    """
+    try:
+        yield
+    except exceptions.Forbidden:
+        if filters.scope_option is None:
+            raise
+        raise exceptions.AdminRequired(filters.scope_option,
+                                       PROJECTS_HIDDEN)
+
+
 def walk(request: ty.Callable[..., ty.Any], filters: Filters,
+         own_project: str | None = None,
          ) -> ty.Iterator[nova.Server | exceptions.RefcodeError]:
     """Follow ``/servers/detail`` and its next links to the end.
 
-    ``request`` is :meth:`~powervc_osc.http.compute.ComputeHTTP.request`.
+    ``request`` is :meth:`~powervc_osc.http.compute.ComputeHTTP.request`;
+    ``own_project`` is the token's project (see :meth:`Filters.query`).
 
     An entry that is not a usable server is yielded as the error to
     report, so that one odd entry costs one failure, not the listing.
     A 403 to other projects' servers is :class:`AdminRequired`.
     """
-    query = filters.query()
+    query = filters.query(own_project)
     seen: set[str] = set()
     listed: set[str] = set()
     while True:
-        try:
+        with scope_refused(filters):
             body = request(
                 'GET', '/servers/detail?' + urllib.parse.urlencode(query),
                 target='the server listing')
-        except exceptions.Forbidden:
-            if filters.scope_option is None:
-                raise
-            raise exceptions.AdminRequired(filters.scope_option,
-                                           PROJECTS_HIDDEN)
         page = nova.member(body, 'servers', list)
         before = len(listed)
         for index, entry in enumerate(page):

@@ -13,7 +13,8 @@
 
 """The ``run()`` mixins of the refcode commands.
 
-Usage checks, the ``Interrupted.`` line, and no GC walk at exit.
+Usage checks, the ``Interrupted.`` line, the line naming an option that
+needs the admin role, and no GC walk at exit.
 """
 
 from __future__ import annotations
@@ -68,6 +69,37 @@ class SaysInterrupted:
                 self.app.stderr.write('Interrupted.\n')
                 self.app.stderr.flush()
             raise
+
+
+def error_line(error: BaseException) -> str:
+    """The line printed for an error of the client.
+
+    :class:`~powervc_osc.exceptions.AdminRequired` names the option as the
+    user typed it (``--all-projects needs the admin role: ...``).
+    """
+    from powervc_osc import exceptions
+
+    if isinstance(error, exceptions.AdminRequired):
+        return '--%s needs the admin role: %s.' % (
+            error.option.replace('_', '-'), error.reason)
+    return str(error)
+
+
+class SaysAdminRequired:
+    """Mixin: an option that needs the admin role ends the command.
+
+    In one line naming the option (see :func:`error_line`).
+    """
+
+    def run(self, parsed_args: argparse.Namespace) -> int:
+        from powervc_osc import exceptions
+
+        try:
+            return super().run(parsed_args)  # type: ignore[misc]
+        except exceptions.AdminRequired as exc:
+            from osc_lib import exceptions as osc_exceptions
+
+            raise osc_exceptions.CommandError(error_line(exc))
 
 
 class FreezeGCAtExit:

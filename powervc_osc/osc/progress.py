@@ -36,6 +36,7 @@ class ProgressLine:
         self.written = False
         self.lock = threading.Lock()
         self.done_count = self.total_count = 0
+        self.said: set[str] = set()
 
     def __call__(self, rc: model.Refcode) -> None:
         if not self.shown:
@@ -83,8 +84,20 @@ class ProgressLine:
             self.stream.flush()
 
     def report_failure(self, failure: client_mod.Failure) -> None:
-        """An ``on_error`` callback: name the failed server on its line."""
-        self.message(str(failure.error))
+        """An ``on_error`` callback: name the failed server on its line.
+
+        A line that is not about one server (an option that needs the
+        admin role) is written once.
+        """
+        from powervc_osc import exceptions
+        from powervc_osc.osc import mixins
+
+        line = mixins.error_line(failure.error)
+        if isinstance(failure.error, exceptions.AdminRequired):
+            if line in self.said:
+                return
+            self.said.add(line)
+        self.message(line)
 
     def done(self) -> None:
         """End the line, leaving the last report on the terminal."""

@@ -15,7 +15,12 @@
 
 from __future__ import annotations
 
+import re
 import typing as ty
+
+#: A Keystone project ID: 32 hex digits, or a UUID with its dashes.
+_PROJECT_ID = re.compile(
+    r'[0-9a-f]{32}|[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}', re.IGNORECASE)
 
 
 def find_project_id(app: ty.Any, project: str,
@@ -24,15 +29,26 @@ def find_project_id(app: ty.Any, project: str,
 
     OSC's own helper asks Keystone; when Keystone refuses to list projects
     (a user without the admin role), the value is kept as given, except
-    that the user's own project name becomes its ID.
+    that the user's own project name becomes its ID.  A login without
+    Keystone (a token given with its endpoint: ``admin_token``) cannot
+    look a name up: an ID is kept as given, anything else is an error.
 
-    :raises CommandError: when Keystone knows no such project or domain.
+    :raises CommandError: when Keystone knows no such project or domain,
+        or when there is no Keystone to ask about a name.
     """
     from openstack import utils as sdk_utils
     from openstackclient.identity import common as identity_common
     from osc_lib import exceptions
 
     manager = app.client_manager
+    own = manager.auth_ref
+    if own is None:
+        if domain is None and _PROJECT_ID.fullmatch(project):
+            return project
+        raise exceptions.CommandError(
+            'Cannot look project %r up: this login (a token with its '
+            'endpoint) has no Keystone to ask; give --project the '
+            "project's ID, without --project-domain." % project)
     identity = sdk_utils.ensure_service_version(
         manager.sdk_connection.identity, '3')
     if domain is not None:
@@ -48,7 +64,6 @@ def find_project_id(app: ty.Any, project: str,
         raise exceptions.CommandError(
             'No project with a name or ID of %r exists%s.' % (
                 project, '' if domain is None else ' in domain %r' % domain))
-    own = manager.auth_ref
     if project_id == project == own.project_name and domain in (
             None, own.project_domain_id, own.project_domain_name):
         return own.project_id

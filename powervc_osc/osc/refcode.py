@@ -44,7 +44,7 @@ def _add_lookup_scope(parser: argparse.ArgumentParser) -> None:
 
 
 class ShowRefcode(mixins.SaysInterrupted, mixins.FreezeGCAtExit,
-                  mixins.UsageChecked,
+                  mixins.UsageChecked, mixins.SaysAdminRequired,
                   command.ShowOne):
     _description = (
         "Show a server's reference code (IBM i SRC or AIX LED code).\n\n"
@@ -248,7 +248,7 @@ class SetRefcode(mixins.SaysInterrupted, mixins.FreezeGCAtExit,
 
 
 class ListRefcode(mixins.SaysInterrupted, mixins.FreezeGCAtExit,
-                  mixins.UsageChecked,
+                  mixins.UsageChecked, mixins.SaysAdminRequired,
                   command.Lister):
     _description = (
         "List reference codes of many servers.\n\n"
@@ -291,9 +291,6 @@ class ListRefcode(mixins.SaysInterrupted, mixins.FreezeGCAtExit,
         return None
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple:
-        from osc_lib import exceptions as osc_exceptions
-
-        from powervc_osc import exceptions
         from powervc_osc.osc import client_factory
         from powervc_osc.osc import fields
         from powervc_osc.osc import progress as progress_mod
@@ -305,17 +302,12 @@ class ListRefcode(mixins.SaysInterrupted, mixins.FreezeGCAtExit,
             project = projects.find_project_id(
                 self.app, parsed_args.project, parsed_args.project_domain)
         progress = progress_mod.ProgressLine(self.app.stderr)
-        try:
-            with progress.counting() as count:
-                rows = list(client.list(
-                    parsed_args.servers or None,
-                    on_error=self._failures.append, on_progress=count,
-                    **dict(list_options.list_filters(parsed_args),
-                           project=project)))
-        except exceptions.AdminRequired as exc:
-            raise osc_exceptions.CommandError(
-                '--%s needs the admin role: %s.'
-                % (exc.option.replace('_', '-'), exc.reason))
+        with progress.counting() as count:
+            rows = list(client.list(
+                parsed_args.servers or None,
+                on_error=self._failures.append, on_progress=count,
+                **dict(list_options.list_filters(parsed_args),
+                       project=project)))
         if parsed_args.category:
             rows = [rc for rc in rows if rc.category in parsed_args.category]
         filters = self._filters(parsed_args)

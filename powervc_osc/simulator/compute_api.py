@@ -35,11 +35,11 @@ _FALSE = ('0', 'false', 'f', 'no', 'n', 'off')
 
 
 def check_project_scope(ctx, project_id):
-    """403 unless ``ctx`` may use the project of the URL."""
+    """400 unless ``ctx`` may use the project of the URL (Nova's answer)."""
     if project_id != ctx.project_id and not ctx.is_admin:
-        raise sim_records.Forbidden(
-            "Project %s in the URL does not match the token's project."
-            % project_id)
+        raise sim_records.BadRequest(
+            "Malformed request URL: URL's project_id '%s' doesn't match "
+            "Context's project_id '%s'" % (project_id, ctx.project_id))
 
 
 def _metadata_body(request, key):
@@ -143,10 +143,17 @@ class ComputeAPI:
 
     def _list(self, request, ctx, views, detail):
         args = request.args
+        all_tenants = _all_tenants(args)
+        if all_tenants and not ctx.is_admin:
+            # Nova's policy: other projects' servers are for admins only.
+            raise sim_records.Forbidden(
+                "Policy doesn't allow os_compute_api:servers:%s:"
+                "get_all_tenants to be performed."
+                % ('detail' if detail else 'index'))
         servers, next_marker = self.state.list_servers(
             ctx, name=args.get('name'), host=args.get('host'),
             status=args.getlist('status') or None,
-            all_tenants=_all_tenants(args),
+            all_tenants=all_tenants,
             project_id=args.get('project_id') or args.get('tenant_id'),
             limit=_limit(args), marker=args.get('marker'))
         body = {'servers': [views.server(s, detail=detail)

@@ -170,6 +170,14 @@ class NotFound(SimulatorError):
     code = 404
 
 
+class Conflict(SimulatorError):
+    code = 409
+
+
+#: Nova changes metadata only of a server in one of these vm_states.
+METADATA_VM_STATES = ('active', 'paused', 'suspended', 'stopped')
+
+
 class Context(typing.NamedTuple):
     """Who is asking: the scope of a token."""
 

@@ -224,13 +224,12 @@ class SimulatorState:
 
     def _lookup(self, ctx, server_id):
         server = self._servers.get(server_id)
-        if server is None:
+        # Nova reads a server within the caller's project unless the
+        # caller is an admin: another project's server is not found.
+        if server is None or (server.project_id != ctx.project_id and
+                              not ctx.is_admin):
             raise records.NotFound(
                 'Instance %s could not be found.' % server_id)
-        if server.project_id != ctx.project_id and not ctx.is_admin:
-            raise records.Forbidden(
-                "Policy doesn't allow os_compute_api:servers:show to be "
-                "performed.")
         return server
 
     def get_server(self, ctx, server_id):
@@ -395,6 +394,14 @@ class SimulatorState:
         server.metadata[records.LED_CODE] = led_code
         server.metadata[records.QUERY_TS] = self._next_query_ts()
 
+    @staticmethod
+    def _check_vm_state(server, action):
+        """409, as Nova, unless ``server``'s metadata may change now."""
+        if server.vm_state not in records.METADATA_VM_STATES:
+            raise records.Conflict(
+                "Cannot '%s' instance %s while it is in vm_state %s"
+                % (action, server.id, server.vm_state))
+
     def _answer(self, server, with_host):
         answer = dict(server.metadata)
         if with_host:
@@ -417,6 +424,7 @@ class SimulatorState:
         self.validate_metadata(metadata)
         with self.lock:
             server = self._lookup(ctx, server_id)
+            self._check_vm_state(server, 'update metadata')
             flag = self._check_refcode_rules(server, metadata)
             merged = dict(server.metadata)
             merged.update(metadata)
@@ -429,6 +437,7 @@ class SimulatorState:
         self.validate_metadata(metadata)
         with self.lock:
             server = self._lookup(ctx, server_id)
+            self._check_vm_state(server, 'update metadata')
             flag = self._check_refcode_rules(server, metadata)
             self._check_quota(metadata)
             self._write(server, dict(metadata))
@@ -448,6 +457,7 @@ class SimulatorState:
         self.validate_metadata({key: value})
         with self.lock:
             server = self._lookup(ctx, server_id)
+            self._check_vm_state(server, 'update metadata')
             self._check_refcode_rules(server, {key: value})
             merged = dict(server.metadata)
             merged[key] = value
@@ -459,6 +469,7 @@ class SimulatorState:
         """``DELETE /servers/{id}/metadata/{key}``."""
         with self.lock:
             server = self._lookup(ctx, server_id)
+            self._check_vm_state(server, 'delete metadata')
             if key not in server.metadata:
                 raise records.NotFound('Metadata item was not found')
             remaining = dict(server.metadata)

@@ -27,7 +27,7 @@ the application is only loaded once that file exists (Keystone refuses to
 start without its fernet key repository: let the bootstrap create it
 first).  ``--port-file`` then gets a second line, ``ready``; requests that
 arrive before that wait in the listen backlog.  SIGTERM and SIGINT stop
-the server.
+the server at any time, also while it waits or loads Keystone.
 
 Keystone parses the process command line when it loads its configuration
 (oslo.config), so ``sys.argv`` is cleared before Keystone is imported; the
@@ -101,14 +101,19 @@ def main(argv=None):
     server = serving.make_server(args.host, args.port, _not_ready,
                                  threaded=True, request_handler=_Handler)
     port = server.socket.getsockname()[1]
-    _write(args.port_file, '%d\n' % port)
+    serving_started = threading.Event()
 
     def stop(signum, frame):
+        if not serving_started.is_set():
+            # Waiting or loading: shutdown() would wait for a
+            # serve_forever() that never starts.
+            raise SystemExit(128 + signum)
         # shutdown() waits for serve_forever(): call it from a thread.
         threading.Thread(target=server.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    _write(args.port_file, '%d\n' % port)
 
     config = os.path.abspath(args.config_file)
     os.environ['OS_KEYSTONE_CONFIG_DIR'] = os.path.dirname(config)
@@ -127,6 +132,7 @@ def main(argv=None):
             time.sleep(0.05)
     server.app = wsgi.initialize_public_application()
     _write(args.port_file, '%d\nready\n' % port)
+    serving_started.set()
     try:
         server.serve_forever(poll_interval=0.2)
     finally:

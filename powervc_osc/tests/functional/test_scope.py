@@ -12,8 +12,10 @@
 
 """Answers an operator can trust, as an admin and as a member.
 
-The simulator behaves as Nova does for a user without the admin role: it
-ignores ``host``, ``all_tenants`` and ``project_id`` and hides the host.
+The simulator behaves as Nova 34 does for a user without the admin role
+(``tox -e functional-nova`` runs the same checks against the real Nova):
+its policy refuses ``all_tenants`` (403), it drops ``host`` without a word
+and hides the host, and another project's server does not exist (404).
 """
 
 import json
@@ -123,10 +125,16 @@ class TestAllProjectsLookups(base.FunctionalTestCase):
                             '--all-projects', '-f', 'json').json()
         self.assertEqual(('other-proj-vm', False),
                          (rc['name'], rc['required']))
-        # A member's names stay within its project.
-        self.openstack('server', 'refcode', 'show', 'other-proj-vm',
-                       '--all-projects', cloud=base.OPERATOR, status=1,
-                       stderr=True)
+        # A member may not look in other projects: Nova's policy refuses
+        # all_tenants (403), and the plugin says what the option needs.
+        for command in (['show', 'other-proj-vm'],
+                        ['set', '--enable', 'ibmi-prod-1'],
+                        ['set', '--enable', 'ibmi-prod-1', 'ibmi-dev-1']):
+            result = self.openstack('server', 'refcode', *command,
+                                    '--all-projects', cloud=base.OPERATOR,
+                                    status=1, stderr=True)
+            self.assertEqual(('', ADMIN_ONLY % '--all-projects'),
+                             (result.out, result.err))
 
     def test_same_ambiguity_rule(self):
         self.sim.state.add_server('ibmi-prod-1', project='other-project',
@@ -136,6 +144,48 @@ class TestAllProjectsLookups(base.FunctionalTestCase):
                                 '--all-projects', status=1, stderr=True)
         self.assertIn("More than one server is named 'ibmi-prod-1'",
                       result.err)
+
+
+class TestAsNovaAnswers(base.FunctionalTestCase):
+    """The answers the real Nova gives (see doc/source/nova.rst)."""
+
+    def test_member_all_tenants_is_refused_by_policy(self):
+        result = self.openstack('server', 'refcode', 'list',
+                                '--all-projects', cloud=base.OPERATOR,
+                                status=1, stderr=True)
+        self.assertEqual(ADMIN_ONLY % '--all-projects', result.err)
+        self.assertIn(('GET', 403), {
+            (r.method, r.status) for r in self.sim.requests
+            if r.path.endswith('/servers/detail')})
+
+    def test_conflict_in_vm_state_error(self):
+        server = self.sim.state.add_server('ibmi-error-1', status='ERROR')
+        result = self.openstack('server', 'refcode', 'set', '--enable',
+                                'ibmi-error-1', status=1, stderr=True)
+        self.assertIn("(HTTP 409)", result.err)
+        self.assertIn("Cannot 'update metadata' instance %s while it is in "
+                      "vm_state error" % server.id, result.err)
+        self.assertIn('(request ID req-', result.err)
+        self.assertEqual(1, len(result.err.splitlines()))
+
+    def test_project_id_with_a_token_and_its_endpoint(self):
+        # admin_token: no Keystone to ask, so a project is given by ID.
+        token = self.openstack('token', 'issue', '-f', 'value', '-c',
+                               'id').out.strip()
+        self.set_cloud_option('direct', auth_type='admin_token', auth={
+            'endpoint': self.sim.compute_url, 'token': token})
+        other = sim_records.PROJECTS[sim_records.PROJECT_OTHER]
+        result = self.openstack('server', 'refcode', 'list', '--project',
+                                other, '-f', 'value', '-c', 'Name',
+                                cloud='direct')
+        self.assertEqual(['other-proj-vm'], result.out.split())
+        result = self.openstack('server', 'refcode', 'list', '--project',
+                                'other-project', cloud='direct', status=1,
+                                stderr=True)
+        self.assertEqual(
+            "Cannot look project 'other-project' up: this login (a token "
+            "with its endpoint) has no Keystone to ask; give --project the "
+            "project's ID, without --project-domain.\n", result.err)
 
 
 class TestQuietWatch(base.FunctionalTestCase):

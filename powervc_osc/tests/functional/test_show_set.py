@@ -97,12 +97,13 @@ class TestShow(base.FunctionalTestCase):
                                 status=1, stderr=True)
         self.assertIn(missing, result.err)
 
-    def test_other_project_is_forbidden_for_a_member(self):
+    def test_other_project_is_not_found_for_a_member(self):
+        # As Nova: another project's server does not exist for a member.
         other = self.sim.server_id('other-proj-vm')
         result = self.openstack('server', 'refcode', 'show', other,
                                 cloud=base.OPERATOR, status=1, stderr=True)
-        self.assertIn('HTTP 403', result.err)
-        self.assertIn(other, result.err)
+        self.assertEqual("No server with a name or ID of '%s' exists.\n"
+                         % other, result.err)
         rc = self.openstack('server', 'refcode', 'show', other,
                             '-f', 'json').json()
         self.assertEqual('other-proj-vm', rc['name'])

@@ -104,6 +104,30 @@ def _tail(path, lines=40):
         return ''
 
 
+def stop_process(process, timeout=15):
+    """SIGTERM, then SIGKILL if ``process`` is still there ``timeout`` s on."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout)
+
+
+def wait_for_file(path, process, timeout=START_TIMEOUT):
+    """Wait until ``path`` has content; False if ``process`` ended first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if os.path.exists(path) and os.path.getsize(path):
+            return True
+        if process.poll() is not None:
+            return False
+        time.sleep(0.05)
+    return False
+
+
 class KeystoneServer(fixtures.Fixture):
     """Keystone served from a subprocess, in three steps.
 
@@ -208,14 +232,8 @@ class KeystoneServer(fixtures.Fixture):
 
     def _stop(self):
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(15)
+        if process is not None:
+            stop_process(process)
 
     def logs(self):
         """The serve wrapper's output and the end of keystone.log."""

@@ -332,6 +332,22 @@ class TestNamesLikeIDs(ClientTestCase):
         self.assertEqual([['true']] * len(calls),
                          [q.get('all_tenants') for q in lookups])
 
+    def test_all_projects_refused_by_policy_needs_admin(self):
+        # Nova 34 answers a member's all_tenants with 403.
+        self.requests.get(fakes.COMPUTE_URL + '/servers', status_code=403,
+                          json={'forbidden': {'code': 403, 'message': (
+                              "Policy doesn't allow os_compute_api:servers:"
+                              "index:get_all_tenants to be performed.")}})
+        for call in (self.client.show, self.client.wait,
+                     lambda name, **kw: self.client.set_required(
+                         name, True, **kw)):
+            exc = self.assertRaises(exceptions.AdminRequired, call,
+                                    'ibmi-prod-1', all_projects=True)
+            self.assertEqual('all_projects', exc.option)
+        # Without all_projects, a 403 stays what it is.
+        self.assertRaises(exceptions.Forbidden, self.client.show,
+                          'ibmi-prod-1')
+
     def test_no_server_by_id_or_name(self):
         self.requests.get(SERVER_URL, status_code=404)
         self.requests.get(METADATA_URL, status_code=404)

@@ -43,6 +43,16 @@ class TestFilters(testtools.TestCase):
         self.assertEqual({'all_tenants': 'True'},
                          listing.Filters(all_projects=True).query())
 
+    def test_own_project_needs_no_all_tenants(self):
+        # Nova's policy refuses all_tenants to a member, even for the
+        # member's own project: that one is listed without it.
+        self.assertEqual({}, listing.Filters(project='p1').query('p1'))
+        self.assertEqual({'all_tenants': 'True', 'project_id': 'p2'},
+                         listing.Filters(project='p2').query('p1'))
+        self.assertEqual({'all_tenants': 'True', 'project_id': 'p1'},
+                         listing.Filters(project='p1',
+                                         all_projects=True).query('p1'))
+
     def test_scope_option(self):
         self.assertIsNone(listing.Filters(host='h').scope_option)
         self.assertEqual('all_projects',

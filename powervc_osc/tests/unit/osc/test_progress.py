@@ -62,6 +62,18 @@ class TestProgressLine(testtools.TestCase):
         self.assertTrue(stream.getvalue().endswith('\r\033[Kvm-2 failed\n'))
 
 
+class TestAdminRequiredLine(testtools.TestCase):
+
+    def test_said_once_naming_the_option(self):
+        stream = io.StringIO()
+        progress = progress_mod.ProgressLine(stream)
+        for server in ('vm-1', 'vm-2'):
+            progress.report_failure(client_mod.Failure(
+                server, exceptions.AdminRequired('all_projects', 'why')))
+        self.assertEqual('--all-projects needs the admin role: why.\n',
+                         stream.getvalue())
+
+
 class TestProgressCount(testtools.TestCase):
 
     def test_counts_on_a_terminal_then_erases_the_line(self):

@@ -80,3 +80,26 @@ class TestFindProjectId(testtools.TestCase):
                                 projects.find_project_id, app, 'x', 'nodom')
         self.assertEqual("No domain with a name or ID of 'nodom' exists.",
                          str(exc))
+
+
+class TestFindProjectWithoutKeystone(testtools.TestCase):
+    """A token given with its endpoint (admin_token) has no auth_ref."""
+
+    app = types.SimpleNamespace(
+        client_manager=types.SimpleNamespace(auth_ref=None))
+
+    def test_an_id_is_kept(self):
+        for project in ('c34e37caa20c5da5b566aa31120683aa',
+                        '6B5F1F52-4A3C-4B3E-9D1A-3C0E5E1F0C11'):
+            self.assertEqual(project,
+                             projects.find_project_id(self.app, project))
+
+    def test_a_name_says_what_it_needs(self):
+        for project, domain in (('other-project', None),
+                                ('c34e37caa20c5da5b566aa31120683aa',
+                                 'Default')):
+            exc = self.assertRaises(osc_exceptions.CommandError,
+                                    projects.find_project_id, self.app,
+                                    project, domain)
+            self.assertIn("give --project the project's ID", str(exc))
+            self.assertIn(repr(project), str(exc))

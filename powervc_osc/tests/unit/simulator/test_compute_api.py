@@ -62,8 +62,9 @@ class TestComputeAuth(base.HTTPTestCase):
     def test_project_mismatch(self):
         other = '/servers'
         response = self.get(other, user='operator', project='other-project')
-        self.assertEqual(403, response.status_code)
-        self.assertIn('forbidden', response.json())
+        self.assertEqual(400, response.status_code)
+        self.assertIn("Malformed request URL: URL's project_id",
+                      response.json()['badRequest']['message'])
         response = self.get(other, user='admin', project='other-project')
         self.assertEqual(200, response.status_code)
 
@@ -122,10 +123,19 @@ class TestServers(base.HTTPTestCase):
     def test_all_tenants_admin_vs_member(self):
         admin = self.get('/servers?all_tenants=1').json()['servers']
         admin_own = self.get('/servers').json()['servers']
-        member = self.get('/servers?all_tenants=1',
-                          user='operator').json()['servers']
         self.assertEqual(23, len(admin))
         self.assertEqual(22, len(admin_own))
+        # Nova's policy refuses all_tenants to a member (nova 34).
+        for path in ('/servers', '/servers/detail'):
+            response = self.get(path + '?all_tenants=1', user='operator')
+            self.assertEqual(403, response.status_code)
+            self.assertEqual(
+                "Policy doesn't allow os_compute_api:servers:%s:"
+                "get_all_tenants to be performed."
+                % ('detail' if 'detail' in path else 'index'),
+                response.json()['forbidden']['message'])
+        member = self.get('/servers?all_tenants=0',
+                          user='operator').json()['servers']
         self.assertEqual(22, len(member))
         other = sim_records.PROJECTS['other-project']
         only = self.get('/servers/detail?all_tenants=1&project_id=' + other
@@ -135,7 +145,7 @@ class TestServers(base.HTTPTestCase):
 
 class TestServerErrors(base.HTTPTestCase):
 
-    def test_not_found_and_forbidden(self):
+    def test_not_found_even_in_another_project(self):
         response = self.get('/servers/nope')
         self.assertEqual(404, response.status_code)
         self.assertEqual({'itemNotFound': {
@@ -143,8 +153,8 @@ class TestServerErrors(base.HTTPTestCase):
             response.json())
         response = self.get('/servers/%s/metadata' % self.sid(
             'other-proj-vm'), user='operator')
-        self.assertEqual(403, response.status_code)
-        self.assertEqual(403, response.json()['forbidden']['code'])
+        self.assertEqual(404, response.status_code)
+        self.assertEqual(404, response.json()['itemNotFound']['code'])
         response = self.get('/servers/%s/metadata' % self.sid(
             'other-proj-vm'))
         self.assertEqual(200, response.status_code)

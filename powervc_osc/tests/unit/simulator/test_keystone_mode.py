@@ -58,8 +58,8 @@ class TestKeystoneMode(testtools.TestCase):
         self.assertEqual(200, response.status_code)
         self.assertEqual(9, len(response.json['servers']))
         response = self.compute(OTHER, confirmed(DEFAULT))
-        self.assertEqual(403, response.status_code)
-        self.assertEqual(403, response.json['forbidden']['code'])
+        self.assertEqual(400, response.status_code)
+        self.assertEqual(400, response.json['badRequest']['code'])
         response = self.compute(OTHER, confirmed(DEFAULT, 'reader, admin'))
         self.assertEqual(200, response.status_code)
 

@@ -205,19 +205,40 @@ class TestMetadata(StateTestCase):
                                             {REQUIRED: 'false'})
         self.assertEqual(sim_records.HOST_HMC, answer['original_host'])
 
-    def test_other_project_forbidden(self):
+    def test_other_project_not_found(self):
+        # As Nova: another project's server does not exist for a member.
         server_id = self.sid('other-proj-vm')
-        self.assertRaises(sim_records.Forbidden, self.state.get_server,
+        self.assertRaises(sim_records.NotFound, self.state.get_server,
                           OPERATOR, server_id)
-        self.assertRaises(sim_records.Forbidden, self.state.get_metadata,
+        self.assertRaises(sim_records.NotFound, self.state.get_metadata,
                           OPERATOR, server_id)
-        self.assertRaises(sim_records.Forbidden, self.state.update_metadata,
+        self.assertRaises(sim_records.NotFound, self.state.update_metadata,
                           OPERATOR, server_id, {REQUIRED: 'true'})
         self.assertEqual(server_id,
                          self.state.get_server(ADMIN, server_id).id)
         self.assertIn(REFCODE, self.state.get_metadata(OTHER, server_id))
-        self.assertRaises(sim_records.Forbidden, self.state.get_metadata,
+        self.assertRaises(sim_records.NotFound, self.state.get_metadata,
                           OTHER, self.sid('ibmi-prod-1'))
+
+    def test_conflict_in_vm_state_error(self):
+        # As Nova: metadata changes only in active, paused, suspended or
+        # stopped; reading it is always fine.
+        server = self.state.add_server('broken', status='ERROR',
+                                       metadata={'k': 'v'})
+        for call in (
+                lambda: self.state.update_metadata(ADMIN, server.id,
+                                                   {'k': 'w'}),
+                lambda: self.state.replace_metadata(ADMIN, server.id, {}),
+                lambda: self.state.set_metadata_item(ADMIN, server.id,
+                                                     'k', 'w'),
+                lambda: self.state.delete_metadata_item(ADMIN, server.id,
+                                                        'k')):
+            error = self.assertRaises(sim_records.Conflict, call)
+            self.assertIn("instance %s while it is in vm_state error"
+                          % server.id, error.message)
+            self.assertEqual('conflictingRequest', error.kind)
+        self.assertEqual({'k': 'v'},
+                         self.state.get_metadata(ADMIN, server.id))
 
     def test_not_found(self):
         error = self.assertRaises(sim_records.NotFound,
