@@ -74,6 +74,7 @@ class Exposition:
         self._page: tuple[bytes, bytes] = (b'', b'')
         self._wanted = threading.Event()
         self._thread: threading.Thread | None = None
+        self._starting = threading.Lock()
         self.renders = 0
 
     def render(self) -> None:
@@ -89,11 +90,12 @@ class Exposition:
         Polls that end while a render runs are rendered together once it
         is done; the poll threads never wait for a render.
         """
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._render_forever, name='metrics-render',
-                daemon=True)
-            self._thread.start()
+        with self._starting:    # two clouds may end their polls at once
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._render_forever, name='metrics-render',
+                    daemon=True)
+                self._thread.start()
         self._wanted.set()
 
     def _render_forever(self) -> None:
