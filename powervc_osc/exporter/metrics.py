@@ -34,6 +34,8 @@ Names and labels (a stable interface, documented in exporter.rst):
     :data:`~.state.REASONS`): 1 for the reason of the last poll's failure
 ``powervc_exporter_build_info``
     1, label ``version`` (:func:`register_build_info`)
+
+The counts of survived errors are :mod:`.health`'s.
 """
 
 from __future__ import annotations
