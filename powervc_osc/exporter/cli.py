@@ -213,6 +213,7 @@ def _serve(exporter: service.Exporter, page: serving.Exposition,
         exporter.run()
     finally:
         server.stop()
+        page.stop()
         exporter.close()
     LOG.info('Stopped')
     return 0

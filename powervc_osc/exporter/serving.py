@@ -75,6 +75,7 @@ class Exposition:
         self._wanted = threading.Event()
         self._thread: threading.Thread | None = None
         self._starting = threading.Lock()
+        self._stopping = False
         self.renders = 0
 
     def render(self) -> None:
@@ -91,17 +92,28 @@ class Exposition:
         is done; the poll threads never wait for a render.
         """
         with self._starting:    # two clouds may end their polls at once
-            if self._thread is None:
+            if self._thread is None and not self._stopping:
                 self._thread = threading.Thread(
                     target=self._render_forever, name='metrics-render',
                     daemon=True)
                 self._thread.start()
         self._wanted.set()
 
+    def stop(self) -> None:
+        """End the render thread (after the render under way, if any)."""
+        with self._starting:
+            thread, self._thread = self._thread, None
+            self._stopping = True
+        if thread is not None:
+            self._wanted.set()
+            thread.join()
+
     def _render_forever(self) -> None:
         while True:
             self._wanted.wait()
             self._wanted.clear()
+            if self._stopping:
+                return
             try:
                 self.render()
             except Exception:  # the next poll renders again
