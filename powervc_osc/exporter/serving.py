@@ -47,6 +47,8 @@ SEND_TIMEOUT = 60.0
 MAX_REQUEST_HEAD = 16 * 1024
 #: Bytes handed to the socket at a time: the memory a slow reader holds.
 CHUNK = 64 * 1024
+#: Seconds :meth:`Exposition.stop` waits for a render under way.
+STOP_WAIT = 0.5
 #: gzip level of the rendered page: level 9 costs several times the CPU
 #: for a few per cent less.
 GZIP_LEVEL = 6
@@ -99,14 +101,18 @@ class Exposition:
                 self._thread.start()
         self._wanted.set()
 
-    def stop(self) -> None:
-        """End the render thread (after the render under way, if any)."""
+    def stop(self, wait: float = STOP_WAIT) -> None:
+        """End the render thread, waiting up to ``wait`` seconds for it.
+
+        A render under way (about a second for 10,000 servers) is left to
+        end on its own past ``wait``: the exporter must stop within 2 s.
+        """
         with self._starting:
             thread, self._thread = self._thread, None
             self._stopping = True
         if thread is not None:
             self._wanted.set()
-            thread.join()
+            thread.join(wait)
 
     def _render_forever(self) -> None:
         while True:
