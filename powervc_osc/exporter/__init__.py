@@ -20,13 +20,14 @@ Modules:
   from the history store with ``--history``)
 * :mod:`.poller`: one cloud's poll through :meth:`RefcodeClient.list`
 * :mod:`.outage`: why a poll failed (the ``reason`` label) and its wording
+* :mod:`.health`: the errors a poll survived, counted (never silent)
 * :mod:`.metrics`: the Prometheus collector over the last polls
 * :mod:`.serving`: the metrics page (rendered once per poll) and the
   endpoint that serves it
 * :mod:`.service`: each cloud's poll loop (never overlapping) and shutdown
 * :mod:`.options`: the command line
-* :mod:`.cli`: ``main()``
+* :mod:`.cli`: ``main()``: signals, logging, ``--once`` or serving
 
-The metric names and labels are listed in ``doc/source/exporter.rst`` and
-in :mod:`.metrics`; they are a stable interface.
+The metric names and labels are listed in ``doc/source/exporter.rst``,
+:mod:`.metrics` and :mod:`.health`; they are a stable interface.
 """

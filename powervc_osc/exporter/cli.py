@@ -62,11 +62,13 @@ def main(argv: ty.Sequence[str] | None = None) -> int:
         exporter.on_publish = page.render_soon
         status = _serve(exporter, page, args.listen)
     if exporter.busy():
-        # A poll is still waiting for PowerVC: its "poll-<cloud>" thread
-        # and the request threads of RefcodeClient.list are daemons, so
-        # the interpreter does not wait for them, but its shutdown would
+        # A poll is still waiting for PowerVC: its thread ("poll-<cloud>"
+        # with --once, else "loop-<cloud>") and the "powervc-osc-<n>"
+        # request threads of RefcodeClient.list are daemons, so the
+        # interpreter does not wait for them, but its shutdown would
         # finalize modules (and the stdout and logging locks) while they
-        # still run. The store is closed and the output flushed: end now.
+        # still run. The metrics server is stopped, the store closed and
+        # the output flushed: end now.
         logging.shutdown()
         sys.stdout.flush()
         os._exit(status)
@@ -211,6 +213,7 @@ def _serve(exporter: service.Exporter, page: serving.Exposition,
         exporter.run()
     finally:
         server.stop()
+        page.stop()
         exporter.close()
     LOG.info('Stopped')
     return 0

@@ -53,15 +53,28 @@ class Health(registry.Collector):
         self._write_failures: collections.Counter[str] = (
             collections.Counter())
         self._logged: set[str] = set()
+        self._full_said = False
 
     def error(self, cloud: str, stage: str, line: str) -> None:
-        """Count an error of ``stage`` in ``cloud``; log ``line`` once."""
+        """Count an error of ``stage`` in ``cloud``; log ``line`` once.
+
+        Past :data:`LOGGED_LINES` distinct lines, new ones are counted
+        only (one line says so): a store with many bad rows must not log
+        them again at every poll.
+        """
         with self._lock:
             self._errors[cloud, stage] += 1
             first = line not in self._logged
-            if first and len(self._logged) < LOGGED_LINES:
+            full = len(self._logged) >= LOGGED_LINES
+            if first and not full:
                 self._logged.add(line)
-        if first:
+            elif first and not self._full_said:
+                self._full_said = True
+                line = ('%d distinct errors logged; further ones are '
+                        'counted in powervc_exporter_errors_total only'
+                        % LOGGED_LINES)
+                full = False
+        if first and not full:
             LOG.error('%s', line)
 
     def write_failed(self, cloud: str) -> None:

@@ -34,11 +34,12 @@ Names and labels (a stable interface, documented in exporter.rst):
     :data:`~.state.REASONS`): 1 for the reason of the last poll's failure
 ``powervc_exporter_build_info``
     1, label ``version`` (:func:`register_build_info`)
+
+The counts of survived errors are :mod:`.health`'s.
 """
 
 from __future__ import annotations
 
-import threading
 import typing as ty
 
 from prometheus_client import core
@@ -68,23 +69,17 @@ def _text(value: str | None) -> str:
 class RefcodeCollector(registry.Collector):
     """Yields the metrics of the last poll of every cloud.
 
-    The metric families are built once per poll, not once per scrape.
+    It is read once per poll, when :class:`~.serving.Exposition` renders
+    the page, never per scrape.
     """
 
     def __init__(self, board: state.Board) -> None:
         self._board = board
-        self._lock = threading.Lock()
-        self._cache: tuple[int, list[core.Metric]] = (-1, [])
 
     def collect(self) -> ty.Iterator[core.Metric]:
-        version, clouds = self._board.versioned_states()
-        with self._lock:
-            if self._cache[0] != version:
-                families = list(self._server_metrics(clouds))
-                families += self._cloud_metrics(clouds)
-                self._cache = (version, families)
-            families = self._cache[1]
-        return iter(families)
+        clouds = self._board.states()
+        yield from self._server_metrics(clouds)
+        yield from self._cloud_metrics(clouds)
 
     @staticmethod
     def _server_metrics(clouds: list[state.CloudState],

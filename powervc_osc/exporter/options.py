@@ -101,7 +101,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         '--once', action='store_true',
         help='Poll once, record, print the metrics on stdout and exit '
-             '(for cron); exit status 1 when a cloud failed')
+             '(for cron); exit status 1 when a cloud failed or, with '
+             '--history, the changes could not be recorded')
     list_options.add_list_filters(p.add_argument_group(
         'servers to poll (as refcode list)'))
     p.add_argument(

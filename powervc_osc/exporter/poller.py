@@ -100,8 +100,13 @@ class CloudPoller:
             'Cloud %s: this poll could not be handled (%s: %s); the last '
             'servers are kept' % (self.cloud, type(exc).__name__, exc)))
         previous = self._previous()
+        if not previous.up:
+            LOG.info('Cloud %s answers again', self.cloud)
+        # PowerVC answered: the last failure's reason no longer holds (a
+        # kept reason would publish up=1 beside a failure, hide the next
+        # outage's warning and keep a refused login's backoff going).
         return dataclasses.replace(previous, up=True, duration=duration,
-                                   last_success=self._wall())
+                                   last_success=self._wall(), reason=None)
 
     def _usable(self, rows: list[model.Refcode],
                 ) -> list[tuple[model.Refcode, str]]:

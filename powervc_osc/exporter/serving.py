@@ -47,6 +47,8 @@ SEND_TIMEOUT = 60.0
 MAX_REQUEST_HEAD = 16 * 1024
 #: Bytes handed to the socket at a time: the memory a slow reader holds.
 CHUNK = 64 * 1024
+#: Seconds :meth:`Exposition.stop` waits for a render under way.
+STOP_WAIT = 0.5
 #: gzip level of the rendered page: level 9 costs several times the CPU
 #: for a few per cent less.
 GZIP_LEVEL = 6
@@ -74,6 +76,8 @@ class Exposition:
         self._page: tuple[bytes, bytes] = (b'', b'')
         self._wanted = threading.Event()
         self._thread: threading.Thread | None = None
+        self._starting = threading.Lock()
+        self._stopping = False
         self.renders = 0
 
     def render(self) -> None:
@@ -89,17 +93,33 @@ class Exposition:
         Polls that end while a render runs are rendered together once it
         is done; the poll threads never wait for a render.
         """
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._render_forever, name='metrics-render',
-                daemon=True)
-            self._thread.start()
+        with self._starting:    # two clouds may end their polls at once
+            if self._thread is None and not self._stopping:
+                self._thread = threading.Thread(
+                    target=self._render_forever, name='metrics-render',
+                    daemon=True)
+                self._thread.start()
         self._wanted.set()
+
+    def stop(self, wait: float = STOP_WAIT) -> None:
+        """End the render thread, waiting up to ``wait`` seconds for it.
+
+        A render under way (about a second for 10,000 servers) is left to
+        end on its own past ``wait``: the exporter must stop within 2 s.
+        """
+        with self._starting:
+            thread, self._thread = self._thread, None
+            self._stopping = True
+        if thread is not None:
+            self._wanted.set()
+            thread.join(wait)
 
     def _render_forever(self) -> None:
         while True:
             self._wanted.wait()
             self._wanted.clear()
+            if self._stopping:
+                return
             try:
                 self.render()
             except Exception:  # the next poll renders again

@@ -79,18 +79,12 @@ class Board:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._states: dict[str, CloudState] = {}
-        self._version = 0
 
     def publish(self, state: CloudState) -> None:
         with self._lock:
             self._states[state.cloud] = state
-            self._version += 1
-
-    def versioned_states(self) -> tuple[int, list[CloudState]]:
-        """The states and a number that changes with every publish."""
-        with self._lock:
-            return self._version, [self._states[c]
-                                   for c in sorted(self._states)]
 
     def states(self) -> list[CloudState]:
-        return self.versioned_states()[1]
+        """The latest state of every cloud, sorted by cloud name."""
+        with self._lock:
+            return [self._states[c] for c in sorted(self._states)]

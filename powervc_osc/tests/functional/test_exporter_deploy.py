@@ -102,6 +102,13 @@ class TestSystemdUnit(testtools.TestCase):
                     'CapabilityBoundingSet': '', 'UMask': '0077'}
         self.assertEqual(expected, {k: service.get(k) for k in expected})
 
+    def test_the_process_metrics_can_read_proc_stat(self):
+        # prometheus_client's ProcessCollector needs /proc/stat (boot
+        # time); ProcSubset=pid hides it and every process_* metric.
+        self.assertNotIn(['pid'], [
+            values for (section, key), values in unit_settings().items()
+            if (section, key) == ('Service', 'ProcSubset')])
+
     def test_exec_start_is_a_valid_command_line(self):
         exec_start = unit_settings()[('Service', 'ExecStart')][0]
         argv = shlex.split(exec_start.replace(

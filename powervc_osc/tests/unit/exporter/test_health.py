@@ -144,3 +144,30 @@ class TestHistoryRows(HealthTestCase):
             'powervc_history_write_failures_total{cloud="prod"}'])
         self.assertEqual(1, self.health.write_failures())
         self.assertIn('not recorded', self.log.output)
+
+
+class TestLoggedLines(base.ExporterTestCase):
+
+    def test_past_the_limit_new_lines_are_counted_not_logged(self):
+        log = self.useFixture(fixtures.FakeLogger(
+            name='powervc_osc.exporter.health', level=logging.INFO))
+        self.useFixture(fixtures.MockPatchObject(
+            health_mod, 'LOGGED_LINES', 2))
+        health = health_mod.Health()
+        for _poll in range(3):
+            for row in range(4):
+                health.error('prod', 'history', 'bad row %d' % row)
+        self.assertEqual(['bad row 0', 'bad row 1',
+                          '2 distinct errors logged; further ones are '
+                          'counted in powervc_exporter_errors_total only'],
+                         log.output.splitlines())
+        self.assertIn('powervc_exporter_errors_total{cloud="prod",'
+                      'stage="history"} 12.0',
+                      exposition.generate_latest(
+                          _registry(health)).decode())
+
+
+def _registry(health):
+    registry = registry_mod.CollectorRegistry(auto_describe=False)
+    registry.register(health)
+    return registry

@@ -123,3 +123,22 @@ class TestStoreFailure(PollerTestCase):
             sorted(s.changed_at for s in result.servers))
         self.assertIn('Cloud prod: this poll was not recorded: disk full',
                       self.log.output)
+
+
+class TestUnhandledResult(PollerTestCase):
+
+    def test_an_answer_not_handled_after_an_outage_ends_the_outage(self):
+        p = self.poller()
+        self.poll(p)
+        self.requests.get(base.DETAIL_URL, status_code=500)
+        self.assertEqual('unreachable', self.poll(p).reason)
+        self.fleet([(1, 'ibmi-1', base.metadata('C6004031'))])
+        self.changes.error = RuntimeError('boom')
+        result = self.poll(p)
+        self.assertEqual((True, None), (result.up, result.reason))
+        # The next outage is logged again.
+        self.changes.error = None
+        self.requests.get(base.DETAIL_URL, status_code=500)
+        self.poll(p)
+        self.assertEqual(2, sum('cannot be reached' in line
+                                for line in self.warnings()))

@@ -108,6 +108,18 @@ class TestPage(ServingTestCase):
         self.assertTrue(rendered.wait(SAFETY))
         self.assertEqual(['metrics-render'], threads)
         self.assertIn(b'B2008105', self.get()[1])
+        self.page.stop()
+
+    def test_stop_ends_the_render_thread(self):
+        before = set(threading.enumerate())
+        self.page.render_soon()
+        started = set(threading.enumerate()) - before
+        self.assertEqual(['metrics-render'], [t.name for t in started])
+        self.page.stop()
+        self.assertEqual([], [t for t in started if t.is_alive()])
+        # A poll that ends during the shutdown starts no new thread.
+        self.page.render_soon()
+        self.assertEqual(set(), set(threading.enumerate()) - before)
 
     def test_gzip_when_asked(self):
         self.publish(test_metrics.STUCK)

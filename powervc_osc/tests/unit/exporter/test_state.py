@@ -38,27 +38,15 @@ class TestUnixTime(testtools.TestCase):
 class TestBoard(testtools.TestCase):
 
     def test_empty(self):
-        board = state.Board()
-        self.assertEqual((0, []), board.versioned_states())
+        self.assertEqual([], state.Board().states())
 
     def test_latest_state_of_each_cloud_sorted_by_cloud(self):
         board = state.Board()
         board.publish(state.CloudState('prod', up=True))
         board.publish(state.CloudState('backup', up=True))
         board.publish(state.CloudState('prod', up=False, failures=1))
-        version, states = board.versioned_states()
-        self.assertEqual(3, version)
         self.assertEqual([('backup', True), ('prod', False)],
-                         [(s.cloud, s.up) for s in states])
-        self.assertEqual(states, board.states())
-
-    def test_the_version_changes_with_every_publish(self):
-        board = state.Board()
-        seen = set()
-        for _ in range(3):
-            board.publish(state.CloudState('prod', up=True))
-            seen.add(board.versioned_states()[0])
-        self.assertEqual(3, len(seen))
+                         [(s.cloud, s.up) for s in board.states()])
 
     def test_states_are_frozen(self):
         cloud = state.CloudState('prod', up=True)
