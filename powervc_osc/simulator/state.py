@@ -61,8 +61,9 @@ Refcode semantics:
   removed; the first code appears after one ``step_seconds``.
 * Each metadata GET of a VM whose flag is true refreshes
   ``powervc:vm_refcode``, ``powervc:vm_led_code`` and
-  ``powervc:vm_refcode_query_ts`` (UTC ``YYYYMMDDhhmmssffffff``, strictly
-  increasing over the whole simulator).
+  ``powervc:vm_refcode_query_ts`` (``YYYYMMDDhhmmssffffff`` in the local
+  time of ``zone_offset_minutes``, UTC by default; strictly increasing
+  over the whole simulator).
 * When it turns false, the refcode keys stay with their last values and
   are no longer refreshed.
 * The server listing and ``GET /servers/{id}`` show the stored metadata
@@ -296,10 +297,14 @@ def server_uuid(name, index=1):
     return str(uuid.uuid5(SERVER_NAMESPACE, key))
 
 
-def format_query_ts(microseconds):
-    """Format epoch microseconds as PowerVC's ``YYYYMMDDhhmmssffffff``."""
+def format_query_ts(microseconds, zone_offset_minutes=0):
+    """Format epoch microseconds as PowerVC's ``YYYYMMDDhhmmssffffff``.
+
+    In the local time of a zone ``zone_offset_minutes`` east of UTC.
+    """
     epoch = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
-    moment = epoch + datetime.timedelta(microseconds=microseconds)
+    moment = epoch + datetime.timedelta(
+        microseconds=microseconds, minutes=zone_offset_minutes)
     return moment.strftime('%Y%m%d%H%M%S%f')
 
 
@@ -387,6 +392,7 @@ class SimulatorState:
         self.admin_only_host_filter = settings.admin_only_host
         self._clock = settings.clock
         self._wall_clock = settings.wall_clock
+        self.zone_offset_minutes = settings.zone_offset_minutes
         self._offset = 0.0
         self._last_ts = 0
         self._servers = {}
@@ -428,7 +434,7 @@ class SimulatorState:
         if micros <= self._last_ts:
             micros = self._last_ts + 1
         self._last_ts = micros
-        return format_query_ts(micros)
+        return format_query_ts(micros, self.zone_offset_minutes)
 
     # -- fleet management (no authorization) --------------------------
 
