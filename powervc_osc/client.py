@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import datetime
+import logging
 import re
 import threading
 import time
@@ -28,11 +30,15 @@ import urllib.parse
 from keystoneauth1 import exceptions as ks_exceptions
 from keystoneauth1 import session as ks_session
 
+from powervc_osc import budget
 from powervc_osc import defaults
 from powervc_osc import exceptions
+from powervc_osc import freshness
 from powervc_osc import http
 from powervc_osc import listing
 from powervc_osc import model
+
+LOG = logging.getLogger(__name__)
 
 DEFAULT_MAX_WORKERS = defaults.MAX_WORKERS
 DEFAULT_RETRIES = http.DEFAULT_RETRIES
@@ -47,6 +53,8 @@ DEFAULT_INTERVAL = DEFAULT_WATCH_INTERVAL
 _MAX_SLEEP = 3600.0
 #: Seconds the poll at a wait's deadline may take.
 _LAST_POLL = 1.0
+#: The burst of the request budget: this many seconds' worth of requests.
+_BURST_SECONDS = 0.02
 
 _UUID = re.compile(
     r'^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$',
@@ -152,6 +160,13 @@ class RefcodeClient:
         :func:`time.monotonic`).
     :param sleep: how waits, watches and the backoff between retries
         pause (default :func:`time.sleep`).
+    :param max_rate: metadata GETs per second at most, spread evenly
+        (default: no limit). With it, bulk operations run as many requests
+        at once as that rate needs at the latency measured, at most
+        ``max_workers``.
+    :param zone_offset: PowerVC's UTC offset, the zone of its query times
+        (default: learned from the first fresh read, see
+        :attr:`zone_offset`).
     """
 
     def __init__(self, session: ks_session.Session,
@@ -162,7 +177,9 @@ class RefcodeClient:
                  retries: int = DEFAULT_RETRIES,
                  timeout: float | None = None,
                  clock: ty.Callable[[], float] | None = None,
-                 sleep: ty.Callable[[float], ty.Any] | None = None) -> None:
+                 sleep: ty.Callable[[float], ty.Any] | None = None,
+                 max_rate: float | None = None,
+                 zone_offset: datetime.timedelta | None = None) -> None:
         self.max_workers = max(1, int(max_workers))
         self._http = http.ComputeHTTP(
             session, region_name=region_name, interface=interface,
@@ -171,6 +188,17 @@ class RefcodeClient:
         # Looked up now, not at import, so that a patched time module works.
         self._clock = clock or time.monotonic
         self._sleep = sleep or time.sleep
+        self.max_rate = max_rate or None
+        self._bucket = budget.TokenBucket(
+            self.max_rate, burst=(self.max_rate or 0) * _BURST_SECONDS,
+            clock=self._clock, sleep=self._sleep)
+        #: Round trips of this client's requests (a moving average).
+        self.latency = budget.Latency()
+        #: PowerVC's UTC offset (the zone of ``queried_at``): given, or
+        #: learned from a read that PowerVC just stamped; None until then.
+        self.zone_offset = zone_offset
+        self._dates: tuple[str | None, datetime.datetime | None] = (
+            None, None)
 
     @property
     def retries(self) -> int:
@@ -367,6 +395,8 @@ class RefcodeClient:
              status: str | None = None, enabled_only: bool = False,
              on_error: ty.Callable[[Failure], None] | None = None,
              on_progress: _OnProgress | None = None,
+             max_age: float = 0,
+             refresh: ty.Callable[[model.Refcode], bool] | None = None,
              ) -> ty.Iterator[model.Refcode]:
         """Yield fresh reference codes for many servers, in a stable order.
 
@@ -384,6 +414,13 @@ class RefcodeClient:
         :class:`PartialFailure` is raised after every good row has been
         yielded. Closing the generator early cancels the requests not yet
         sent.
+
+        With ``max_age`` (seconds), a listed server whose code PowerVC
+        stamped at most that long ago, by PowerVC's clock, is yielded as
+        the listing shows it, without a metadata GET; ``queried_at`` tells
+        its age. PowerVC's zone is learned from the first read (one GET,
+        unless :attr:`zone_offset` is known). ``refresh(row)`` then says,
+        for each older code, whether to read it now (default: yes).
         """
         failures: list[Failure] = []
 
@@ -393,19 +430,29 @@ class RefcodeClient:
                 on_error(failure)
 
         self._http.ensure_auth()
+        plan = None
         with http.thread_pool(self.max_workers) as pool:
             if servers:
                 jobs = [(s, pool.submit(self._lookup_and_read, s,
                                         all_projects))
                         for s in servers]
             else:
+                plan = freshness.ReadPlan(max_age, self.zone_offset, refresh)
                 jobs = self._submit_listed(pool, listing.Filters(
                     host=host, all_projects=all_projects, project=project,
-                    name=name, status=status))
+                    name=name, status=status), plan)
             for row in _results(jobs, report, on_progress):
                 if enabled_only and not row.required:
                     continue
                 yield row
+        if plan is not None and plan.future_seen and (
+                self.zone_offset == plan.offset):
+            # Those codes were read fresh; none of the reads stamped a new
+            # zone, so it is learned again next time.
+            LOG.warning('PowerVC listed query times in the future for zone '
+                        '%s: the zone is learned again at the next read',
+                        freshness.offset_text(plan.offset or _NO_OFFSET))
+            self.zone_offset = None
         if failures and on_error is None:
             raise PartialFailure(failures)
 
@@ -458,14 +505,53 @@ class RefcodeClient:
 
     def _read_metadata(self, server_id: str, server: str,
                        within: float | None = None) -> dict:
-        """GET the server's metadata; errors name the user's ``server``."""
+        """GET the server's metadata; errors name the user's ``server``.
+
+        Within the request budget (:class:`~.budget.TokenBucket`).
+        """
+        self._bucket.acquire()
+        started = time.monotonic()
         body = self._http.request('GET', _path(server_id, '/metadata'),
                                   server, within=within)
+        self.latency.add(time.monotonic() - started)
         return http.member(body, 'metadata', dict)
 
     def _read(self, found: _Server, server: str) -> model.Refcode:
         """The found server's fresh reference code (one request)."""
         return found.refcode(self._read_metadata(found.id, server))
+
+    def _read_listed(self, listed: _Server,
+                     plan: freshness.ReadPlan | None = None) -> model.Refcode:
+        """A listed server's fresh code; it calibrates PowerVC's zone.
+
+        Only a query time newer than the listed one was stamped by this
+        read (PowerVC may answer with its last code when it cannot reach
+        the hypervisor), so only such a one calibrates.
+        """
+        before = model.parse_query_ts((listed.metadata or {}).get(
+            model.QUERY_TS_KEY))
+        row = self._read(listed, listed.id)
+        offset = None
+        if row.queried_at is not None and (
+                before is None or row.queried_at > before):
+            offset = freshness.zone_offset(self._answer_date(),
+                                           row.queried_at)
+        if offset is not None and offset != self.zone_offset:
+            LOG.debug('PowerVC stamps query times in zone %s',
+                      freshness.offset_text(offset))
+            self.zone_offset = offset
+        if plan is not None:
+            plan.calibrated(offset)
+        return row
+
+    def _answer_date(self) -> datetime.datetime | None:
+        """The ``Date`` of this thread's last answer (parsed once)."""
+        text = http.last_date()
+        cached_text, cached = self._dates
+        if text != cached_text:
+            cached = freshness.parse_http_date(text)
+            self._dates = (text, cached)
+        return cached
 
     def _poll(self, found: _Server, server: str,
               deadline: float | None) -> model.Refcode | None:
@@ -506,12 +592,22 @@ class RefcodeClient:
             return self._read(found, server)
 
     def _submit_read(self, pool: concurrent.futures.Executor,
-                     listed: _Server) -> concurrent.futures.Future:
-        """A future for a listed server's code (no request when off)."""
+                     listed: _Server, plan: freshness.ReadPlan,
+                     ) -> concurrent.futures.Future:
+        """A future for a listed server's code.
+
+        No request when collection is off or the listed code is recent
+        enough; while PowerVC's zone is unknown, the read is made at once
+        to learn it (see :meth:`_calibrate`).
+        """
         row = listed.refcode(listed.metadata)
         if not row.required:
             return http.settled(result=row)
-        return pool.submit(self._read, listed, listed.id)
+        if listed.id in plan.done:
+            return plan.done.pop(listed.id)
+        if not plan.wants(row):
+            return http.settled(result=row)
+        return pool.submit(self._read_listed, listed)
 
     def _bulk(self, action: ty.Callable[[str], ty.Any],
               servers: ty.Sequence[str],
@@ -581,7 +677,7 @@ class RefcodeClient:
                 self._sleep(min(left, _MAX_SLEEP if stop is None else 0.2))
 
     def _submit_listed(self, pool: concurrent.futures.Executor,
-                       filters: listing.Filters,
+                       filters: listing.Filters, plan: freshness.ReadPlan,
                        ) -> ty.List[tuple[str, concurrent.futures.Future]]:
         """Walk the listing; submit a read for each server the filters admit.
 
@@ -594,27 +690,68 @@ class RefcodeClient:
         check = listing.Check(filters, own_project, admin)
         jobs: ty.List[tuple[str, ty.Any]] = []
         submitted = 0
-        for found in self._walk(filters):
+        pages = 1
+        for found in self._walk(filters, plan.page):
             if isinstance(found, exceptions.RefcodeError):
                 jobs.append(('(unnamed)', http.settled(error=found)))
             elif check.admits(found):
                 jobs.append((found.id, found))
-            if check.settled:     # else the listing may yet be refused
-                submitted = self._submit_reads(pool, jobs, submitted)
+            # Not before the listing may no longer be refused; while the
+            # zone is unknown, a page at a time (see _calibrate).
+            if check.settled and (not plan.needs_zone or
+                                  plan.pages > pages):
+                submitted = self._submit_reads(pool, jobs, submitted, plan)
+                pages = plan.pages
         check.finish()
-        self._submit_reads(pool, jobs, submitted)
+        self._submit_reads(pool, jobs, submitted, plan)
         return jobs
 
+    def _calibrate(self, plan: freshness.ReadPlan,
+                   jobs: ty.Sequence[tuple[str, ty.Any]]) -> None:
+        """Learn PowerVC's zone, if max-age needs it, from the oldest code.
+
+        The listed codes that PowerVC stamped longest ago (or never) are
+        read first, at once, until one calibrates: those codes are the
+        likeliest to need the read anyway. Their rows (or errors) are kept
+        in ``plan.done``.
+        """
+        listed = []
+        for _server, found in jobs:
+            if not isinstance(found, _Server):
+                continue
+            row = found.refcode(found.metadata)
+            if row.required:
+                listed.append((row.queried_at or datetime.datetime.min,
+                               found))
+        listed.sort(key=lambda pair: pair[0])
+        for _stamp, found in listed:
+            if not plan.needs_zone:
+                return
+            try:
+                plan.done[found.id] = http.settled(
+                    result=self._read_listed(found, plan))
+            except exceptions.RefcodeError as exc:
+                plan.calibrated(None)
+                plan.done[found.id] = http.settled(error=exc)
+
     def _submit_reads(self, pool: concurrent.futures.Executor,
-                      jobs: ty.List[tuple[str, ty.Any]], start: int) -> int:
+                      jobs: ty.List[tuple[str, ty.Any]], start: int,
+                      plan: freshness.ReadPlan) -> int:
         """Replace each listed server from ``start`` on by its read.
 
-        Returns how many jobs are now submitted (all of them).
+        Returns how many jobs are now submitted (all of them). Before the
+        first, the pool gets the workers the budget needs at the latency
+        measured so far.
         """
+        if plan.needs_zone:
+            self._calibrate(plan, jobs[start:])
+        if start == 0 and self.max_rate:
+            ty.cast(ty.Any, pool).workers = budget.workers_for(
+                self.max_rate, self.latency.seconds or 0.0, self.max_workers)
         for index in range(start, len(jobs)):
             server, job = jobs[index]
             if isinstance(job, _Server):
-                jobs[index] = (server, self._submit_read(pool, job))
+                jobs[index] = (server, self._submit_read(pool, job, plan))
         return len(jobs)
 
     def _caller(self) -> tuple[str | None, bool]:
@@ -634,8 +771,12 @@ class RefcodeClient:
         return access.project_id, 'admin' in roles
 
     def _walk(self, filters: listing.Filters,
+              on_page: ty.Callable[[str | None], None] | None = None,
               ) -> ty.Iterator[_Server | exceptions.RefcodeError]:
         """Follow ``/servers/detail`` and its next links to the end.
+
+        ``on_page(date)`` gets each page's ``Date`` header before its
+        servers are yielded.
 
         An entry that is not a usable server is yielded as the error to
         report, so that one odd entry costs one failure, not the listing.
@@ -645,6 +786,7 @@ class RefcodeClient:
         seen: set[str] = set()
         listed: set[str] = set()
         while True:
+            started = time.monotonic()
             try:
                 body = self._http.request(
                     'GET', '/servers/detail?' + urllib.parse.urlencode(query),
@@ -654,6 +796,10 @@ class RefcodeClient:
                     raise
                 raise exceptions.AdminRequired(filters.scope_option,
                                                listing.PROJECTS_HIDDEN)
+            if self.latency.seconds is None:
+                self.latency.add(time.monotonic() - started)
+            if on_page is not None:
+                on_page(http.last_date())
             page = http.member(body, 'servers', list)
             before = len(listed)
             for index, entry in enumerate(page):
@@ -683,6 +829,9 @@ class RefcodeClient:
                     'already sent (marker %s)' % marker)
             seen.add(marker)
             query['marker'] = marker
+
+
+_NO_OFFSET = datetime.timedelta(0)
 
 
 def _results(jobs: ty.Sequence[tuple[str, concurrent.futures.Future]],

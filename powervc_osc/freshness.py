@@ -122,3 +122,75 @@ class Freshness:
             self.future_seen = True
             return False
         return age <= self.max_age
+
+
+class ReadPlan:
+    """Which listed codes of one listing are read fresh.
+
+    :param max_age: seconds (0: every code is read, as before).
+    :param offset: PowerVC's UTC offset, if known (else it is calibrated
+        by the first read, see :attr:`needs_zone`).
+    :param refresh: for a code older than ``max_age``, whether to read it
+        now (default: always); the exporter spreads steady servers over
+        cycles with it.
+    """
+
+    #: Reads that may try to calibrate the zone before max-age gives up.
+    CALIBRATION_TRIES = 3
+
+    def __init__(self, max_age: float,
+                 offset: datetime.timedelta | None = None,
+                 refresh: ty.Callable[[ty.Any], bool] | None = None) -> None:
+        self.max_age = max(0.0, float(max_age or 0))
+        self.offset = offset
+        self.refresh = refresh
+        self.tries = 0
+        #: Listing pages seen.
+        self.pages = 0
+        self.future_seen = False
+        #: Futures of the codes read to calibrate, by server ID.
+        self.done: dict[str, ty.Any] = {}
+        self._check: Freshness | None = None
+        self._date: datetime.datetime | None = None
+
+    @property
+    def needs_zone(self) -> bool:
+        """Whether the next read should calibrate PowerVC's zone first.
+
+        Not when the listing has no ``Date``: then no code can be judged
+        recent, and every one is read.
+        """
+        return (self.max_age > 0 and self.offset is None and
+                self._date is not None and
+                self.tries < self.CALIBRATION_TRIES)
+
+    def page(self, date: str | None) -> None:
+        """A listing page arrived with this ``Date`` header."""
+        self._date = parse_http_date(date)
+        self._check = None
+        self.pages += 1
+
+    def calibrated(self, offset: datetime.timedelta | None) -> None:
+        """One calibration try; ``offset`` None when it told nothing."""
+        self.tries += 1
+        if offset is not None:
+            self.offset = offset
+            self._check = None
+
+    def wants(self, row: ty.Any) -> bool:
+        """Whether the listed ``row`` (a Refcode) must be read fresh."""
+        if not self.max_age:
+            return True
+        check = self._freshness()
+        if check is not None and check.is_fresh(row.queried_at):
+            return False
+        self.future_seen = self.future_seen or bool(
+            check and check.future_seen)
+        return self.refresh is None or bool(self.refresh(row))
+
+    def _freshness(self) -> Freshness | None:
+        if self._check is None and None not in (self.offset, self._date):
+            self._check = Freshness(self.max_age, ty.cast(
+                datetime.timedelta, self.offset), ty.cast(
+                datetime.datetime, self._date))
+        return self._check

@@ -168,6 +168,7 @@ class ComputeHTTP:
                             request)
                 continue
             break
+        _answered.date = response.headers.get('Date')
         request_id = model.decode_text(
             response.headers.get(REQUEST_ID_HEADER))
         if status >= 400:
@@ -258,6 +259,19 @@ class ComputeHTTP:
                             % (request, request.about))
         LOG.info('%s. Retrying in %.1fs.', why, seconds)
         self._sleep(seconds)
+
+
+#: ``date``: the ``Date`` header of the last answer this thread read.
+_answered = threading.local()
+
+
+def last_date() -> str | None:
+    """The ``Date`` of this thread's last answer, if it had one.
+
+    The answer :meth:`ComputeHTTP.request` last returned in this thread;
+    the date is PowerVC's clock, in UTC.
+    """
+    return getattr(_answered, 'date', None)
 
 
 class OutOfTime(exceptions.CommunicationError):
@@ -735,7 +749,8 @@ class _Pool(concurrent.futures.Executor):
     """
 
     def __init__(self, workers: int, stop: threading.Event) -> None:
-        self._workers = workers
+        #: Threads it may start; may be changed before the first submit.
+        self.workers = workers
         self._stop = stop
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
@@ -744,7 +759,7 @@ class _Pool(concurrent.futures.Executor):
                **kwargs: ty.Any) -> concurrent.futures.Future:
         future: concurrent.futures.Future = concurrent.futures.Future()
         self._jobs.put((future, fn, args, kwargs))
-        if len(self._threads) < self._workers:
+        if len(self._threads) < self.workers:
             thread = threading.Thread(target=self._work, daemon=True,
                                       name='powervc-osc-%d'
                                       % len(self._threads))

@@ -29,6 +29,8 @@ import os
 import threading
 import typing as ty
 
+from powervc_osc.osc import fleet_options
+
 if ty.TYPE_CHECKING:
     from powervc_osc import client as client_mod
     from powervc_osc import model
@@ -122,8 +124,8 @@ def _configured_timeout(app: ty.Any) -> tuple[ty.Any, str]:
     return cloud.config.get('api_timeout'), 'api_timeout'
 
 
-def make_client(app: ty.Any,
-                max_workers: int | None = None) -> client_mod.RefcodeClient:
+def make_client(app: ty.Any, max_workers: int | None = None,
+                **options: ty.Any) -> client_mod.RefcodeClient:
     """A RefcodeClient on OSC's own session, region, interface and TLS."""
     from powervc_osc import client as client_mod
 
@@ -131,7 +133,7 @@ def make_client(app: ty.Any,
     endpoint = manager.get_endpoint_for_service_type(
         'compute', region_name=manager.region_name,
         interface=manager.interface)
-    kwargs: dict[str, ty.Any] = {}
+    kwargs: dict[str, ty.Any] = dict(options)
     if max_workers:
         kwargs['max_workers'] = max_workers
     return client_mod.RefcodeClient(
@@ -420,8 +422,9 @@ def add_list_filters(parser: ty.Any, project_names: bool = False) -> None:
         help='Only servers whose name matches this regular expression '
              '(Nova semantics)')
     parser.add_argument(
-        '--status', metavar='<status>',
-        help='Only servers in this status (e.g. ACTIVE, SHUTOFF)')
+        '--status', metavar='<status>', type=fleet_options.nova_status,
+        help='Only servers in this Nova status (e.g. ACTIVE, SHUTOFF; '
+             'any case)')
     parser.add_argument(
         '--enabled-only', action='store_true',
         help='Only servers with reference-code collection on')

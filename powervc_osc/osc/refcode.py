@@ -26,6 +26,7 @@ from osc_lib.command import command
 
 from powervc_osc import defaults
 from powervc_osc.osc import common
+from powervc_osc.osc import fleet_options
 
 if ty.TYPE_CHECKING:
     from powervc_osc import client as client_mod
@@ -258,8 +259,13 @@ class ListRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
         parser.add_argument(
             '--max-workers', metavar='<n>', type=common.worker_count,
             default=None,
-            help='Concurrent requests to PowerVC (default: %d)'
-                 % defaults.MAX_WORKERS)
+            help='Concurrent requests to PowerVC at most (default: what '
+                 '--max-rate needs at the latency measured, at most %d; '
+                 '%d with --max-rate 0)'
+                 % (defaults.MAX_WORKERS_CAP, defaults.MAX_WORKERS))
+        fleet_options.add_budget_options(
+            parser, defaults.LIST_MAX_AGE, defaults.LIST_MAX_RATE,
+            '; the Queried At column shows each code\'s age')
         return parser
 
     def usage_problem(self, parsed_args: argparse.Namespace) -> str | None:
@@ -275,7 +281,11 @@ class ListRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
 
         from powervc_osc import exceptions
 
-        client = common.make_client(self.app, parsed_args.max_workers)
+        workers = parsed_args.max_workers or (
+            defaults.MAX_WORKERS_CAP if parsed_args.max_rate
+            else defaults.MAX_WORKERS)
+        client = common.make_client(self.app, workers,
+                                    max_rate=parsed_args.max_rate)
         project = None
         if parsed_args.project:
             project = common.find_project_id(
@@ -286,6 +296,7 @@ class ListRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
                 found = list(client.list(
                     parsed_args.servers or None,
                     on_error=self._failures.append, on_progress=count,
+                    max_age=parsed_args.max_age,
                     **dict(common.list_filters(parsed_args),
                            project=project)))
         except exceptions.AdminRequired as exc:

@@ -28,7 +28,6 @@ sleep or a random 503 (:mod:`.faults`); the answer gets an
 (:mod:`.requestlog`).  Control requests skip all of that.
 """
 
-import email.utils
 import functools
 import logging
 import time
@@ -178,9 +177,6 @@ class SimulatorApp:
             response, faulted = self._serve(request)
         response.headers.setdefault(
             'X-OpenStack-Request-Id', 'req-%s' % uuid.uuid4())
-        # By the simulated wall clock, which advance() moves (always GMT).
-        response.headers.setdefault('Date', email.utils.formatdate(
-            self.state.wall_now(), usegmt=True))
         self._log(request, response.status_code, started, faulted)
         return response(environ, start_response)
 
