@@ -66,9 +66,10 @@ class ShowRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
         parser.add_argument(
             '--interval', metavar='<seconds>', type=common.positive_seconds,
             default=None,
-            help='Seconds between polls with --wait or --watch '
-                 '(default: %g for --wait, %g for --watch)' % (
-                     defaults.WAIT_INTERVAL, defaults.WATCH_INTERVAL))
+            help='Seconds between polls with --wait or --watch, at least '
+                 '%g (default: %g for --wait, %g for --watch)' % (
+                     defaults.MIN_POLL_INTERVAL, defaults.WAIT_INTERVAL,
+                     defaults.WATCH_INTERVAL))
         parser.add_argument(
             '--until', metavar='<code>',
             help='With --watch (implied): stop once the reference code '
@@ -93,10 +94,20 @@ class ShowRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
         if not (parsed_args.wait or self._watching(parsed_args)) and (
                 parsed_args.interval or parsed_args.timeout):
             return '--interval and --timeout need --wait or --watch'
+        if parsed_args.interval and (
+                parsed_args.interval < defaults.MIN_POLL_INTERVAL):
+            return ('--interval %g is shorter than %g second: polling faster '
+                    'would only load PowerVC' % (parsed_args.interval,
+                                                 defaults.MIN_POLL_INTERVAL))
         return None
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple:
         client = common.make_client(self.app)
+        if parsed_args.until is not None and parsed_args.timeout is None:
+            self.app.stderr.write(
+                'Warning: no --timeout: if the reference code never becomes '
+                '%s, this watch runs until Ctrl-C\n' % parsed_args.until)
+            self.app.stderr.flush()
         if self._watching(parsed_args):
             # Refcodes, one per change: produce_output writes each as it
             # comes.

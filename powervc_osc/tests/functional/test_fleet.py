@@ -105,7 +105,7 @@ class TestWait(base.FunctionalTestCase):
     def test_show_wait(self):
         self.sim.state.add_server('fresh', refcode=True, boot_progress=0.0)
         rc = self.openstack('server', 'refcode', 'show', 'fresh', '--wait',
-                            '--interval', '0.1', '-f', 'json').json()
+                            '--interval', '1', '-f', 'json').json()
         self.assertIsNotNone(rc['refcode'])
         self.assertIs(True, rc['required'])
 
@@ -115,7 +115,7 @@ class TestWait(base.FunctionalTestCase):
                                   pace=1000)
         result = self.openstack('server', 'refcode', 'show', 'slow',
                                 '--wait', '--timeout', '1', '--interval',
-                                '0.2', status=1, stderr=True)
+                                '1', status=1, stderr=True)
         self.assertIn('no reference code within 1 second\n', result.err)
         self.assertEqual('', result.out)
 
@@ -133,11 +133,11 @@ class TestWatch(base.FunctionalTestCase):
     simulator_kwargs = {'step_seconds': 0.1}
 
     def test_watch_until_code_json_lines(self):
-        self.sim.state.add_server('ipl-1', pace=4)
+        self.sim.state.add_server('ipl-1', pace=10)
         self.openstack('server', 'refcode', 'set', '--enable', 'ipl-1')
         out = self.openstack('server', 'refcode', 'show', 'ipl-1',
                              '--watch', '--until', '00000000', '--interval',
-                             '0.1', '--timeout', '60', '-f', 'json').out
+                             '1', '--timeout', '60', '-f', 'json').out
         rows = [json.loads(line) for line in out.splitlines()]
         codes = [r['refcode'] for r in rows if r['refcode']]
         # The pace depends on how fast the machine starts ``openstack``;
@@ -170,7 +170,7 @@ class TestWatch(base.FunctionalTestCase):
     def _start_watch(self, server, *args):
         return self.start_openstack(
             'server', 'refcode', 'show', server, '--watch', '--interval',
-            '0.1', '-f', 'json', *args)
+            '1', '-f', 'json', *args)
 
 
 class TestInterrupt(base.FunctionalTestCase):
