@@ -107,7 +107,9 @@ class ComputeHTTP:
         self._sleep = sleep or time.sleep
         self._login_lock = threading.Lock()
         self._login_error: str | None = None
+        self._endpoint: str | None = None
         _mount_deadline_transport(session, pool_size)
+        _remember_environment(session)
 
     def request(self, method: str, path: str, server: str | None = None,
                 target: str = 'the request', within: float | None = None,
@@ -212,7 +214,7 @@ class ComputeHTTP:
             raise exceptions.LoginFailed(self._login_error, status_code=401)
         try:
             return self.adapter.request(
-                request.url, request.method, raise_exc=False,
+                self._absolute(request.url), request.method, raise_exc=False,
                 allow_reauth=False, redirect=False, stream=True,
                 timeout=attempt.timeout,
                 headers={'Accept': 'application/json'},
@@ -223,6 +225,22 @@ class ComputeHTTP:
                     exc, ks_exc.RetriableConnectionFailure):
                 raise
             raise _request_failed(exc)
+
+    def _absolute(self, url: str) -> str:
+        """``url`` on the compute endpoint, looked up once.
+
+        keystoneauth looks a relative URL's endpoint up in the catalog at
+        every request (a deep copy of the catalog each time); an absolute
+        one is sent as it is.
+        """
+        if '://' in url:
+            return url
+        if self._endpoint is None:
+            endpoint = self.adapter.get_endpoint()
+            if not endpoint:
+                raise ks_exc.EndpointNotFound()
+            self._endpoint = endpoint.rstrip('/')
+        return self._endpoint + '/' + url.lstrip('/')
 
     def _reauthenticate(self, response: requests.Response) -> bool:
         """Log in again after a 401, once for all the requests that got it.
@@ -562,6 +580,10 @@ class _Attempt:
         return self.deadline is not None and _now() >= self.deadline
 
 
+#: The watchdog drops finished entries at least every this many watches.
+_WATCHDOG_SWEEP = 256
+
+
 class _Watchdog:
     """One daemon thread that shuts down sockets whose deadline passed."""
 
@@ -575,13 +597,18 @@ class _Watchdog:
         """Watch ``sock``; the returned entry is given to :meth:`done`."""
         entry = [sock]
         with self._wakeup:
-            heapq.heappush(self._due, (deadline, next(self._order), entry))
+            order = next(self._order)
+            heapq.heappush(self._due, (deadline, order, entry))
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name='powervc-osc-deadlines',
                     daemon=True)
                 self._thread.start()
-            self._wakeup.notify()
+            # The thread sleeps until the first deadline: wake it only for
+            # an earlier one, and now and then to drop the finished
+            # entries (not at every request: a thread switch each).
+            if self._due[0][2] is entry or not order % _WATCHDOG_SWEEP:
+                self._wakeup.notify()
         return entry
 
     def done(self, entry: list) -> None:
@@ -880,6 +907,36 @@ def _error_details(response: ty.Any) -> str | None:
         if body.get('message'):
             return model.decode_text(body['message'])
     return None
+
+
+def _remember_environment(session: ty.Any) -> None:
+    """Read proxies and CA bundle from the environment once per origin.
+
+    requests reads every environment variable at each request to find
+    proxies (a tenth of a metadata GET's CPU time); the answer depends only
+    on the origin and the request's own settings, so it is kept for each.
+    """
+    requests_session = getattr(session, 'session', None)
+    merge = getattr(requests_session, 'merge_environment_settings', None)
+    if merge is None or getattr(merge, 'remembers', False):
+        return
+    cache: dict[ty.Any, dict] = {}
+
+    def remembered(url: str, proxies: ty.Any, stream: ty.Any, verify: ty.Any,
+                   cert: ty.Any) -> dict:
+        try:
+            key = (_origin(url), frozenset((proxies or {}).items()),
+                   stream, verify, cert)
+            settings = cache.get(key)
+        except TypeError:       # an unhashable setting
+            return merge(url, proxies, stream, verify, cert)
+        if settings is None:
+            settings = cache[key] = merge(url, dict(proxies or {}), stream,
+                                          verify, cert)
+        return dict(settings, proxies=dict(settings.get('proxies') or {}))
+
+    remembered.remembers = True     # type: ignore[attr-defined]
+    requests_session.merge_environment_settings = remembered
 
 
 def _mount_deadline_transport(session: ty.Any, size: int) -> None:
