@@ -213,6 +213,7 @@ class RefcodeClient:
     @classmethod
     def from_cloud(cls, name: str | None = None, *,
                    max_workers: int = DEFAULT_MAX_WORKERS,
+                   max_rate: float | None = None,
                    **overrides: ty.Any) -> RefcodeClient:
         """Build a client from a clouds.yaml cloud, as openstack.connect().
 
@@ -221,6 +222,8 @@ class RefcodeClient:
 
         :param name: the cloud (default: ``OS_CLOUD`` or ``OS_*``).
         :param max_workers: concurrent requests for bulk operations.
+        :param max_rate: metadata requests a second at most (see the
+            class).
         :param overrides: cloud settings, as for openstack.connect().
         :raises ConfigurationError: for a cloud that is not configured, or
             configured wrongly.
@@ -236,7 +239,8 @@ class RefcodeClient:
                 'Cloud configuration: %s' % exc) from exc
         if session.timeout is None:     # the session is this client's own
             session.timeout = DEFAULT_HTTP_TIMEOUT
-        return cls._from_cloud_region(cloud, max_workers=max_workers)
+        return cls._from_cloud_region(cloud, max_workers=max_workers,
+                                      max_rate=max_rate)
 
     @classmethod
     def from_connection(cls, conn: ty.Any) -> RefcodeClient:
@@ -251,12 +255,13 @@ class RefcodeClient:
     @classmethod
     def _from_cloud_region(cls, cloud: ty.Any,
                            max_workers: int = DEFAULT_MAX_WORKERS,
+                           max_rate: float | None = None,
                            ) -> RefcodeClient:
         return cls(cloud.get_session(),
                    region_name=cloud.get_region_name('compute'),
                    interface=cloud.get_interface('compute'),
                    endpoint_override=cloud.get_endpoint('compute'),
-                   max_workers=max_workers)
+                   max_workers=max_workers, max_rate=max_rate)
 
     # -- Public API -------------------------------------------------------
 

@@ -76,13 +76,15 @@ def build(args: argparse.Namespace) -> service.Exporter:
     for name in names:
         try:
             client = client_mod.RefcodeClient.from_cloud(
-                name, max_workers=args.max_workers)
+                name, max_workers=args.max_workers,
+                max_rate=args.max_rate or None)
         except Exception as exc:  # openstacksdk's config errors vary
             tracker.close()
             raise SetupError('cloud %s: %s' % (name or '(default)', exc))
         pollers.append(poller_mod.CloudPoller(
             name or 'default', client, tracker,
-            osc_common.list_filters(args)))
+            osc_common.list_filters(args), max_age=args.max_age,
+            interval=args.interval.total_seconds()))
     return service.Exporter(pollers, state.Board(), tracker,
                             args.interval.total_seconds())
 

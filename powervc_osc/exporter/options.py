@@ -20,6 +20,7 @@ import typing as ty
 
 from powervc_osc import defaults
 from powervc_osc.osc import common as osc_common
+from powervc_osc.osc import fleet_options
 
 PROG = 'powervc-osc-exporter'
 DEFAULT_INTERVAL = 60.0
@@ -27,6 +28,11 @@ DEFAULT_INTERVAL = 60.0
 MIN_INTERVAL = 1.0
 DEFAULT_LISTEN = '127.0.0.1:9464'
 DEFAULT_RETENTION = '90d'
+#: Seconds: under the default interval, so that a hot server read last
+#: cycle is read again.
+DEFAULT_MAX_AGE = 30.0
+#: Metadata requests a second to each PowerVC.
+DEFAULT_MAX_RATE = 100.0
 USAGE_EXIT = 2
 
 
@@ -109,9 +115,15 @@ def parser() -> argparse.ArgumentParser:
         'servers to poll (as refcode list)'))
     p.add_argument(
         '--max-workers', metavar='<n>', type=osc_common.worker_count,
-        default=defaults.MAX_WORKERS,
-        help='Concurrent requests to each PowerVC (default: %d)'
-             % defaults.MAX_WORKERS)
+        default=None,
+        help='Concurrent requests to each PowerVC at most (default: what '
+             '--max-rate needs at the latency measured, at most %d; %d '
+             'with --max-rate 0)' % (defaults.MAX_WORKERS_CAP,
+                                     defaults.MAX_WORKERS))
+    fleet_options.add_budget_options(
+        p, DEFAULT_MAX_AGE, DEFAULT_MAX_RATE,
+        '; keep it under --interval, so that the servers read every cycle '
+        'are')
     p.add_argument(
         '--debug', action='store_true',
         help='Log every request and retry (never tokens or passwords)')
@@ -126,6 +138,9 @@ def parse(argv: ty.Sequence[str] | None = None) -> argparse.Namespace:
         p.error('--retention needs --history')
     if args.retention is None:
         args.retention = duration(DEFAULT_RETENTION)
+    if args.max_workers is None:
+        args.max_workers = (defaults.MAX_WORKERS_CAP if args.max_rate
+                            else defaults.MAX_WORKERS)
     clouds = args.clouds or []
     duplicates = sorted({c for c in clouds if clouds.count(c) > 1})
     if duplicates:

@@ -21,6 +21,7 @@ import time
 import typing as ty
 
 from powervc_osc.exporter import changes as changes_mod
+from powervc_osc.exporter import selection
 from powervc_osc.exporter import state
 
 if ty.TYPE_CHECKING:
@@ -42,13 +43,20 @@ class CloudPoller:
     :param changes: a :class:`~.changes.MemoryChanges` or
         :class:`~.changes.HistoryChanges`.
     :param filters: keyword arguments of :meth:`RefcodeClient.list`.
+    :param max_age: seconds: a code PowerVC stamped that recently is
+        taken from the listing (0: every code is read every cycle).
+    :param interval: seconds between cycles (the read selection's unit,
+        see :mod:`~.selection`).
     """
 
     def __init__(self, cloud: str, client: client_mod.RefcodeClient,
                  changes: ty.Any, filters: ty.Mapping[str, ty.Any],
                  wall: ty.Callable[[], float] = time.time,
-                 clock: ty.Callable[[], float] = time.monotonic) -> None:
+                 clock: ty.Callable[[], float] = time.monotonic,
+                 max_age: float = 0.0, interval: float = 60.0) -> None:
         self.cloud = cloud
+        self.max_age = max_age
+        self.interval = interval
         self._client = client
         self._changes = changes
         self._filters = dict(filters)
@@ -82,10 +90,14 @@ class CloudPoller:
     def _read(self, errors: list, stop: threading.Event,
               ) -> list[model.Refcode]:
         rows = []
+        chosen = selection.Selection(
+            self._previous().servers, self._wall(), self.interval,
+            self._client.max_rate)
         # A generator: closing it cancels the requests not yet sent.
         listing = ty.cast(
             ty.Generator['model.Refcode', None, None],
-            self._client.list(on_error=errors.append, **self._filters))
+            self._client.list(on_error=errors.append, max_age=self.max_age,
+                              refresh=chosen.refresh, **self._filters))
         with contextlib.closing(listing):
             for rc in listing:
                 if stop.is_set():
@@ -122,7 +134,7 @@ class CloudPoller:
             LOG.warning('Cloud %s answers again', self.cloud)
         return state.CloudState(
             self.cloud, True, servers, duration, previous.failures,
-            len(errors), now)
+            len(errors), now, self._client.zone_offset)
 
     def _failed(self, exc: Exception, duration: float) -> state.CloudState:
         previous = self._previous()

@@ -23,12 +23,18 @@ if ty.TYPE_CHECKING:
     from powervc_osc import model
 
 
-def unix_time(moment: datetime.datetime | None) -> float | None:
-    """Unix time of a timestamp; a naive one (PowerVC's) is read as UTC."""
+def unix_time(moment: datetime.datetime | None,
+              zone: datetime.timedelta | None = None) -> float | None:
+    """Unix time of a timestamp.
+
+    A naive one (PowerVC's query time) is in the zone ``zone`` (PowerVC's
+    UTC offset, learned by the client), read as UTC while it is unknown.
+    """
     if moment is None:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone.utc)
+        moment = moment.replace(tzinfo=datetime.timezone(
+            zone or datetime.timedelta(0)))
     return moment.timestamp()
 
 
@@ -57,6 +63,8 @@ class CloudState:
     server_errors: int = 0
     #: Unix time of the last successful poll (None: none yet).
     last_success: float | None = None
+    #: PowerVC's UTC offset, the zone of its query times (None: unknown).
+    zone_offset: datetime.timedelta | None = None
 
 
 class Board:
