@@ -28,8 +28,8 @@ DEFAULT_INTERVAL = 60.0
 MIN_INTERVAL = 1.0
 DEFAULT_LISTEN = '127.0.0.1:9464'
 DEFAULT_RETENTION = '90d'
-#: Seconds: under the default interval, so that a hot server read last
-#: cycle is read again.
+#: Seconds, or half the interval if shorter: so that a code read in the
+#: last cycle is read again in this one when its server is due.
 DEFAULT_MAX_AGE = 30.0
 #: Metadata requests a second to each PowerVC.
 DEFAULT_MAX_RATE = 100.0
@@ -122,8 +122,9 @@ def parser() -> argparse.ArgumentParser:
                                      defaults.MAX_WORKERS))
     fleet_options.add_budget_options(
         p, DEFAULT_MAX_AGE, DEFAULT_MAX_RATE,
-        '; keep it under --interval, so that the servers read every cycle '
-        'are')
+        ', or half of --interval if that is shorter; keep it under '
+        '--interval, so that the servers due in a cycle are read')
+    p.set_defaults(max_age=None)
     p.add_argument(
         '--debug', action='store_true',
         help='Log every request and retry (never tokens or passwords)')
@@ -138,6 +139,9 @@ def parse(argv: ty.Sequence[str] | None = None) -> argparse.Namespace:
         p.error('--retention needs --history')
     if args.retention is None:
         args.retention = duration(DEFAULT_RETENTION)
+    if args.max_age is None:
+        args.max_age = min(DEFAULT_MAX_AGE,
+                           args.interval.total_seconds() / 2)
     if args.max_workers is None:
         args.max_workers = (defaults.MAX_WORKERS_CAP if args.max_rate
                             else defaults.MAX_WORKERS)
