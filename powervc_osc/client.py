@@ -210,6 +210,14 @@ class RefcodeClient:
         """Seconds per HTTP answer (``None``: the session's own timeout)."""
         return self._http.timeout
 
+    @property
+    def endpoint(self) -> str | None:
+        """The compute endpoint's URL (None when it cannot be found)."""
+        try:
+            return self._http.adapter.get_endpoint()
+        except ks_exceptions.ClientException:
+            return None
+
     @classmethod
     def from_cloud(cls, name: str | None = None, *,
                    max_workers: int = DEFAULT_MAX_WORKERS,

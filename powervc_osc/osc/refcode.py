@@ -297,6 +297,12 @@ class ListRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
             else defaults.MAX_WORKERS)
         client = common.make_client(self.app, workers,
                                     max_rate=parsed_args.max_rate)
+        endpoint = None
+        if parsed_args.max_age:
+            from powervc_osc.osc import zone_cache
+
+            endpoint = client.endpoint
+            client.zone_offset = zone_cache.load(endpoint)
         project = None
         if parsed_args.project:
             project = common.find_project_id(
@@ -314,6 +320,9 @@ class ListRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
             raise osc_exceptions.CommandError(
                 '--%s needs the admin role: %s.'
                 % (exc.option.replace('_', '-'), exc.reason))
+        finally:
+            if endpoint is not None:
+                zone_cache.save(endpoint, client.zone_offset)
         if parsed_args.category:
             found = [rc for rc in found if rc.category in parsed_args.category]
         filters = self._filters(parsed_args)
