@@ -47,8 +47,8 @@ TARGETS = {
 }
 
 
-def _probe(runner: ty.Any, prefix: str, sim: ty.Any, clouds: str,
-           cloud: str, *args: str) -> tuple[dict, dict]:
+def run_probe(runner: ty.Any, prefix: str, sim: ty.Any, clouds: str,
+              cloud: str, *args: str) -> tuple[dict, dict]:
     out_path = os.path.join(runner.workdir, 'exporter-probe.json')
     argv = [os.path.join(prefix, 'bin', 'python'), PROBE,
             '--os-cloud', cloud, *args]
@@ -72,10 +72,13 @@ def section_exporter(runner: ty.Any, prefix: str, quick: bool,
                                host='127.0.0.1').start()
     try:
         clouds = sim.write_clouds_yaml()
-        sample, probe = _probe(
+        sample, probe = run_probe(
             runner, prefix, sim, clouds, cloud,
             '--cycles', str(profile['cycles']),
-            '--scrapes', str(profile['scrapes']))
+            '--scrapes', str(profile['scrapes']),
+            # Every code read every cycle: what this section has measured
+            # since issue 14 (section 7 measures the defaults).
+            '--max-age', '0', '--max-rate', '0')
     finally:
         sim.stop()
     # The first cycle also logs in and opens connections.
@@ -102,9 +105,10 @@ def section_exporter(runner: ty.Any, prefix: str, quick: bool,
     try:
         clouds = sim.write_clouds_yaml()
         store = os.path.join(runner.workdir, 'exporter-history.sqlite3')
-        _sample, probe = _probe(
+        _sample, probe = run_probe(
             runner, prefix, sim, clouds, cloud,
-            '--cycles', str(profile['rss_cycles']), '--history', store)
+            '--cycles', str(profile['rss_cycles']), '--history', store,
+            '--max-age', '0', '--max-rate', '0')
     finally:
         sim.stop()
     warm = profile['warmup']
