@@ -916,7 +916,7 @@ def _remember_environment(session: ty.Any) -> None:
     proxies (a tenth of a metadata GET's CPU time); the answer depends only
     on the origin and the request's own settings, so it is kept for each.
     """
-    requests_session = getattr(session, 'session', None)
+    requests_session: ty.Any = getattr(session, 'session', None)
     merge = getattr(requests_session, 'merge_environment_settings', None)
     if merge is None or getattr(merge, 'remembers', False):
         return

@@ -53,7 +53,7 @@ def load(endpoint: str | None,
          now: ty.Callable[[], float] = time.time,
          ) -> datetime.timedelta | None:
     """The zone remembered for ``endpoint``, if recent enough."""
-    entry = _read().get(endpoint or '')
+    entry: ty.Any = _read().get(endpoint or '')
     try:
         minutes, learned = float(entry['minutes']), float(entry['learned'])
     except (TypeError, KeyError, ValueError):

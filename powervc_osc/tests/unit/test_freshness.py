@@ -89,3 +89,48 @@ class TestFreshness(testtools.TestCase):
         check = freshness.Freshness(60, 0 * HOUR, DATE)
         self.assertTrue(check.is_fresh(local(0, seconds=-30)))
         self.assertFalse(check.future_seen)
+
+
+class _Row:
+    def __init__(self, queried_at):
+        self.queried_at = queried_at
+
+
+class TestReadPlan(testtools.TestCase):
+
+    def test_zone_is_needed_only_with_max_age_and_a_date(self):
+        plan = freshness.ReadPlan(60)
+        self.assertFalse(plan.needs_zone)          # no page yet
+        plan.page('Fri, 04 Dec 2026 17:00:00 GMT')
+        self.assertTrue(plan.needs_zone)
+        self.assertFalse(freshness.ReadPlan(0).needs_zone)
+
+    def test_calibration_gives_up_after_three_tries(self):
+        plan = freshness.ReadPlan(60)
+        plan.page('Fri, 04 Dec 2026 17:00:00 GMT')
+        for _ in range(3):
+            plan.calibrated(None)
+        self.assertFalse(plan.needs_zone)
+        # Without a zone no code is judged recent: every one is read.
+        self.assertTrue(plan.wants(_Row(local(0))))
+
+    def test_recent_codes_are_not_read_older_ones_as_refresh_says(self):
+        asked = []
+        plan = freshness.ReadPlan(
+            60, offset=3 * HOUR,
+            refresh=lambda row: asked.append(row) or False)
+        plan.page('Fri, 04 Dec 2026 17:00:00 GMT')
+        self.assertFalse(plan.wants(_Row(local(3, seconds=10))))
+        self.assertEqual([], asked)
+        old = _Row(local(3, seconds=600))
+        self.assertFalse(plan.wants(old))
+        self.assertEqual([old], asked)
+
+    def test_max_age_zero_reads_everything_whatever_refresh_says(self):
+        plan = freshness.ReadPlan(0, refresh=lambda row: False)
+        self.assertTrue(plan.wants(_Row(local(0))))
+
+    def test_a_page_without_date_reads_everything(self):
+        plan = freshness.ReadPlan(60, offset=0 * HOUR)
+        plan.page(None)
+        self.assertTrue(plan.wants(_Row(local(0))))
