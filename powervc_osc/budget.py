@@ -97,3 +97,36 @@ class Latency:
                 self.seconds = seconds
             else:
                 self.seconds += self.weight * (seconds - self.seconds)
+
+
+class Budget:
+    """A client's request budget: its rate limit and measured latency.
+
+    :param rate: requests a second (None or 0: no limit).
+    """
+
+    #: The burst: this many seconds' worth of requests.
+    BURST_SECONDS = 0.02
+
+    def __init__(self, rate: float | None,
+                 clock: ty.Callable[[], float] = time.monotonic,
+                 sleep: ty.Callable[[float], ty.Any] = time.sleep) -> None:
+        self.rate = rate or None
+        self.bucket = TokenBucket(self.rate,
+                                  burst=(self.rate or 0) * self.BURST_SECONDS,
+                                  clock=clock, sleep=sleep)
+        #: Round trips of the requests made through :meth:`call`.
+        self.latency = Latency()
+
+    def call(self, request: ty.Callable[..., ty.Any], *args: ty.Any,
+             **kwargs: ty.Any) -> ty.Any:
+        """``request(*args, **kwargs)`` within the rate, timed."""
+        self.bucket.acquire()
+        started = time.monotonic()
+        answer = request(*args, **kwargs)
+        self.latency.add(time.monotonic() - started)
+        return answer
+
+    def workers(self, cap: int) -> int:
+        """Requests at once for the rate at the latency measured."""
+        return workers_for(self.rate, self.latency.seconds or 0.0, cap)

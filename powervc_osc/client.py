@@ -20,78 +20,45 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import datetime
-import logging
 import re
 import threading
 import time
 import typing as ty
 import urllib.parse
 
-from keystoneauth1 import exceptions as ks_exceptions
 from keystoneauth1 import session as ks_session
 
 from powervc_osc import budget
+from powervc_osc import concurrency
 from powervc_osc import defaults
 from powervc_osc import exceptions
 from powervc_osc import freshness
-from powervc_osc import http
+from powervc_osc.http import compute
+from powervc_osc.http import errors as http_errors
+from powervc_osc import listed_reads
 from powervc_osc import listing
 from powervc_osc import model
-
-LOG = logging.getLogger(__name__)
+from powervc_osc import nova
+from powervc_osc import text
 
 DEFAULT_MAX_WORKERS = defaults.MAX_WORKERS
-DEFAULT_RETRIES = http.DEFAULT_RETRIES
-DEFAULT_HTTP_TIMEOUT = http.DEFAULT_HTTP_TIMEOUT
-MAX_RETRY_AFTER = http.MAX_RETRY_AFTER
+DEFAULT_RETRIES = compute.DEFAULT_RETRIES
+DEFAULT_HTTP_TIMEOUT = compute.DEFAULT_HTTP_TIMEOUT
 DEFAULT_WAIT_TIMEOUT = defaults.WAIT_TIMEOUT
 DEFAULT_WATCH_INTERVAL = defaults.WATCH_INTERVAL
-#: The former name of :data:`DEFAULT_WATCH_INTERVAL`, kept for scripts.
-DEFAULT_INTERVAL = DEFAULT_WATCH_INTERVAL
 
 #: The longest single sleep of a wait or watch (longer pauses loop).
 _MAX_SLEEP = 3600.0
 #: Seconds the poll at a wait's deadline may take.
 _LAST_POLL = 1.0
-#: The burst of the request budget: this many seconds' worth of requests.
-_BURST_SECONDS = 0.02
-
-_UUID = re.compile(
-    r'^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$',
-    re.IGNORECASE)
-
-
-def is_uuid(value: str) -> bool:
-    """Tell whether ``value`` is shaped like a Nova server ID."""
-    return bool(_UUID.match(value))
-
 
 Failure = exceptions.Failure
 PartialFailure = exceptions.PartialFailure
 #: ``on_progress(done, total)`` of bulk operations.
 _OnProgress = ty.Callable[[int, int], None]
-
-
-def _valid_id(value: ty.Any) -> str | None:
-    """A server ID from an answer, if it is one this client may use.
-
-    It goes into URLs and onto the operator's terminal, so it must be a
-    short printable string, and no path segment of its own (``.``, ``..``,
-    ``/``), not even once a proxy has decoded it.
-    """
-    if not (isinstance(value, str) and value and len(value) <= 255
-            and value.isprintable()):
-        return None
-    decoded = value
-    for _ in range(3):       # %2F, %252F, %25252F
-        if decoded in ('.', '..') or '/' in decoded or '\\' in decoded:
-            return None
-        decoded = urllib.parse.unquote(decoded)
-    return value
-
-
-def _path(server_id: str, suffix: str = '') -> str:
-    return '/servers/%s%s' % (urllib.parse.quote(server_id, safe=''), suffix)
+#: A bulk job: the server as the user or the listing named it, and the
+#: future of its reference code.
+_Job = tuple[str, 'concurrent.futures.Future[model.Refcode]']
 
 
 @contextlib.contextmanager
@@ -101,37 +68,6 @@ def _not_found_as_server(server: str) -> ty.Iterator[None]:
         yield
     except exceptions.NotFound:
         raise exceptions.ServerNotFound(server)
-
-
-class _Server(ty.NamedTuple):
-    id: str
-    name: str | None
-    host: str | None = None
-    status: str | None = None
-    metadata: dict | None = None
-    project_id: str | None = None
-    #: Whether PowerVC showed the host attribute (to admins only).
-    host_shown: bool = True
-
-    @classmethod
-    def from_body(cls, body: ty.Mapping[str, ty.Any]) -> _Server:
-        server_id = _valid_id(body.get('id'))
-        if server_id is None:
-            raise exceptions.BadResponse(
-                'PowerVC answered with a server entry without a valid ID')
-        meta = body.get('metadata')
-        return cls(id=server_id,
-                   name=model.decode_text(body.get('name')),
-                   host=model.decode_text(body.get('OS-EXT-SRV-ATTR:host')),
-                   status=model.decode_text(body.get('status')),
-                   metadata=meta if isinstance(meta, dict) else None,
-                   project_id=model.decode_text(body.get('tenant_id')),
-                   host_shown='OS-EXT-SRV-ATTR:host' in body)
-
-    def refcode(self, metadata: ty.Mapping[str, ty.Any] | None,
-                ) -> model.Refcode:
-        return model.Refcode.from_metadata(
-            self.id, self.name, metadata, host=self.host, status=self.status)
 
 
 class RefcodeClient:
@@ -160,13 +96,9 @@ class RefcodeClient:
         :func:`time.monotonic`).
     :param sleep: how waits, watches and the backoff between retries
         pause (default :func:`time.sleep`).
-    :param max_rate: metadata GETs per second at most, spread evenly
-        (default: no limit). With it, bulk operations run as many requests
-        at once as that rate needs at the latency measured, at most
-        ``max_workers``.
-    :param zone_offset: PowerVC's UTC offset, the zone of its query times
-        (default: learned from the first fresh read, see
-        :attr:`zone_offset`).
+    :param max_rate: metadata GETs a second at most, spread evenly, with
+        as many at once as needed at the latency measured (:mod:`.budget`).
+    :param zone_offset: PowerVC's UTC offset (default: learned).
     """
 
     def __init__(self, session: ks_session.Session,
@@ -181,24 +113,17 @@ class RefcodeClient:
                  max_rate: float | None = None,
                  zone_offset: datetime.timedelta | None = None) -> None:
         self.max_workers = max(1, int(max_workers))
-        self._http = http.ComputeHTTP(
+        self._http = compute.ComputeHTTP(
             session, region_name=region_name, interface=interface,
             endpoint_override=endpoint_override, retries=retries,
             timeout=timeout, pool_size=self.max_workers + 1, sleep=sleep)
         # Looked up now, not at import, so that a patched time module works.
         self._clock = clock or time.monotonic
         self._sleep = sleep or time.sleep
-        self.max_rate = max_rate or None
-        self._bucket = budget.TokenBucket(
-            self.max_rate, burst=(self.max_rate or 0) * _BURST_SECONDS,
-            clock=self._clock, sleep=self._sleep)
-        #: Round trips of this client's requests (a moving average).
-        self.latency = budget.Latency()
-        #: PowerVC's UTC offset (the zone of ``queried_at``): given, or
-        #: learned from a read that PowerVC just stamped; None until then.
+        #: The metadata requests' rate limit and latency.
+        self.budget = budget.Budget(max_rate, self._clock, self._sleep)
+        #: PowerVC's UTC offset (``queried_at``'s zone); None until learned.
         self.zone_offset = zone_offset
-        self._dates: tuple[str | None, datetime.datetime | None] = (
-            None, None)
 
     @property
     def retries(self) -> int:
@@ -213,10 +138,7 @@ class RefcodeClient:
     @property
     def endpoint(self) -> str | None:
         """The compute endpoint's URL (None when it cannot be found)."""
-        try:
-            return self._http.adapter.get_endpoint()
-        except ks_exceptions.ClientException:
-            return None
+        return self._http.endpoint()
 
     @classmethod
     def from_cloud(cls, name: str | None = None, *,
@@ -230,8 +152,7 @@ class RefcodeClient:
 
         :param name: the cloud (default: ``OS_CLOUD`` or ``OS_*``).
         :param max_workers: concurrent requests for bulk operations.
-        :param max_rate: metadata requests a second at most (see the
-            class).
+        :param max_rate: metadata requests a second at most.
         :param overrides: cloud settings, as for openstack.connect().
         :raises ConfigurationError: for a cloud that is not configured, or
             configured wrongly.
@@ -269,7 +190,7 @@ class RefcodeClient:
                    region_name=cloud.get_region_name('compute'),
                    interface=cloud.get_interface('compute'),
                    endpoint_override=cloud.get_endpoint('compute'),
-                   max_workers=max_workers, max_rate=max_rate)
+                   max_workers=max_workers)
 
     # -- Public API -------------------------------------------------------
 
@@ -280,11 +201,11 @@ class RefcodeClient:
         costs an exact-name lookup, then the metadata request. With
         ``all_projects`` a name is looked up in every project (admin only).
         """
-        if not is_uuid(server):
-            return self._lookup_and_read(server, all_projects)
+        if not nova.is_uuid(server):
+            return self._find_and_read(server, all_projects)
         self._http.ensure_auth()
-        with http.thread_pool(2) as pool:
-            details = pool.submit(self._lookup, server, all_projects)
+        with concurrency.thread_pool(2) as pool:
+            details = pool.submit(self._find, server, all_projects)
             metadata = pool.submit(self._read_metadata, server, server)
             try:
                 found = details.result()
@@ -306,13 +227,13 @@ class RefcodeClient:
         name an exact-name lookup first (in every project with
         ``all_projects``).
         """
-        if is_uuid(server):
+        if nova.is_uuid(server):
             try:
-                return self._post_required(_Server(id=server, name=None),
+                return self._post_required(nova.Server(id=server, name=None),
                                            server, required)
             except exceptions.NotFound:
                 pass        # maybe a name that looks like an ID
-        found = self._find_by_name(server, all_projects)
+        found = self._find(server, all_projects, name_only=True)
         with _not_found_as_server(server):
             return self._post_required(found, server, required)
 
@@ -343,7 +264,7 @@ class RefcodeClient:
         ``on_error`` and the watch goes on; without ``on_error`` it raises.
         """
         deadline = None if timeout is None else self._clock() + timeout
-        found = self._lookup_by(server, all_projects, deadline)
+        found = self._find_in_time(server, all_projects, deadline)
         last = None
         if found is not None:
             for _ in self._poll_times(interval, deadline):
@@ -428,12 +349,10 @@ class RefcodeClient:
         yielded. Closing the generator early cancels the requests not yet
         sent.
 
-        With ``max_age`` (seconds), a listed server whose code PowerVC
-        stamped at most that long ago, by PowerVC's clock, is yielded as
-        the listing shows it, without a metadata GET; ``queried_at`` tells
-        its age. PowerVC's zone is learned from the first read (one GET,
-        unless :attr:`zone_offset` is known). ``refresh(row)`` then says,
-        for each older code, whether to read it now (default: yes).
+        With ``max_age`` (seconds), a code PowerVC stamped at most that
+        long ago by its clock is yielded as listed, with no metadata GET
+        (:mod:`~.listed_reads`); ``refresh(row)`` says whether to read an
+        older one now (default: yes).
         """
         failures: list[Failure] = []
 
@@ -443,130 +362,88 @@ class RefcodeClient:
                 on_error(failure)
 
         self._http.ensure_auth()
-        plan = None
-        with http.thread_pool(self.max_workers) as pool:
+        with concurrency.thread_pool(self.max_workers) as pool:
             if servers:
-                jobs = [(s, pool.submit(self._lookup_and_read, s,
+                jobs = [(s, pool.submit(self._find_and_read, s,
                                         all_projects))
                         for s in servers]
             else:
                 plan = freshness.ReadPlan(max_age, self.zone_offset, refresh)
-                jobs = self._submit_listed(pool, listing.Filters(
+                reads = listed_reads.ListedReads(self, pool, plan)
+                jobs = self._submit_listed(reads, listing.Filters(
                     host=host, all_projects=all_projects, project=project,
-                    name=name, status=status), plan)
+                    name=name, status=status))
             for row in _results(jobs, report, on_progress):
                 if enabled_only and not row.required:
                     continue
                 yield row
-        if plan is not None and plan.future_seen and (
-                self.zone_offset == plan.offset):
-            # Those codes were read fresh; none of the reads stamped a new
-            # zone, so it is learned again next time.
-            LOG.warning('PowerVC listed query times in the future for zone '
-                        '%s: the zone is learned again at the next read',
-                        freshness.offset_text(plan.offset or _NO_OFFSET))
-            self.zone_offset = None
+        if not servers:
+            reads.finish()
         if failures and on_error is None:
             raise PartialFailure(failures)
 
     # -- Helpers of the public API ------------------------------------------
 
-    def _lookup(self, server: str, all_projects: bool = False,
-                within: float | None = None) -> _Server:
+    def _find(self, server: str, all_projects: bool = False,
+              within: float | None = None,
+              name_only: bool = False) -> nova.Server:
         """The server the user's argument names: an ID, else an exact name.
 
         With ``all_projects`` the name is looked up in every project. A name
         may look like an ID: as OSC does, an ID-shaped argument that no
-        server has as its ID is looked up as a name. ``within`` bounds each
-        request (see :meth:`ComputeHTTP.request`).
+        server has as its ID is looked up as a name (``name_only``: only
+        as a name). ``within`` bounds each request (see
+        :meth:`ComputeHTTP.request`).
         """
-        if is_uuid(server):
+        if nova.is_uuid(server) and not name_only:
             try:
-                body = self._http.request('GET', _path(server), server,
+                body = self._http.request('GET', nova.path(server), server,
                                           within=within)
             except exceptions.NotFound:
                 pass
             else:
-                entry = dict(http.member(body, 'server', dict), id=server)
-                return _Server.from_body(entry)
-        return self._find_by_name(server, all_projects, within)
-
-    def _find_by_name(self, name: str, all_projects: bool,
-                      within: float | None = None) -> _Server:
+                entry = dict(nova.member(body, 'server', dict), id=server)
+                return nova.Server.from_body(entry)
         query = urllib.parse.urlencode(listing.Filters(
-            name='^%s$' % re.escape(name), all_projects=all_projects).query())
-        body = self._http.request('GET', '/servers?' + query, name,
+            name='^%s$' % re.escape(server),
+            all_projects=all_projects).query())
+        body = self._http.request('GET', '/servers?' + query, server,
                                   within=within)
-        matches = [_Server.from_body(s)
-                   for s in http.member(body, 'servers', list)
-                   if isinstance(s, dict) and s.get('name') == name]
+        matches = [nova.Server.from_body(s)
+                   for s in nova.member(body, 'servers', list)
+                   if isinstance(s, dict) and s.get('name') == server]
         if not matches:
-            raise exceptions.ServerNotFound(name)
+            raise exceptions.ServerNotFound(server)
         if len(matches) > 1:
-            raise exceptions.AmbiguousServer(name, [m.id for m in matches])
+            raise exceptions.AmbiguousServer(server, [m.id for m in matches])
         return matches[0]
 
-    def _post_required(self, found: _Server, server: str,
+    def _post_required(self, found: nova.Server, server: str,
                        required: bool) -> model.Refcode:
         value = 'true' if required else 'false'
         body = self._http.request(
-            'POST', _path(found.id, '/metadata'), server,
+            'POST', nova.path(found.id, '/metadata'), server,
             json={'metadata': {model.REQUIRED_KEY: value}})
-        metadata = http.member(body, 'metadata', dict)
+        metadata = nova.member(body, 'metadata', dict)
         host = metadata.get('original_host') or metadata.get('orginal_host')
-        return found._replace(host=model.decode_text(host)).refcode(metadata)
+        return found._replace(host=text.decode_text(host)).refcode(metadata)
 
     def _read_metadata(self, server_id: str, server: str,
                        within: float | None = None) -> dict:
         """GET the server's metadata; errors name the user's ``server``.
 
-        Within the request budget (:class:`~.budget.TokenBucket`).
+        Within the request budget (:class:`~.budget.Budget`).
         """
-        self._bucket.acquire()
-        started = time.monotonic()
-        body = self._http.request('GET', _path(server_id, '/metadata'),
-                                  server, within=within)
-        self.latency.add(time.monotonic() - started)
-        return http.member(body, 'metadata', dict)
+        body = self.budget.call(
+            self._http.request, 'GET', nova.path(server_id, '/metadata'),
+            server, within=within)
+        return nova.member(body, 'metadata', dict)
 
-    def _read(self, found: _Server, server: str) -> model.Refcode:
+    def _read(self, found: nova.Server, server: str) -> model.Refcode:
         """The found server's fresh reference code (one request)."""
         return found.refcode(self._read_metadata(found.id, server))
 
-    def _read_listed(self, listed: _Server,
-                     plan: freshness.ReadPlan | None = None) -> model.Refcode:
-        """A listed server's fresh code; it calibrates PowerVC's zone.
-
-        Only a query time newer than the listed one was stamped by this
-        read (PowerVC may answer with its last code when it cannot reach
-        the hypervisor), so only such a one calibrates.
-        """
-        before = model.parse_query_ts((listed.metadata or {}).get(
-            model.QUERY_TS_KEY))
-        row = self._read(listed, listed.id)
-        offset = None
-        if row.queried_at is not None and (
-                before is None or row.queried_at > before):
-            offset = freshness.zone_offset(self._answer_date(),
-                                           row.queried_at)
-        if offset is not None and offset != self.zone_offset:
-            LOG.debug('PowerVC stamps query times in zone %s',
-                      freshness.offset_text(offset))
-            self.zone_offset = offset
-        if plan is not None:
-            plan.calibrated(offset)
-        return row
-
-    def _answer_date(self) -> datetime.datetime | None:
-        """The ``Date`` of this thread's last answer (parsed once)."""
-        text = http.last_date()
-        cached_text, cached = self._dates
-        if text != cached_text:
-            cached = freshness.parse_http_date(text)
-            self._dates = (text, cached)
-        return cached
-
-    def _poll(self, found: _Server, server: str,
+    def _poll(self, found: nova.Server, server: str,
               deadline: float | None) -> model.Refcode | None:
         """One poll of a wait or watch; None when its time ran out.
 
@@ -576,16 +453,16 @@ class RefcodeClient:
         try:
             return found.refcode(self._read_metadata(
                 found.id, server, self._time_left(deadline)))
-        except http.OutOfTime:
+        except http_errors.OutOfTime:
             return None
 
-    def _lookup_by(self, server: str, all_projects: bool,
-                   deadline: float | None) -> _Server | None:
-        """The lookup of a wait or watch; None when its time ran out."""
+    def _find_in_time(self, server: str, all_projects: bool,
+                      deadline: float | None) -> nova.Server | None:
+        """:meth:`_find` for a wait or watch; None when its time ran out."""
         try:
-            return self._lookup(server, all_projects,
-                                self._time_left(deadline))
-        except http.OutOfTime:
+            return self._find(server, all_projects,
+                              self._time_left(deadline))
+        except http_errors.OutOfTime:
             return None
 
     def _time_left(self, deadline: float | None) -> float | None:
@@ -597,30 +474,12 @@ class RefcodeClient:
             return None
         return max(deadline - self._clock(), _LAST_POLL)
 
-    def _lookup_and_read(self, server: str,
-                         all_projects: bool = False) -> model.Refcode:
-        """Look a server up, then read its code (two requests in a row)."""
-        found = self._lookup(server, all_projects)
+    def _find_and_read(self, server: str,
+                       all_projects: bool = False) -> model.Refcode:
+        """Find a server, then read its code (two requests in a row)."""
+        found = self._find(server, all_projects)
         with _not_found_as_server(server):
             return self._read(found, server)
-
-    def _submit_read(self, pool: concurrent.futures.Executor,
-                     listed: _Server, plan: freshness.ReadPlan,
-                     ) -> concurrent.futures.Future:
-        """A future for a listed server's code.
-
-        No request when collection is off or the listed code is recent
-        enough; while PowerVC's zone is unknown, the read is made at once
-        to learn it (see :meth:`_calibrate`).
-        """
-        row = listed.refcode(listed.metadata)
-        if not row.required:
-            return http.settled(result=row)
-        if listed.id in plan.done:
-            return plan.done.pop(listed.id)
-        if not plan.wants(row):
-            return http.settled(result=row)
-        return pool.submit(self._read_listed, listed)
 
     def _bulk(self, action: ty.Callable[[str], ty.Any],
               servers: ty.Sequence[str],
@@ -636,7 +495,7 @@ class RefcodeClient:
                 on_error(failure)
 
         self._http.ensure_auth()
-        with http.thread_pool(self.max_workers, stop) as pool:
+        with concurrency.thread_pool(self.max_workers, stop) as pool:
             jobs = [(s, pool.submit(action, s)) for s in servers]
             for _ in _results(jobs, report, on_progress):
                 pass
@@ -647,7 +506,7 @@ class RefcodeClient:
                     progress: ty.Callable[[model.Refcode], None] | None,
                     stop: threading.Event | None = None,
                     all_projects: bool = False) -> model.Refcode:
-        found = self._lookup_by(server, all_projects, deadline)
+        found = self._find_in_time(server, all_projects, deadline)
         if found is not None:
             for _ in self._poll_times(interval, deadline, stop):
                 current = self._poll(found, server, deadline)
@@ -689,162 +548,32 @@ class RefcodeClient:
                     break
                 self._sleep(min(left, _MAX_SLEEP if stop is None else 0.2))
 
-    def _submit_listed(self, pool: concurrent.futures.Executor,
-                       filters: listing.Filters, plan: freshness.ReadPlan,
-                       ) -> ty.List[tuple[str, concurrent.futures.Future]]:
+    def _submit_listed(self, reads: listed_reads.ListedReads,
+                       filters: listing.Filters) -> ty.List[_Job]:
         """Walk the listing; submit a read for each server the filters admit.
 
         A user without the admin role who asked for other projects gets no
-        read until the listing shows one: before that, it may be refused.
+        read until the listing shows one: before that, it may be refused,
+        so the entries wait in ``held``, in listing order (also while
+        PowerVC's zone is unknown, a page at a time: see
+        :class:`~.listed_reads.ListedReads`).
 
         :raises AdminRequired: when PowerVC hid what a filter needs.
         """
-        own_project, admin = self._caller()
+        own_project, admin = listing.caller(self._http.adapter)
         check = listing.Check(filters, own_project, admin)
-        jobs: ty.List[tuple[str, ty.Any]] = []
-        submitted = 0
-        pages = 1
-        for found in self._walk(filters, plan.page):
-            if isinstance(found, exceptions.RefcodeError):
-                jobs.append(('(unnamed)', http.settled(error=found)))
-            elif check.admits(found):
-                jobs.append((found.id, found))
-            # Not before the listing may no longer be refused; while the
-            # zone is unknown, a page at a time (see _calibrate).
-            if check.settled and (not plan.needs_zone or
-                                  plan.pages > pages):
-                submitted = self._submit_reads(pool, jobs, submitted, plan)
-                pages = plan.pages
+        jobs: ty.List[_Job] = []
+        held: ty.List[nova.Server | exceptions.RefcodeError] = []
+        for entry in listing.walk(self._http.request, filters, reads.page):
+            if isinstance(entry, exceptions.RefcodeError) or (
+                    check.admits(entry)):
+                held.append(entry)
+            if check.scope_confirmed and reads.ready():
+                jobs.extend(reads.submit(held))
+                held.clear()
         check.finish()
-        self._submit_reads(pool, jobs, submitted, plan)
+        jobs.extend(reads.submit(held))
         return jobs
-
-    def _calibrate(self, plan: freshness.ReadPlan,
-                   jobs: ty.Sequence[tuple[str, ty.Any]]) -> None:
-        """Learn PowerVC's zone, if max-age needs it, from the oldest code.
-
-        The listed codes that PowerVC stamped longest ago (or never) are
-        read first, at once, until one calibrates: those codes are the
-        likeliest to need the read anyway. Their rows (or errors) are kept
-        in ``plan.done``.
-        """
-        listed = []
-        for _server, found in jobs:
-            if not isinstance(found, _Server):
-                continue
-            row = found.refcode(found.metadata)
-            if row.required:
-                listed.append((row.queried_at or datetime.datetime.min,
-                               found))
-        listed.sort(key=lambda pair: pair[0])
-        for _stamp, found in listed:
-            if not plan.needs_zone:
-                return
-            try:
-                plan.done[found.id] = http.settled(
-                    result=self._read_listed(found, plan))
-            except exceptions.RefcodeError as exc:
-                plan.calibrated(None)
-                plan.done[found.id] = http.settled(error=exc)
-
-    def _submit_reads(self, pool: concurrent.futures.Executor,
-                      jobs: ty.List[tuple[str, ty.Any]], start: int,
-                      plan: freshness.ReadPlan) -> int:
-        """Replace each listed server from ``start`` on by its read.
-
-        Returns how many jobs are now submitted (all of them). Before the
-        first, the pool gets the workers the budget needs at the latency
-        measured so far.
-        """
-        if plan.needs_zone:
-            self._calibrate(plan, jobs[start:])
-        if start == 0 and self.max_rate:
-            ty.cast(ty.Any, pool).workers = budget.workers_for(
-                self.max_rate, self.latency.seconds or 0.0, self.max_workers)
-        for index in range(start, len(jobs)):
-            server, job = jobs[index]
-            if isinstance(job, _Server):
-                jobs[index] = (server, self._submit_read(pool, job, plan))
-        return len(jobs)
-
-    def _caller(self) -> tuple[str | None, bool]:
-        """The token's project ID, and whether it has the admin role.
-
-        (None, True) when the session's auth cannot tell: then only what
-        PowerVC's answers show is held against a filter.
-        """
-        session = self._http.adapter.session
-        auth: ty.Any = self._http.adapter.auth or session.auth
-        try:
-            access = auth.get_access(session)
-        except (AttributeError, NotImplementedError,
-                ks_exceptions.ClientException):
-            return None, True
-        roles = {role.lower() for role in access.role_names or ()}
-        return access.project_id, 'admin' in roles
-
-    def _walk(self, filters: listing.Filters,
-              on_page: ty.Callable[[str | None], None] | None = None,
-              ) -> ty.Iterator[_Server | exceptions.RefcodeError]:
-        """Follow ``/servers/detail`` and its next links to the end.
-
-        ``on_page(date)`` gets each page's ``Date`` header before its
-        servers are yielded.
-
-        An entry that is not a usable server is yielded as the error to
-        report, so that one odd entry costs one failure, not the listing.
-        A 403 to other projects' servers is :class:`AdminRequired`.
-        """
-        query = filters.query()
-        seen: set[str] = set()
-        listed: set[str] = set()
-        while True:
-            started = time.monotonic()
-            try:
-                body = self._http.request(
-                    'GET', '/servers/detail?' + urllib.parse.urlencode(query),
-                    target='the server listing')
-            except exceptions.Forbidden:
-                if filters.scope_option is None:
-                    raise
-                raise exceptions.AdminRequired(filters.scope_option,
-                                               listing.PROJECTS_HIDDEN)
-            if self.latency.seconds is None:
-                self.latency.add(time.monotonic() - started)
-            if on_page is not None:
-                on_page(http.last_date())
-            page = http.member(body, 'servers', list)
-            before = len(listed)
-            for index, entry in enumerate(page):
-                try:
-                    if not isinstance(entry, dict):
-                        raise exceptions.BadResponse(
-                            'PowerVC listed a server entry that is not an '
-                            'object (entry %d of a page)' % (index + 1))
-                    found = _Server.from_body(entry)
-                except exceptions.BadResponse as exc:
-                    yield exc
-                    continue
-                if found.id not in listed:
-                    listed.add(found.id)
-                    yield found
-            marker = http.next_marker(body)
-            if not marker or not page:
-                return
-            if len(listed) == before:
-                raise exceptions.BadResponse(
-                    'PowerVC\'s server listing sent a page with no server '
-                    'it had not already sent (marker %s); stopped, as the '
-                    'listing would not end' % marker)
-            if marker in seen:
-                raise exceptions.BadResponse(
-                    'PowerVC\'s server listing links back to a page it '
-                    'already sent (marker %s)' % marker)
-            seen.add(marker)
-            query['marker'] = marker
-
-
-_NO_OFFSET = datetime.timedelta(0)
 
 
 def _results(jobs: ty.Sequence[tuple[str, concurrent.futures.Future]],

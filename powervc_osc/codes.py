@@ -29,7 +29,7 @@ import functools
 import re
 import typing as ty
 
-from powervc_osc import model
+from powervc_osc import text
 
 #: Every category an :class:`Explanation` can carry.
 CATEGORIES = ('progress', 'attention', 'error', 'informational', 'running',
@@ -125,7 +125,7 @@ def explain(code: ty.Any, led_code: ty.Any = None, *,
         LED text's meaning, else category ``unknown`` with a pointer to
         IBM's own look-up.
     """
-    shown = model.decode_text(code) or ''
+    shown = text.decode_text(code) or ''
     result = _explain(_normalise(shown), _led_key(led_code))._replace(
         code=shown)
     if collecting or not shown.strip():

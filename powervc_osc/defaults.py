@@ -21,6 +21,8 @@ WAIT_TIMEOUT = 300.0
 WAIT_INTERVAL = 2.0
 #: Seconds between polls while watching a server.
 WATCH_INTERVAL = 5.0
+#: Seconds between the exporter's polls of each cloud.
+POLL_INTERVAL = 60.0
 #: ``refcode list --max-age``: a code PowerVC stamped within the last
 #: minute is shown as listed (see the release note of issue 21).
 LIST_MAX_AGE = 60.0

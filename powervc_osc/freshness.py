@@ -148,8 +148,6 @@ class ReadPlan:
         #: Listing pages seen.
         self.pages = 0
         self.future_seen = False
-        #: Futures of the codes read to calibrate, by server ID.
-        self.done: dict[str, ty.Any] = {}
         self._check: Freshness | None = None
         self._date: datetime.datetime | None = None
 

@@ -32,6 +32,7 @@ import time
 import typing as ty
 
 from powervc_osc import exceptions
+from powervc_osc import utc
 
 if ty.TYPE_CHECKING:
     from powervc_osc import model
@@ -142,9 +143,7 @@ def parse_since(text: str,
     except ValueError:
         pass
     else:
-        if stamp.tzinfo is None:
-            stamp = stamp.replace(tzinfo=datetime.timezone.utc)
-        return stamp
+        return utc.as_utc(stamp)
     try:
         ago = parse_duration(text)
     except ValueError:
@@ -396,8 +395,7 @@ class HistoryStore:
         """
         where, params = _filters(server, cloud)
         if since is not None:
-            if since.tzinfo is None:
-                since = since.replace(tzinfo=datetime.timezone.utc)
+            since = utc.as_utc(since)
             where.append('observed_at >= ?')
             params.append(since.timestamp())
         sql = _SELECT_CHANGES

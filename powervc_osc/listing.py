@@ -26,8 +26,10 @@ error. ``name`` is Nova's regular expression and is left to PowerVC.
 from __future__ import annotations
 
 import typing as ty
+import urllib.parse
 
 from powervc_osc import exceptions
+from powervc_osc import nova
 
 HOST_HIDDEN = 'PowerVC does not show this user which host a server runs on'
 PROJECTS_HIDDEN = ('PowerVC shows this user only the servers of its own '
@@ -125,7 +127,7 @@ class Check:
         return True
 
     @property
-    def settled(self) -> bool:
+    def scope_confirmed(self) -> bool:
         """Whether :meth:`finish` can no longer fail.
 
         Until then, the servers admitted may never be shown, so nothing
@@ -143,5 +145,83 @@ class Check:
             servers, lacks the admin role, and the listing showed none.
         """
         option = self.filters.scope_option
-        if option and not self.settled:
+        if option and not self.scope_confirmed:
             raise exceptions.AdminRequired(option, PROJECTS_HIDDEN)
+
+
+def walk(request: ty.Callable[..., ty.Any], filters: Filters,
+         on_page: ty.Callable[[], None] | None = None,
+         ) -> ty.Iterator[nova.Server | exceptions.RefcodeError]:
+    """Follow ``/servers/detail`` and its next links to the end.
+
+    ``request`` is :meth:`~powervc_osc.http.compute.ComputeHTTP.request`;
+    ``on_page()`` is called, in the same thread, after each page's answer
+    and before its servers are yielded.
+
+    An entry that is not a usable server is yielded as the error to
+    report, so that one odd entry costs one failure, not the listing.
+    A 403 to other projects' servers is :class:`AdminRequired`.
+    """
+    query = filters.query()
+    seen: set[str] = set()
+    listed: set[str] = set()
+    while True:
+        try:
+            body = request(
+                'GET', '/servers/detail?' + urllib.parse.urlencode(query),
+                target='the server listing')
+        except exceptions.Forbidden:
+            if filters.scope_option is None:
+                raise
+            raise exceptions.AdminRequired(filters.scope_option,
+                                           PROJECTS_HIDDEN)
+        if on_page is not None:
+            on_page()
+        page = nova.member(body, 'servers', list)
+        before = len(listed)
+        for index, entry in enumerate(page):
+            try:
+                if not isinstance(entry, dict):
+                    raise exceptions.BadResponse(
+                        'PowerVC listed a server entry that is not an '
+                        'object (entry %d of a page)' % (index + 1))
+                found = nova.Server.from_body(entry)
+            except exceptions.BadResponse as exc:
+                yield exc
+                continue
+            if found.id not in listed:
+                listed.add(found.id)
+                yield found
+        marker = nova.next_marker(body)
+        if not marker or not page:
+            return
+        if len(listed) == before:
+            raise exceptions.BadResponse(
+                'PowerVC\'s server listing sent a page with no server '
+                'it had not already sent (marker %s); stopped, as the '
+                'listing would not end' % marker)
+        if marker in seen:
+            raise exceptions.BadResponse(
+                'PowerVC\'s server listing links back to a page it '
+                'already sent (marker %s)' % marker)
+        seen.add(marker)
+        query['marker'] = marker
+
+
+def caller(adapter: ty.Any) -> tuple[str | None, bool]:
+    """The token's project ID, and whether it has the admin role.
+
+    ``adapter`` is the compute keystoneauth Adapter. (None, True) when the
+    session's auth cannot tell: then only what PowerVC's answers show is
+    held against a filter.
+    """
+    from keystoneauth1 import exceptions as ks_exceptions
+
+    auth: ty.Any = adapter.auth or adapter.session.auth
+    try:
+        access = auth.get_access(adapter.session)
+    except (AttributeError, NotImplementedError,
+            ks_exceptions.ClientException):
+        return None, True
+    roles = {role.lower() for role in access.role_names or ()}
+    return access.project_id, 'admin' in roles

@@ -19,6 +19,8 @@ import datetime
 import re
 import typing as ty
 
+from powervc_osc import text
+
 if ty.TYPE_CHECKING:
     from powervc_osc import codes
 
@@ -27,53 +29,26 @@ LED_CODE_KEY = 'powervc:vm_led_code'
 QUERY_TS_KEY = 'powervc:vm_refcode_query_ts'
 REQUIRED_KEY = 'powervc:vm_refcode_required'
 
-#: Longest text kept from one metadata value; PowerVC's are 32 characters.
-MAX_TEXT = 255
-
 _TIMESTAMP = re.compile(r'^([0-9]{14})([0-9]{6})?$')
 _TRUE_WORDS = frozenset(('true',))
 
 
-def decode_text(value: ty.Any) -> str | None:
-    """Return a metadata value as printable text, or None when absent.
-
-    PowerVC sends strings; anything else (numbers, lists, bytes) is shown
-    best-effort rather than rejected. Control characters are replaced so a
-    hostile value cannot rewrite the operator's terminal, and very long
-    values are cut to :data:`MAX_TEXT` characters.
-    """
-    if value is None:
-        return None
-    if isinstance(value, bytes):
-        value = value.decode('utf-8', errors='replace')
-    elif not isinstance(value, str):
-        try:
-            value = str(value)
-        except (ValueError, RecursionError):
-            # An integer past Python's digit limit, a nesting too deep.
-            value = '<%s>' % type(value).__name__
-    value = ''.join(ch if ch.isprintable() else '\ufffd' for ch in value)
-    if len(value) > MAX_TEXT:
-        value = value[:MAX_TEXT] + '\u2026'
-    return value
-
-
 def decode_refcode(value: ty.Any) -> str | None:
     """Return the reference code (``000e``, ``C6004031``); empty is None."""
-    text = decode_text(value)
-    if text is None:
+    shown = text.decode_text(value)
+    if shown is None:
         return None
-    text = text.strip()
-    return text or None
+    shown = shown.strip()
+    return shown or None
 
 
 def decode_led_code(value: ty.Any) -> str | None:
     """Return the operator-panel text without its trailing ``_`` padding."""
-    text = decode_text(value)
-    if text is None:
+    shown = text.decode_text(value)
+    if shown is None:
         return None
-    text = text.rstrip('_').rstrip()
-    return text or None
+    shown = shown.rstrip('_').rstrip()
+    return shown or None
 
 
 def parse_query_ts(value: ty.Any) -> datetime.datetime | None:
@@ -81,10 +56,10 @@ def parse_query_ts(value: ty.Any) -> datetime.datetime | None:
 
     The zone is not documented by PowerVC, so the result is naive.
     """
-    text = decode_text(value)
-    if not text:
+    shown = text.decode_text(value)
+    if not shown:
         return None
-    match = _TIMESTAMP.match(text.strip())
+    match = _TIMESTAMP.match(shown.strip())
     if not match:
         return None
     whole, micro = match.group(1), match.group(2) or '000000'
@@ -99,8 +74,8 @@ def decode_required(value: ty.Any) -> bool:
     """Return whether collection is on: ``"true"`` in any case; absent off."""
     if isinstance(value, bool):
         return value
-    text = decode_text(value)
-    return text is not None and text.strip().lower() in _TRUE_WORDS
+    shown = text.decode_text(value)
+    return shown is not None and shown.strip().lower() in _TRUE_WORDS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,7 +121,7 @@ class Refcode:
         """``queried_at`` in ISO 8601, or PowerVC's own text if unparseable."""
         if self.queried_at is not None:
             return self.queried_at.isoformat()
-        return decode_text(self.raw.get(QUERY_TS_KEY)) or None
+        return text.decode_text(self.raw.get(QUERY_TS_KEY)) or None
 
     @property
     def observation(self) -> tuple[ty.Any, ...]:
@@ -164,6 +139,8 @@ class Refcode:
         The category is ``stale`` when collection is off but a code is
         still there: the last one, no longer updated.
         """
+        # Imported here: OSC imports this module on every command, and
+        # needs no explanation table for most of them.
         from powervc_osc import codes
 
         return codes.explain(self.refcode, self.led_code,

@@ -53,11 +53,29 @@ class StoreFailed(Exception):
     """The history store could not record a poll (the message says why)."""
 
 
+class ChangeTracker(ty.Protocol):
+    """What the pollers need of the change times.
+
+    :class:`MemoryChanges` and :class:`HistoryChanges` are the two kinds.
+    """
+
+    def update(self, cloud: str, rows: ty.Sequence[model.Refcode],
+               now: float, keep: ty.Collection[str] = ()) -> Times:
+        """Record a poll; return the change time of each row's server.
+
+        :raises StoreClosed: when the exporter is stopping.
+        :raises StoreFailed: when the poll could not be recorded.
+        """
+
+    def close(self) -> None:
+        """Refuse further updates and let go of what is held."""
+
+
 class MemoryChanges:
     """Change times kept in this process only."""
 
     def __init__(self) -> None:
-        self._seen: dict[str, dict[str, tuple[ty.Any, float]]] = {}
+        self._seen: dict[str, dict[str, tuple[tuple[ty.Any, ...], float]]] = {}
 
     def update(self, cloud: str, rows: ty.Sequence[model.Refcode],
                now: float, keep: ty.Collection[str] = ()) -> Times:

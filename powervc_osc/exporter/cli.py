@@ -29,7 +29,7 @@ from powervc_osc.exporter import options
 from powervc_osc.exporter import poller as poller_mod
 from powervc_osc.exporter import service
 from powervc_osc.exporter import state
-from powervc_osc.osc import common as osc_common
+from powervc_osc import list_options
 
 LOG = logging.getLogger('powervc_osc.exporter')
 #: Loggers that would repeat per request, retry or cycle (the poller logs
@@ -57,8 +57,11 @@ def main(argv: ty.Sequence[str] | None = None) -> int:
     else:
         status = _serve(exporter, registry, args.listen)
     if exporter.busy():
-        # A poll is still waiting for PowerVC in a thread that the
-        # interpreter would join at exit; the store is closed, end now.
+        # A poll is still waiting for PowerVC: its "poll-<cloud>" thread
+        # and the request threads of RefcodeClient.list are daemons, so
+        # the interpreter does not wait for them, but its shutdown would
+        # finalize modules (and the stdout and logging locks) while they
+        # still run. The store is closed and the output flushed: end now.
         logging.shutdown()
         sys.stdout.flush()
         os._exit(status)
@@ -83,13 +86,14 @@ def build(args: argparse.Namespace) -> service.Exporter:
             raise SetupError('cloud %s: %s' % (name or '(default)', exc))
         pollers.append(poller_mod.CloudPoller(
             name or 'default', client, tracker,
-            osc_common.list_filters(args), max_age=args.max_age,
+            list_options.list_filters(args), max_age=args.max_age,
             interval=args.interval.total_seconds()))
     return service.Exporter(pollers, state.Board(), tracker,
                             args.interval.total_seconds())
 
 
-def _change_tracker(args: argparse.Namespace) -> ty.Any:
+def _change_tracker(args: argparse.Namespace,
+                    ) -> changes_mod.ChangeTracker:
     if args.history is None:
         return changes_mod.MemoryChanges()
     from powervc_osc import history

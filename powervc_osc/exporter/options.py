@@ -18,12 +18,12 @@ import argparse
 import datetime
 import typing as ty
 
+from powervc_osc import argtypes
 from powervc_osc import defaults
-from powervc_osc.osc import common as osc_common
-from powervc_osc.osc import fleet_options
+from powervc_osc import fleet_options
+from powervc_osc import list_options
 
 PROG = 'powervc-osc-exporter'
-DEFAULT_INTERVAL = 60.0
 #: Seconds: a shorter interval would only load PowerVC.
 MIN_INTERVAL = 1.0
 DEFAULT_LISTEN = '127.0.0.1:9464'
@@ -33,7 +33,6 @@ DEFAULT_RETENTION = '90d'
 DEFAULT_MAX_AGE = 30.0
 #: Metadata requests a second to each PowerVC.
 DEFAULT_MAX_RATE = 100.0
-USAGE_EXIT = 2
 
 
 class Listen(ty.NamedTuple):
@@ -41,23 +40,10 @@ class Listen(ty.NamedTuple):
     port: int
 
 
-def duration(text: str) -> datetime.timedelta:
-    """argparse type: ``60`` (seconds), ``90s``, ``15m``, ``2h``, ``30d``."""
-    from powervc_osc import history
-
-    try:
-        return history.parse_duration(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc))
-
-
-def interval(text: str) -> datetime.timedelta:
-    """argparse type: a :func:`duration` of at least one second."""
-    value = duration(text)
-    if value.total_seconds() < MIN_INTERVAL:
-        raise argparse.ArgumentTypeError(
-            '%r is shorter than %gs' % (text, MIN_INTERVAL))
-    return value
+#: argparse type of ``--retention``.
+duration = argtypes.duration()
+#: argparse type of ``--interval``: a duration of at least one second.
+interval = argtypes.duration(minimum=MIN_INTERVAL)
 
 
 def listen(text: str) -> Listen:
@@ -74,7 +60,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse with a one-line usage error (exit 2)."""
 
     def error(self, message: str) -> ty.NoReturn:
-        self.exit(USAGE_EXIT, '%s: error: %s (see --help)\n'
+        self.exit(argtypes.USAGE_EXIT, '%s: error: %s (see --help)\n'
                   % (self.prog, message))
 
 
@@ -91,8 +77,8 @@ def parser() -> argparse.ArgumentParser:
              '(default: OS_CLOUD)')
     p.add_argument(
         '--interval', metavar='<duration>', type=interval,
-        default=datetime.timedelta(seconds=DEFAULT_INTERVAL),
-        help='Time between polls (default: %gs)' % DEFAULT_INTERVAL)
+        default=datetime.timedelta(seconds=defaults.POLL_INTERVAL),
+        help='Time between polls (default: %gs)' % defaults.POLL_INTERVAL)
     p.add_argument(
         '--listen', metavar='<host:port>', type=listen,
         default=listen(DEFAULT_LISTEN),
@@ -111,10 +97,10 @@ def parser() -> argparse.ArgumentParser:
         '--once', action='store_true',
         help='Poll once, record, print the metrics on stdout and exit '
              '(for cron); exit status 1 when a cloud failed')
-    osc_common.add_list_filters(p.add_argument_group(
+    list_options.add_list_filters(p.add_argument_group(
         'servers to poll (as refcode list)'))
     p.add_argument(
-        '--max-workers', metavar='<n>', type=osc_common.worker_count,
+        '--max-workers', metavar='<n>', type=argtypes.worker_count,
         default=None,
         help='Concurrent requests to each PowerVC at most (default: what '
              '--max-rate needs at the latency measured, at most %d; %d '

@@ -40,8 +40,7 @@ class CloudPoller:
 
     :param cloud: the cloud's name, the ``cloud`` label.
     :param client: its :class:`~powervc_osc.client.RefcodeClient`.
-    :param changes: a :class:`~.changes.MemoryChanges` or
-        :class:`~.changes.HistoryChanges`.
+    :param changes: the change tracker the pollers share.
     :param filters: keyword arguments of :meth:`RefcodeClient.list`.
     :param max_age: seconds: a code PowerVC stamped that recently is
         taken from the listing (0: every code is read every cycle).
@@ -50,7 +49,8 @@ class CloudPoller:
     """
 
     def __init__(self, cloud: str, client: client_mod.RefcodeClient,
-                 changes: ty.Any, filters: ty.Mapping[str, ty.Any],
+                 changes: changes_mod.ChangeTracker,
+                 filters: ty.Mapping[str, ty.Any],
                  wall: ty.Callable[[], float] = time.time,
                  clock: ty.Callable[[], float] = time.monotonic,
                  max_age: float = 0.0, interval: float = 60.0) -> None:
@@ -87,12 +87,12 @@ class CloudPoller:
         self._last = result
         return result
 
-    def _read(self, errors: list, stop: threading.Event,
+    def _read(self, errors: list[client_mod.Failure], stop: threading.Event,
               ) -> list[model.Refcode]:
         rows = []
         chosen = selection.Selection(
             self._previous().servers, self._wall(), self.interval,
-            self._client.max_rate)
+            self._client.budget.rate)
         # A generator: closing it cancels the requests not yet sent.
         listing = ty.cast(
             ty.Generator['model.Refcode', None, None],
@@ -105,7 +105,8 @@ class CloudPoller:
                 rows.append(rc)
         return rows
 
-    def _succeeded(self, rows: list[model.Refcode], errors: list,
+    def _succeeded(self, rows: list[model.Refcode],
+                   errors: list[client_mod.Failure],
                    duration: float, stop: threading.Event,
                    ) -> state.CloudState:
         failed = {f.server for f in errors}
@@ -149,7 +150,7 @@ class CloudPoller:
     def _previous(self) -> state.CloudState:
         return self._last or state.CloudState(self.cloud, up=True)
 
-    def _log_server_errors(self, errors: list) -> None:
+    def _log_server_errors(self, errors: list[client_mod.Failure]) -> None:
         """Log a server's error when it starts failing, not every poll."""
         failing = {f.server for f in errors}
         for failure in errors:

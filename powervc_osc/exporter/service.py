@@ -20,6 +20,7 @@ import threading
 import time
 import typing as ty
 
+from powervc_osc.exporter import changes as changes_mod
 from powervc_osc.exporter import poller as poller_mod
 from powervc_osc.exporter import state
 
@@ -59,7 +60,8 @@ class Exporter:
     """
 
     def __init__(self, pollers: ty.Sequence[poller_mod.CloudPoller],
-                 board: state.Board, changes: ty.Any, interval: float,
+                 board: state.Board,
+                 changes: changes_mod.ChangeTracker, interval: float,
                  clock: ty.Callable[[], float] = time.monotonic,
                  stop: threading.Event | None = None) -> None:
         self.pollers = list(pollers)

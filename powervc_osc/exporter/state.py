@@ -19,6 +19,8 @@ import datetime
 import threading
 import typing as ty
 
+from powervc_osc import utc
+
 if ty.TYPE_CHECKING:
     from powervc_osc import model
 
@@ -32,10 +34,9 @@ def unix_time(moment: datetime.datetime | None,
     """
     if moment is None:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=datetime.timezone(
-            zone or datetime.timedelta(0)))
-    return moment.timestamp()
+    if moment.tzinfo is None and zone:
+        moment = moment.replace(tzinfo=datetime.timezone(zone))
+    return utc.as_utc(moment).timestamp()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -53,7 +53,7 @@ class ExplainRefcode(command.Lister):
 
         rows: list[tuple[ty.Any, ...]] = []
         for code in parsed_args.codes:
-            found = codes.explain(code)
-            rows.append((found.code, found.category, found.meaning,
-                         found.source))
+            explanation = codes.explain(code)
+            rows.append((explanation.code, explanation.category,
+                         explanation.meaning, explanation.source))
         return EXPLAIN_COLUMNS, rows

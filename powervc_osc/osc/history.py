@@ -25,7 +25,8 @@ import typing as ty
 
 from osc_lib.command import command
 
-from powervc_osc.osc import common
+from powervc_osc import argtypes
+from powervc_osc.osc import mixins
 
 if ty.TYPE_CHECKING:
     from powervc_osc import history
@@ -37,21 +38,12 @@ def _since(text: str) -> datetime.datetime:
     """argparse type: ``30m``, ``2h``, ``7d`` ago, or an ISO 8601 time."""
     from powervc_osc import history
 
-    try:
-        return history.parse_since(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc))
+    since: datetime.datetime = argtypes.parsed_by(history.parse_since)(text)
+    return since
 
 
-def _limit(text: str) -> int:
-    """argparse type: a row count of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError('%r is not a whole number' % text)
-    if value < 1:
-        raise argparse.ArgumentTypeError('%r must be at least 1' % text)
-    return value
+#: argparse type of ``--limit``: a row count of at least 1.
+_limit = argtypes.number(int, minimum=1)
 
 
 def _row(change: history.Change) -> tuple[ty.Any, ...]:
@@ -61,7 +53,7 @@ def _row(change: history.Change) -> tuple[ty.Any, ...]:
             queried.isoformat() if queried else None)
 
 
-class HistoryRefcode(common.FreezeGCAtExit, command.Lister):
+class HistoryRefcode(mixins.FreezeGCAtExit, command.Lister):
     _description = (
         "Show the recorded reference-code changes of a server.\n\n"
         "Reads only the local history store that powervc-osc-exporter "
@@ -118,15 +110,15 @@ class HistoryRefcode(common.FreezeGCAtExit, command.Lister):
         from powervc_osc import history
 
         server = parsed_args.server
-        found = store.servers(server, cloud=parsed_args.cloud_label)
+        matches = store.servers(server, cloud=parsed_args.cloud_label)
         where = (' for cloud %r' % parsed_args.cloud_label
                  if parsed_args.cloud_label else '')
-        if not found:
+        if not matches:
             raise history.HistoryError(store.path, (
                 'has no recorded changes for server %r%s' % (server, where)))
-        if len(found) > 1:
+        if len(matches) > 1:
             raise history.HistoryError(store.path, (
                 'more than one server was recorded as %r: %s; give an ID or '
                 '--cloud-label' % (server, ', '.join(
-                    '%s (cloud %s)' % (sid, c) for c, sid in found))))
-        return found[0]
+                    '%s (cloud %s)' % (sid, c) for c, sid in matches))))
+        return matches[0]

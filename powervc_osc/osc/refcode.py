@@ -13,7 +13,8 @@
 """``openstack server refcode show|set|list``: parse, call, format.
 
 OSC imports this module for every command of the compute group, so it
-imports only cliff/osc-lib here; the client is imported when a refcode
+imports only cliff/osc-lib and the small modules its classes and parsers
+need here; the client and the other helpers are imported when a refcode
 command actually runs.
 """
 
@@ -24,17 +25,27 @@ import typing as ty
 
 from osc_lib.command import command
 
+from powervc_osc import argtypes
 from powervc_osc import defaults
-from powervc_osc.osc import common
-from powervc_osc.osc import fleet_options
+from powervc_osc import fleet_options
+from powervc_osc import list_options
+from powervc_osc.osc import mixins
 
 if ty.TYPE_CHECKING:
     from powervc_osc import client as client_mod
     from powervc_osc import model
 
 
-class ShowRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
-                  common.UsageChecked,
+def _add_lookup_scope(parser: argparse.ArgumentParser) -> None:
+    """``--all-projects`` of ``show`` and ``set``: where names are found."""
+    parser.add_argument(
+        '--all-projects', action='store_true',
+        help='Look a server name up in every project, not only the '
+             'current one (admin only)')
+
+
+class ShowRefcode(mixins.SaysInterrupted, mixins.FreezeGCAtExit,
+                  mixins.UsageChecked,
                   command.ShowOne):
     _description = (
         "Show a server's reference code (IBM i SRC or AIX LED code).\n\n"
@@ -51,7 +62,7 @@ class ShowRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
         parser.add_argument(
             'server', metavar='<server>',
             help='Server to show (name or ID; a name must match exactly)')
-        common.add_lookup_scope(parser)
+        _add_lookup_scope(parser)
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument(
             '--wait', action='store_true',
@@ -64,7 +75,7 @@ class ShowRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
                  'alone is not a change); -f json prints one object per '
                  'line. Stop with Ctrl-C, --until or --timeout')
         parser.add_argument(
-            '--interval', metavar='<seconds>', type=common.positive_seconds,
+            '--interval', metavar='<seconds>', type=argtypes.seconds,
             default=None,
             help='Seconds between polls with --wait or --watch, at least '
                  '%g (default: %g for --wait, %g for --watch)' % (
@@ -75,7 +86,7 @@ class ShowRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
             help='With --watch (implied): stop once the reference code '
                  'equals <code> (case-insensitive), e.g. C9002960')
         parser.add_argument(
-            '--timeout', metavar='<seconds>', type=common.positive_seconds,
+            '--timeout', metavar='<seconds>', type=argtypes.seconds,
             default=None,
             help='With --wait: give up after this many seconds and exit 1 '
                  '(default: %g). With --watch: stop after this many seconds '
@@ -102,7 +113,11 @@ class ShowRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
         return None
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple:
-        client = common.make_client(self.app)
+        from powervc_osc.osc import client_factory
+        from powervc_osc.osc import fields
+        from powervc_osc.osc import progress as progress_mod
+
+        client = client_factory.make_client(self.app)
         if parsed_args.until is not None and parsed_args.timeout is None:
             self.app.stderr.write(
                 'Warning: no --timeout: if the reference code never becomes '
@@ -111,13 +126,13 @@ class ShowRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
         if self._watching(parsed_args):
             # Refcodes, one per change: produce_output writes each as it
             # comes.
-            return common.SHOW_FIELDS, client.watch(
+            return fields.SHOW_FIELDS, client.watch(
                 parsed_args.server, all_projects=parsed_args.all_projects,
                 interval=parsed_args.interval or defaults.WATCH_INTERVAL,
                 until=parsed_args.until, timeout=parsed_args.timeout,
                 on_error=self._poll_failed)
         if parsed_args.wait:
-            progress = common.ProgressLine(self.app.stderr)
+            progress = progress_mod.ProgressLine(self.app.stderr)
             try:
                 rc = client.wait(
                     parsed_args.server, all_projects=parsed_args.all_projects,
@@ -129,19 +144,21 @@ class ShowRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
         else:
             rc = client.show(parsed_args.server,
                              all_projects=parsed_args.all_projects)
-        return common.SHOW_FIELDS, common.show_values(rc)
+        return fields.SHOW_FIELDS, fields.show_values(rc)
 
     def produce_output(self, parsed_args: argparse.Namespace,
                        column_names: ty.Sequence[str], data: ty.Any) -> int:
         if not self._watching(parsed_args):
             return super().produce_output(parsed_args, column_names, data)
         from powervc_osc import exceptions
+        from powervc_osc.osc import fields
+        from powervc_osc.osc import watch_lines
 
         out = self.app.stdout
         lines = None
         if parsed_args.formatter in ('table', 'value'):
-            lines = common.WatchLines(parsed_args.formatter,
-                                      parsed_args.columns)
+            lines = watch_lines.WatchLines(parsed_args.formatter,
+                                           parsed_args.columns)
         parsed_args.noindent = True  # -f json: one object per line
         warned = False
         try:
@@ -155,7 +172,7 @@ class ShowRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
                     if parsed_args.formatter == 'yaml':
                         out.write('---\n')
                     super().produce_output(parsed_args, column_names,
-                                           common.show_values(rc))
+                                           fields.show_values(rc))
                 out.flush()
         except exceptions.WaitTimeout:
             if parsed_args.until is not None:
@@ -178,8 +195,8 @@ class ShowRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
         self.app.stderr.flush()
 
 
-class SetRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
-                 common.UsageChecked, command.Command):
+class SetRefcode(mixins.SaysInterrupted, mixins.FreezeGCAtExit,
+                 mixins.UsageChecked, command.Command):
     _description = (
         "Turn PowerVC reference-code collection on or off for servers.\n\n"
         "Sends only POST /servers/<id>/metadata with "
@@ -193,7 +210,7 @@ class SetRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
         parser.add_argument(
             'servers', metavar='<server>', nargs='+',
             help='Server(s) to change (name or ID)')
-        common.add_lookup_scope(parser)
+        _add_lookup_scope(parser)
         switch = parser.add_mutually_exclusive_group(required=True)
         switch.add_argument(
             '--enable', dest='required', action='store_true', default=None,
@@ -206,7 +223,7 @@ class SetRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
             help='With --enable: wait until each server reports a reference '
                  'code (see --timeout)')
         parser.add_argument(
-            '--timeout', metavar='<seconds>', type=common.positive_seconds,
+            '--timeout', metavar='<seconds>', type=argtypes.seconds,
             default=None,
             help='With --wait: give up after this many seconds, for all the '
                  'servers together (default: %g)' % defaults.WAIT_TIMEOUT)
@@ -220,8 +237,11 @@ class SetRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
         return None
 
     def take_action(self, parsed_args: argparse.Namespace) -> int:
-        client = common.make_client(self.app)
-        progress = common.ProgressLine(self.app.stderr)
+        from powervc_osc.osc import client_factory
+        from powervc_osc.osc import progress as progress_mod
+
+        client = client_factory.make_client(self.app)
+        progress = progress_mod.ProgressLine(self.app.stderr)
         with progress.counting() as count:
             failed = client.set_required_many(
                 parsed_args.servers, parsed_args.required,
@@ -239,8 +259,8 @@ class SetRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
         return 1 if failed else 0
 
 
-class ListRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
-                  common.UsageChecked,
+class ListRefcode(mixins.SaysInterrupted, mixins.FreezeGCAtExit,
+                  mixins.UsageChecked,
                   command.Lister):
     _description = (
         "List reference codes of many servers.\n\n"
@@ -257,10 +277,10 @@ class ListRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
         parser.add_argument(
             'servers', metavar='<server>', nargs='*',
             help='Only these servers (names or IDs); default: all in scope')
-        common.add_list_filters(parser, project_names=True)
+        list_options.add_list_filters(parser, project_names=True)
         parser.add_argument(
             '--category', metavar='<category>[,<category>...]',
-            type=common.categories, default=None,
+            type=argtypes.categories, default=None,
             help='Only servers whose code is in one of these categories '
                  '(comma-separated): progress, attention, error, '
                  'informational, running, off, stale, unknown')
@@ -268,7 +288,7 @@ class ListRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
             '--long', action='store_true',
             help='Also show host, status and the meaning of the code')
         parser.add_argument(
-            '--max-workers', metavar='<n>', type=common.worker_count,
+            '--max-workers', metavar='<n>', type=argtypes.worker_count,
             default=None,
             help='Concurrent requests to PowerVC at most (default: what '
                  '--max-rate needs at the latency measured, at most %d; '
@@ -291,12 +311,16 @@ class ListRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
         from osc_lib import exceptions as osc_exceptions
 
         from powervc_osc import exceptions
+        from powervc_osc.osc import client_factory
+        from powervc_osc.osc import fields
+        from powervc_osc.osc import progress as progress_mod
+        from powervc_osc.osc import projects
 
         workers = parsed_args.max_workers or (
             defaults.MAX_WORKERS_CAP if parsed_args.max_rate
             else defaults.MAX_WORKERS)
-        client = common.make_client(self.app, workers,
-                                    max_rate=parsed_args.max_rate)
+        client = client_factory.make_client(
+            self.app, workers, max_rate=parsed_args.max_rate)
         endpoint = None
         if parsed_args.max_age:
             from powervc_osc.osc import zone_cache
@@ -305,16 +329,16 @@ class ListRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
             client.zone_offset = zone_cache.load(endpoint)
         project = None
         if parsed_args.project:
-            project = common.find_project_id(
+            project = projects.find_project_id(
                 self.app, parsed_args.project, parsed_args.project_domain)
-        progress = common.ProgressLine(self.app.stderr)
+        progress = progress_mod.ProgressLine(self.app.stderr)
         try:
             with progress.counting() as count:
-                found = list(client.list(
+                rows = list(client.list(
                     parsed_args.servers or None,
                     on_error=self._failures.append, on_progress=count,
                     max_age=parsed_args.max_age,
-                    **dict(common.list_filters(parsed_args),
+                    **dict(list_options.list_filters(parsed_args),
                            project=project)))
         except exceptions.AdminRequired as exc:
             raise osc_exceptions.CommandError(
@@ -324,15 +348,15 @@ class ListRefcode(common.SaysInterrupted, common.FreezeGCAtExit,
             if endpoint is not None:
                 zone_cache.save(endpoint, client.zone_offset)
         if parsed_args.category:
-            found = [rc for rc in found if rc.category in parsed_args.category]
+            rows = [rc for rc in rows if rc.category in parsed_args.category]
         filters = self._filters(parsed_args)
-        if filters and not (found or self._failures):
+        if filters and not (rows or self._failures):
             self.app.stderr.write('No server matched %s.\n'
                                   % ' '.join(filters))
-        columns = common.LIST_COLUMNS + (
-            common.LONG_COLUMNS if parsed_args.long else ())
-        return columns, [common.list_values(rc, parsed_args.long)
-                         for rc in found]
+        columns = fields.LIST_COLUMNS + (
+            fields.LONG_COLUMNS if parsed_args.long else ())
+        return columns, [fields.list_values(rc, parsed_args.long)
+                         for rc in rows]
 
     @staticmethod
     def _filters(parsed_args: argparse.Namespace) -> list[str]:

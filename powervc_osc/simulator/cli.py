@@ -25,47 +25,18 @@ import signal
 import sys
 import threading
 
+from powervc_osc import argtypes
 from powervc_osc.simulator import server as sim_server
 from powervc_osc.simulator import settings as sim_settings
 
 DEFAULTS = sim_settings.SimulatorSettings()
 
 
-def _probability(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError('%r is not a number' % text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError('must be between 0 and 1')
-    return value
-
-
-def _zone_offset(text):
-    try:
-        return sim_settings.check_zone_offset(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            '%r is not a number of minutes from -720 to 840' % text)
-
-
-def _non_negative(kind):
-    def parse(text):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError('%r is not a number' % text)
-        if value < 0:
-            raise argparse.ArgumentTypeError('must not be negative')
-        return value
-    return parse
-
-
-def _positive_int(text):
-    value = _non_negative(int)(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError('must be at least 1')
-    return value
+_probability = argtypes.number(float, minimum=0, maximum=1)
+_non_negative_int = argtypes.number(int, minimum=0)
+_non_negative_float = argtypes.number(float, minimum=0)
+_positive_int = argtypes.number(int, minimum=1)
+_zone_offset = argtypes.number(int, minimum=-720, maximum=840)
 
 
 def build_parser():
@@ -77,7 +48,7 @@ def build_parser():
                'demo.')
     parser.add_argument('--host', default=DEFAULTS.host,
                         help='listen address (default: %(default)s)')
-    parser.add_argument('--port', type=_non_negative(int),
+    parser.add_argument('--port', type=_non_negative_int,
                         default=DEFAULTS.port,
                         help='listen port; 0 picks a free port '
                              '(default: %(default)s)')
@@ -85,10 +56,10 @@ def build_parser():
                         help='write (merge) the clouds "%s", "%s-operator" '
                              'and "%s-other" into this clouds.yaml'
                              % ((sim_server.CLOUD_NAME,) * 3))
-    parser.add_argument('--servers', type=_non_negative(int), metavar='N',
+    parser.add_argument('--servers', type=_non_negative_int, metavar='N',
                         help='generate a fleet of N servers instead of the '
                              'default fleet')
-    parser.add_argument('--latency', type=_non_negative(float),
+    parser.add_argument('--latency', type=_non_negative_float,
                         default=DEFAULTS.latency_ms, metavar='MS',
                         help='delay every API answer by MS milliseconds')
     parser.add_argument('--error-rate', type=_probability,
@@ -98,11 +69,11 @@ def build_parser():
     parser.add_argument('--seed', type=int, default=DEFAULTS.seed,
                         help='seed of boot sequences, generated fleet and '
                              'random errors (default: %(default)s)')
-    parser.add_argument('--token-ttl', type=_non_negative(float),
+    parser.add_argument('--token-ttl', type=_non_negative_float,
                         default=DEFAULTS.token_ttl, metavar='S',
                         help='token lifetime in seconds '
                              '(default: %(default)s)')
-    parser.add_argument('--step-seconds', type=_non_negative(float),
+    parser.add_argument('--step-seconds', type=_non_negative_float,
                         default=DEFAULTS.step_seconds, metavar='S',
                         help='duration of each boot-sequence step '
                              '(default: %(default)s)')

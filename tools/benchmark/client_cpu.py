@@ -68,19 +68,20 @@ def _client(before: bool):
 
 
 def _reads(client, listed, before: bool) -> None:
-    from powervc_osc import http
+    from powervc_osc.http import deadline
+    from powervc_osc import listed_reads
 
-    http._WATCHDOG_SWEEP = 1 if before else 256
+    deadline.WATCHDOG_SWEEP = 1 if before else 256
     for server in listed:
-        client._read_listed(server)
+        listed_reads.read_listed(client, server)
 
 
 def measure(reads: int, rounds: int) -> dict:
     from powervc_osc import listing
 
     clients = {True: _client(True), False: _client(False)}
-    listed = [s for s in clients[False]._walk(listing.Filters())
-              if s.refcode(s.metadata).required][:reads]
+    walk = listing.walk(clients[False]._http.request, listing.Filters())
+    listed = [s for s in walk if s.refcode(s.metadata).required][:reads]
     for before, client in clients.items():
         _reads(client, listed[:50], before)      # connections, caches
     cpu: dict = {True: [], False: []}

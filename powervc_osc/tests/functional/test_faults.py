@@ -30,6 +30,7 @@ from powervc_osc import client as client_mod
 from powervc_osc import model
 from powervc_osc.simulator import state as sim_state
 from powervc_osc.tests.functional import base
+from powervc_osc import text as text_mod
 
 REQUIRED = model.REQUIRED_KEY
 HTML_502 = ('<html><head><title>502 Bad Gateway</title></head>\n'
@@ -207,7 +208,7 @@ class TestOddAnswers(FaultTestCase):
         rc = result.json()
         self.assertEqual(("['C600', 4031]", '20201399256199999999', False),
                          (rc['refcode'], rc['queried_at'], rc['required']))
-        self.assertEqual(model.MAX_TEXT + 1, len(rc['led_code']))
+        self.assertEqual(text_mod.MAX_TEXT + 1, len(rc['led_code']))
         self.assertTrue(rc['led_code'].endswith('LLL\u2026'))
 
     def test_garbage_listing_entries(self):

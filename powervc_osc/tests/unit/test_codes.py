@@ -28,6 +28,7 @@ import powervc_osc
 from powervc_osc import codes
 from powervc_osc import model
 from powervc_osc.simulator import bootseq
+from powervc_osc import text as text_mod
 
 DATA = os.path.join(os.path.dirname(codes.__file__), 'data',
                     codes.DATA_FILE)
@@ -241,7 +242,7 @@ class TestHostileInput(testtools.TestCase):
         found = codes.explain('\x1b[2J' + 'A' * 500)
         self.assertEqual('unknown', found.category)
         self.assertTrue(found.code.isprintable())
-        self.assertLessEqual(len(found.code), model.MAX_TEXT + 1)
+        self.assertLessEqual(len(found.code), text_mod.MAX_TEXT + 1)
 
     @settings(max_examples=1000, deadline=None)
     @given(st.one_of(st.none(), st.text(), st.binary(), st.integers()),

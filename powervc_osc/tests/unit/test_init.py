@@ -38,5 +38,3 @@ class TestExports(testtools.TestCase):
     def test_former_names_still_import(self):
         self.assertIs(exceptions.Failure, client.Failure)
         self.assertIs(exceptions.PartialFailure, client.PartialFailure)
-        self.assertEqual(client.DEFAULT_WATCH_INTERVAL,
-                         client.DEFAULT_INTERVAL)

@@ -31,6 +31,7 @@ from powervc_osc import client as client_mod
 from powervc_osc import exceptions
 from powervc_osc import model
 from powervc_osc.tests.unit import fakes
+from powervc_osc import text as text_mod
 
 SERVER_URL = fakes.SERVER_URL
 METADATA_URL = fakes.METADATA_URL
@@ -101,14 +102,14 @@ class TestOddAnswers(fakes.TokenTestCase):
         rc = self.show({'json': {'metadata': {
             model.REFCODE_KEY: 'C' * 2000000,
             model.LED_CODE_KEY: [[[['x' * 1000] * 100] * 10]]}}})
-        self.assertEqual(model.MAX_TEXT + 1, len(rc.refcode))
-        self.assertEqual(model.MAX_TEXT + 1, len(rc.led_code))
+        self.assertEqual(text_mod.MAX_TEXT + 1, len(rc.refcode))
+        self.assertEqual(text_mod.MAX_TEXT + 1, len(rc.led_code))
         # More digits than Python turns into text: not JSON to Python...
         exc = self.assertRaises(exceptions.BadResponse, self.show, {
             'text': '{"metadata": {"powervc:vm_refcode": %s}}' % ('9' * 5000)})
         self.assertIn('not JSON', str(exc))
         # ... and shown as its type through the Python API.
-        self.assertEqual('<int>', model.decode_text(10 ** 5000))
+        self.assertEqual('<int>', text_mod.decode_text(10 ** 5000))
 
     def test_listing_garbage_links(self):
         self.requests.get(DETAIL_URL, [{'json': {

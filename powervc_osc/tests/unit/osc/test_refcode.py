@@ -24,7 +24,7 @@ import fixtures
 from openstackclient import shell
 import yaml
 
-from powervc_osc.osc import common
+from powervc_osc.osc import mixins
 from powervc_osc.osc import refcode
 from powervc_osc.tests.unit import fakes
 
@@ -468,7 +468,7 @@ class TestWatchCommand(CommandTestCase):
     def test_one_shot_commands_freeze_gc_at_exit_once(self):
         self.requests.get(self.url, json={'metadata': {}})
         self.useFixture(fixtures.MockPatchObject(
-            common.FreezeGCAtExit, '_freeze_registered', False))
+            mixins.FreezeGCAtExit, '_freeze_registered', False))
         register = self.useFixture(fixtures.MockPatch('atexit.register')).mock
         self.run_osc('server', 'refcode', 'show', fakes.SERVER_ID)
         self.run_osc('server', 'refcode', 'show', fakes.SERVER_ID)
@@ -476,7 +476,7 @@ class TestWatchCommand(CommandTestCase):
 
     def test_interactive_shell_keeps_collecting(self):
         self.useFixture(fixtures.MockPatchObject(
-            common.FreezeGCAtExit, '_freeze_registered', False))
+            mixins.FreezeGCAtExit, '_freeze_registered', False))
         register = self.useFixture(fixtures.MockPatch('atexit.register')).mock
         app = mock.Mock(interactive_mode=True, stderr=io.StringIO())
         cmd = refcode.SetRefcode(app, None, cmd_name='server refcode set')

@@ -10,52 +10,40 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""The HTTP layer: retries, timeouts, error mapping, request IDs, TLS.
+"""The retry, re-login and redirect loop, and the timeout each request gets.
 
-The client runs over a real keystoneauth Session; requests-mock (or, for
-TLS, a real HTTPS socket) answers.
+The client runs over a real keystoneauth Session; requests-mock (or a
+transport answering from a function) answers.
 """
 
 import contextlib
 import io
 import json
 import logging
-import socketserver
 import threading
 import time
 
 import fixtures
 from keystoneauth1 import fixture as ks_fixture
-from keystoneauth1 import session as ks_session
-from keystoneauth1 import token_endpoint
 import requests
 import requests_mock
 import testtools
-import urllib3
-from werkzeug import serving
-from werkzeug import wrappers
 
 from powervc_osc import client as client_mod
+from powervc_osc import concurrency
 from powervc_osc import exceptions
-from powervc_osc import http
+from powervc_osc.http import compute
 from powervc_osc import model
 from powervc_osc.tests.unit import fakes
+from powervc_osc.tests.unit.http import base
 
-SERVER_URL = fakes.SERVER_URL
-METADATA_URL = fakes.METADATA_URL
-OK_SERVER = {'json': {'server': fakes.server_body()}}
-OK_METADATA = {'json': {'metadata': fakes.METADATA}}
-REQUEST_ID = 'req-5c1f1a9e-6d2b-4a77-9f0e-3b2d8c4e7a10'
-
-
-token_session = fakes.token_session
-
-
-class RetryTestCase(fakes.TokenTestCase):
-
-    def calls(self, method='GET', suffix='/metadata'):
-        return [r for r in self.requests.request_history
-                if r.method == method and r.path.endswith(suffix)]
+SERVER_URL = base.SERVER_URL
+METADATA_URL = base.METADATA_URL
+OK_SERVER = base.OK_SERVER
+OK_METADATA = base.OK_METADATA
+REQUEST_ID = base.REQUEST_ID
+token_session = base.token_session
+RetryTestCase = base.RetryTestCase
 
 
 class TestRetries(RetryTestCase):
@@ -166,8 +154,8 @@ class TestRetries(RetryTestCase):
         self.assertEqual('C6004031',
                          self.client.show(fakes.SERVER_ID).refcode)
         self.assertEqual(3, len(self.backoff.sleeps))
-        self.assertEqual(http.MAX_RETRY_AFTER, self.backoff.sleeps[0])
-        self.assertTrue(all(0 <= s <= http.MAX_RETRY_AFTER
+        self.assertEqual(compute.MAX_RETRY_AFTER, self.backoff.sleeps[0])
+        self.assertTrue(all(0 <= s <= compute.MAX_RETRY_AFTER
                             for s in self.backoff.sleeps), self.backoff.sleeps)
 
     def test_retries_zero_sends_once(self):
@@ -193,7 +181,7 @@ class TestTimeouts(testtools.TestCase):
 
     def test_a_timeout_always_applies(self):
         client = client_mod.RefcodeClient(token_session())
-        self.assertEqual(http.DEFAULT_HTTP_TIMEOUT, client.timeout)
+        self.assertEqual(compute.DEFAULT_HTTP_TIMEOUT, client.timeout)
         client = client_mod.RefcodeClient(token_session(timeout=5))
         self.assertIsNone(client.timeout)     # the session's 5 s applies
         client = client_mod.RefcodeClient(token_session(timeout=5),
@@ -211,7 +199,7 @@ class TestTimeouts(testtools.TestCase):
                       status_code=201)
             mock.get(SERVER_URL, **OK_SERVER)
             mock.get(METADATA_URL, **OK_METADATA)
-            for options, seconds in (({}, http.DEFAULT_HTTP_TIMEOUT),
+            for options, seconds in (({}, compute.DEFAULT_HTTP_TIMEOUT),
                                      ({'api_timeout': 7}, 7)):
                 client = client_mod.RefcodeClient.from_cloud(
                     load_yaml_config=False, load_envvars=False,
@@ -252,7 +240,7 @@ class TestExpiredToken(fakes.TestCase):
     def test_no_login_after_the_operation_stopped(self):
         # Ctrl-C while a worker's request is answered 401: the worker
         # neither logs in again nor retries.
-        compute = http.ComputeHTTP(self.powervc.session(), retries=0)
+        http = compute.ComputeHTTP(self.powervc.session(), retries=0)
         stop = threading.Event()
 
         def refused(request, context):
@@ -261,8 +249,8 @@ class TestExpiredToken(fakes.TestCase):
             return {}
 
         self.requests.get(METADATA_URL, json=refused)
-        with http.thread_pool(1, stop) as pool:
-            job = pool.submit(compute.request, 'GET',
+        with concurrency.thread_pool(1, stop) as pool:
+            job = pool.submit(http.request, 'GET',
                               '/servers/%s/metadata' % fakes.SERVER_ID)
             self.assertRaises(exceptions.Interrupted, job.result)
         logins = [r for r in self.requests.request_history
@@ -295,7 +283,7 @@ class TestRequestID(RetryTestCase):
 
     def test_http_error_keeps_the_request_id(self):
         self.requests.post(METADATA_URL, status_code=403, headers={
-            http.REQUEST_ID_HEADER: REQUEST_ID}, json={'forbidden': {
+            compute.REQUEST_ID_HEADER: REQUEST_ID}, json={'forbidden': {
                 'code': 403, 'message': 'Policy does not allow'}})
         exc = self.assertRaises(exceptions.Forbidden,
                                 self.client.set_required, fakes.SERVER_ID,
@@ -310,7 +298,7 @@ class TestRequestID(RetryTestCase):
         self.requests.get(SERVER_URL, [OK_SERVER])
         self.requests.get(METADATA_URL, [
             {'status_code': 503, 'headers': {
-                http.REQUEST_ID_HEADER: 'req-%d' % n}} for n in range(4)])
+                compute.REQUEST_ID_HEADER: 'req-%d' % n}} for n in range(4)])
         exc = self.assertRaises(exceptions.ServerError, self.client.show,
                                 fakes.SERVER_ID)
         self.assertEqual('req-3', exc.request_id)
@@ -319,7 +307,7 @@ class TestRequestID(RetryTestCase):
     def test_bad_body_keeps_the_request_id(self):
         self.requests.get(SERVER_URL, [OK_SERVER])
         self.requests.get(METADATA_URL, text='<html>login</html>',
-                          headers={http.REQUEST_ID_HEADER: REQUEST_ID})
+                          headers={compute.REQUEST_ID_HEADER: REQUEST_ID})
         exc = self.assertRaises(exceptions.BadResponse, self.client.show,
                                 fakes.SERVER_ID)
         self.assertEqual(REQUEST_ID, exc.request_id)
@@ -344,91 +332,12 @@ class TestRequestID(RetryTestCase):
         log = self.useFixture(fixtures.FakeLogger(
             name='powervc_osc', level=logging.DEBUG))
         self.requests.post(METADATA_URL, status_code=400, headers={
-            http.REQUEST_ID_HEADER: REQUEST_ID})
+            compute.REQUEST_ID_HEADER: REQUEST_ID})
         self.assertRaises(exceptions.BadRequest, self.client.set_required,
                           fakes.SERVER_ID, True)
         self.assertIn('HTTP 400 (request ID %s)' % REQUEST_ID, log.output)
         self.assertIn('POST /servers/%s/metadata' % fakes.SERVER_ID,
                       log.output)
-
-
-class TestTLS(testtools.TestCase):
-
-    def test_sessions_verify_by_default(self):
-        auth = {'auth_url': fakes.AUTH_URL, 'username': 'admin',
-                'password': fakes.PASSWORD, 'project_id': fakes.PROJECT_ID,
-                'user_domain_id': 'default'}
-        for options, expected in (({}, True), ({'verify': False}, False),
-                                  ({'insecure': True}, False)):
-            client = client_mod.RefcodeClient.from_cloud(
-                load_yaml_config=False, load_envvars=False,
-                auth_type='password', auth=auth, region_name='RegionOne',
-                **options)
-            self.assertIs(expected, client._http.adapter.session.verify,
-                          options)
-
-    def test_requests_are_sent_with_verification(self):
-        with requests_mock.Mocker() as mock:
-            mock.get(SERVER_URL, **OK_SERVER)
-            mock.get(METADATA_URL, **OK_METADATA)
-            client_mod.RefcodeClient(token_session()).show(fakes.SERVER_ID)
-            # True, or the CA bundle requests takes from the environment.
-            for request in mock.request_history:
-                self.assertTrue(request.verify)
-                self.assertIsNot(False, request.verify)
-
-    def test_wider_pool_keeps_tls_settings_and_foreign_transports(self):
-        session = token_session(tls_min_version='1.3')
-        client_mod.RefcodeClient(session, max_workers=32)
-        adapter = session.session.adapters['https://']
-        self.assertEqual('1.3', adapter.tls_min_version)
-        # The workers and the listing walk of the main thread.
-        self.assertEqual(33, adapter._pool_maxsize)
-        foreign = requests.adapters.HTTPAdapter()
-        session = token_session()
-        session.session.mount('https://', foreign)
-        client_mod.RefcodeClient(session, max_workers=32)
-        self.assertIs(foreign, session.session.adapters['https://'])
-
-    def test_deadline_transport_keeps_tls_settings_and_pool_size(self):
-        session = token_session(tls_ciphers='HIGH', tls_min_version='1.2')
-        client_mod.RefcodeClient(session, max_workers=4)
-        for prefix in ('https://', 'http://'):
-            adapter = session.session.adapters[prefix]
-            self.assertIsInstance(adapter, http._DeadlineAdapter)
-            self.assertEqual(('HIGH', '1.2'), (adapter.tls_ciphers,
-                                               adapter.tls_min_version))
-            self.assertEqual(requests.adapters.DEFAULT_POOLSIZE,
-                             adapter._pool_maxsize)
-        # A second client on the session widens it, and only widens it.
-        client_mod.RefcodeClient(session, max_workers=32)
-        client_mod.RefcodeClient(session, max_workers=4)
-        adapter = session.session.adapters['https://']
-        self.assertEqual((33, '1.2'), (adapter._pool_maxsize,
-                                       adapter.tls_min_version))
-
-    def test_self_signed_certificate_is_refused(self):
-        app = wrappers.Response('{"metadata": {}}',
-                                content_type='application/json')
-        server = serving.make_server('127.0.0.1', 0, app,
-                                     ssl_context='adhoc')
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        self.addCleanup(thread.join, 10)
-        self.addCleanup(server.shutdown)
-        url = 'https://127.0.0.1:%d/v2.1' % server.socket.getsockname()[1]
-        session = ks_session.Session(auth=token_endpoint.Token(
-            url, fakes.TOKEN_ID))
-        client = client_mod.RefcodeClient(session, retries=0, timeout=10)
-        exc = self.assertRaises(exceptions.CommunicationError,
-                                client.set_required, fakes.SERVER_ID, True)
-        self.assertIn('TLS', str(exc))
-        self.assertIn('CERTIFICATE_VERIFY_FAILED', str(exc))
-        insecure = client_mod.RefcodeClient(ks_session.Session(
-            auth=token_endpoint.Token(url, fakes.TOKEN_ID), verify=False),
-            retries=0, timeout=10)
-        self.assertFalse(insecure.set_required(fakes.SERVER_ID,
-                                               True).required)
 
 
 class _Transport(requests.adapters.BaseAdapter):
@@ -621,226 +530,5 @@ class TestRedirects(RetryTestCase):
         exc = self.assertRaises(exceptions.BadResponse,
                                 self.client.set_required, fakes.SERVER_ID,
                                 True)
-        self.assertIn('more than %d times' % http.MAX_REDIRECTS, str(exc))
-        self.assertEqual(http.MAX_REDIRECTS + 1, len(self.calls('POST')))
-
-
-class TestFailuresNameTheServer(RetryTestCase):
-    """Failures without an answer name the server and what happened."""
-
-    def test_reset_during_set_names_the_server(self):
-        other = fakes.uuid(1)
-        reset = requests.exceptions.ConnectionError(
-            urllib3.exceptions.ProtocolError(
-                'Connection aborted.',
-                ConnectionResetError(104, 'Connection reset by peer')))
-        self.requests.post(METADATA_URL, exc=reset)
-        self.requests.post(fakes.COMPUTE_URL + '/servers/%s/metadata'
-                           % other, json={'metadata': {}})
-        failures = []
-        self.client.set_required_many([fakes.SERVER_ID, other], True,
-                                      on_error=failures.append)
-        message = str(failures[0].error)
-        self.assertIn('for server %s (tried 4 times)' % fakes.SERVER_ID,
-                      message)
-        self.assertIn('broke during POST', message)
-        self.assertIn('Connection reset by peer', message)
-        self.assertNotIn('Could not connect', message)
-
-    def test_read_timeout_names_the_server_and_is_no_connect_failure(self):
-        self.requests.get(fakes.DETAIL_URL, json={'servers': [
-            fakes.server_body(metadata={model.REQUIRED_KEY: 'true'})]})
-        self.requests.get(METADATA_URL, exc=requests.exceptions.ReadTimeout(
-            'Read timed out. (read timeout=7)'))
-        failures = []
-        list(self.client.list(on_error=failures.append))
-        message = str(failures[0].error)
-        self.assertIn('did not answer GET', message)
-        self.assertIn('for server %s within 7 seconds' % fakes.SERVER_ID,
-                      message)
-        self.assertNotIn('connect', message.lower().split(';')[0])
-
-    def test_connection_refused_is_a_connect_failure(self):
-        refused = requests.exceptions.ConnectionError(
-            urllib3.exceptions.NewConnectionError(
-                None, 'Failed to establish a new connection: [Errno 111] '
-                'Connection refused'))
-        self.requests.post(METADATA_URL, exc=refused)
-        exc = self.assertRaises(exceptions.CommunicationError,
-                                self.client.set_required, fakes.SERVER_ID,
-                                True)
-        self.assertIn('Could not connect to PowerVC for server %s (tried 4 '
-                      'times)' % fakes.SERVER_ID, str(exc))
-
-
-class TestAnswerSize(RetryTestCase):
-    """What is read from one answer is capped, and the error says whose."""
-
-    def test_declared_huge_answer_is_not_read(self):
-        body = Unreadable()
-        self.requests.get(SERVER_URL, [OK_SERVER])
-        self.requests.get(METADATA_URL, body=body, headers={
-            'Content-Length': str(http.MAX_ANSWER_BYTES + 1)})
-        exc = self.assertRaises(exceptions.BadResponse, self.client.show,
-                                fakes.SERVER_ID)
-        self.assertIn('GET /servers/%s/metadata' % fakes.SERVER_ID, str(exc))
-        self.assertIn('for server %s is larger than 16 MiB' % fakes.SERVER_ID,
-                      str(exc))
-        self.assertEqual(0, body.read_bytes)
-
-    def test_endless_answer_is_cut(self):
-        body = Endless()
-        self.requests.get(SERVER_URL, [OK_SERVER])
-        self.requests.get(METADATA_URL, body=body)
-        exc = self.assertRaises(exceptions.BadResponse, self.client.show,
-                                fakes.SERVER_ID)
-        self.assertIn('for server %s is larger than 16 MiB' % fakes.SERVER_ID,
-                      str(exc))
-        self.assertLess(body.read_bytes, http.MAX_ANSWER_BYTES + 2 ** 20)
-
-    def test_answer_at_the_limit_is_read(self):
-        padding = ' ' * (http.MAX_ANSWER_BYTES - 100)
-        self.requests.get(SERVER_URL, [OK_SERVER])
-        self.requests.get(METADATA_URL,
-                          text='{"metadata": {"a": "b"}}' + padding)
-        self.assertIsNone(self.client.show(fakes.SERVER_ID).refcode)
-
-
-class Unreadable(io.RawIOBase):
-    """A body that counts what was read of it."""
-
-    read_bytes = 0
-
-    def readable(self):
-        return True
-
-    def readinto(self, buffer):
-        self.read_bytes += len(buffer)
-        buffer[:] = b' ' * len(buffer)
-        return len(buffer)
-
-
-class Endless(Unreadable):
-    """A body that never ends (a broken or hostile peer)."""
-
-
-class _HeadersServer(socketserver.ThreadingTCPServer):
-    """HTTP on 127.0.0.1 answering requests in turn as ``plan`` says.
-
-    ``'ok'``: a metadata answer, the connection kept open; ``'trickle'``:
-    a status line, then a header one byte every 0.1 s (for 20 s at most,
-    so that a client without a deadline fails rather than hangs).
-    """
-
-    daemon_threads = True
-
-    def __init__(self, *plan):
-        self.plan = list(plan)
-        self.connections = 0
-        self.stopped = threading.Event()
-        super().__init__(('127.0.0.1', 0), _HeadersHandler)
-
-
-class _HeadersHandler(socketserver.StreamRequestHandler):
-
-    server: _HeadersServer
-
-    def handle(self):
-        self.server.connections += 1
-        try:
-            while self._read_request():
-                if self.server.plan.pop(0) == 'ok':
-                    body = json.dumps({'metadata': fakes.METADATA}).encode()
-                    self.wfile.write(
-                        b'HTTP/1.1 200 OK\r\nContent-Type: application/json'
-                        b'\r\nContent-Length: %d\r\n\r\n%s'
-                        % (len(body), body))
-                    continue
-                self.wfile.write(b'HTTP/1.1 200 OK\r\nX-Padding: ')
-                for _ in range(200):
-                    if self.server.stopped.wait(0.1):
-                        return
-                    self.wfile.write(b'.')
-                return
-        except OSError:
-            pass       # the client shut the socket down
-
-    def _read_request(self):
-        if not self.rfile.readline():
-            return False
-        length = 0
-        for line in iter(self.rfile.readline, b'\r\n'):
-            if not line:
-                return False
-            name, _, value = line.partition(b':')
-            if name.strip().lower() == b'content-length':
-                length = int(value)
-        self.rfile.read(length)
-        return True
-
-
-class TestTricklingHeaders(testtools.TestCase):
-    """Over real sockets, the deadline covers the status line and headers."""
-
-    def serve(self, *plan):
-        server = _HeadersServer(*plan)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        self.addCleanup(thread.join, 10)
-        self.addCleanup(server.server_close)
-        self.addCleanup(server.shutdown)
-        self.addCleanup(server.stopped.set)
-        url = 'http://127.0.0.1:%d/v2.1' % server.server_address[1]
-        session = ks_session.Session(auth=token_endpoint.Token(
-            url, fakes.TOKEN_ID))
-        return server, http.ComputeHTTP(session, retries=0, timeout=0.5)
-
-    def assert_cut(self, compute):
-        exc = self.assertRaises(exceptions.CommunicationError,
-                                compute.request, 'GET', '/servers/x/metadata',
-                                server='vm-1')
-        self.assertEqual(
-            'PowerVC did not answer GET /servers/x/metadata for server vm-1 '
-            'within 0.5 seconds; api_timeout or OS_API_TIMEOUT sets the '
-            'limit', str(exc))
-
-    def test_headers_that_never_end_are_cut(self):
-        server, compute = self.serve('trickle')
-        self.assert_cut(compute)
-
-    def test_a_connection_from_the_pool_is_watched_too(self):
-        server, compute = self.serve('ok', 'trickle')
-        self.assertEqual({'metadata': fakes.METADATA},
-                         compute.request('GET', '/servers/x/metadata'))
-        self.assert_cut(compute)
-        self.assertEqual(1, server.connections)
-
-
-class TestWatchdog(testtools.TestCase):
-    """The deadline watchdog shuts late sockets, and only those."""
-
-    def pair(self):
-        import socket
-
-        left, right = socket.socketpair()
-        self.addCleanup(left.close)
-        self.addCleanup(right.close)
-        return left, right
-
-    def test_late_socket_is_shut(self):
-        watchdog = http._Watchdog()
-        sock, peer = self.pair()
-        watchdog.watch(http._now() - 1, sock)
-        sock.settimeout(10)
-        self.assertEqual(b'', sock.recv(1))   # ended by the shutdown
-
-    def test_socket_done_in_time_is_left_alone(self):
-        watchdog = http._Watchdog()
-        sock, peer = self.pair()
-        watchdog.done(watchdog.watch(http._now() + 0.05, sock))
-        late, late_peer = self.pair()
-        watchdog.watch(http._now() + 0.1, late)
-        late.settimeout(10)
-        self.assertEqual(b'', late.recv(1))   # the watchdog has run past
-        peer.sendall(b'x')
-        self.assertEqual(b'x', sock.recv(1))
+        self.assertIn('more than %d times' % compute.MAX_REDIRECTS, str(exc))
+        self.assertEqual(compute.MAX_REDIRECTS + 1, len(self.calls('POST')))

@@ -10,60 +10,28 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Options of ``refcode list`` and the exporter for large fleets.
+"""``--max-age`` and ``--max-rate``: ``refcode list`` and the exporter.
 
-``--max-age`` (reuse a code the listing shows when PowerVC stamped it
-recently), ``--max-rate`` (the request budget) and the check of
-``--status`` against Nova's server statuses. Only the standard library
+``--max-age`` reuses a code the listing carries when PowerVC stamped it
+recently; ``--max-rate`` is the request budget. Only the standard library
 is imported here: OSC imports the command modules for every command.
 """
 
 from __future__ import annotations
 
-import argparse
-import math
 import typing as ty
 
-#: Nova's server statuses (``openstack server list --status`` takes these).
-NOVA_STATUSES = (
-    'ACTIVE', 'BUILD', 'DELETED', 'ERROR', 'HARD_REBOOT', 'MIGRATING',
-    'PASSWORD', 'PAUSED', 'REBOOT', 'REBUILD', 'RESCUE', 'RESIZE',
-    'REVERT_RESIZE', 'SHELVED', 'SHELVED_OFFLOADED', 'SHUTOFF',
-    'SOFT_DELETED', 'SUSPENDED', 'UNKNOWN', 'VERIFY_RESIZE')
+from powervc_osc import argtypes
+
 #: The largest ``--max-age``: a day.
 MAX_AGE_LIMIT = 24 * 3600.0
 #: The largest ``--max-rate``.
 MAX_RATE_LIMIT = 10000.0
 
-
-def nova_status(text: str) -> str:
-    """argparse type: one of :data:`NOVA_STATUSES`, in any case."""
-    if text.upper() not in NOVA_STATUSES:
-        raise argparse.ArgumentTypeError(
-            '%r is not a Nova server status (one of %s)'
-            % (text, ', '.join(NOVA_STATUSES)))
-    return text.upper()
-
-
-def _number(text: str, limit: float, unit: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError('%r is not a number' % text)
-    if not (math.isfinite(value) and 0 <= value <= limit):
-        raise argparse.ArgumentTypeError(
-            '%r is not between 0 and %g %s' % (text, limit, unit))
-    return value
-
-
-def max_age(text: str) -> float:
-    """argparse type: seconds from 0 (always read fresh) to a day."""
-    return _number(text, MAX_AGE_LIMIT, 'seconds')
-
-
-def max_rate(text: str) -> float:
-    """argparse type: requests a second (0: no limit)."""
-    return _number(text, MAX_RATE_LIMIT, 'requests a second')
+#: argparse type: seconds from 0 (always read fresh) to a day.
+max_age = argtypes.number(float, minimum=0, maximum=MAX_AGE_LIMIT)
+#: argparse type: requests a second (0: no limit).
+max_rate = argtypes.number(float, minimum=0, maximum=MAX_RATE_LIMIT)
 
 
 def add_budget_options(parser: ty.Any, default_age: float,
