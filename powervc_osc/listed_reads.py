@@ -153,8 +153,10 @@ class ListedReads:
         """Learn PowerVC's zone from the oldest listed codes.
 
         The codes that PowerVC stamped longest ago (or never) are read
-        first, at once, until one calibrates: those are the likeliest to
-        need the read anyway. Their results (or errors) go to ``done``.
+        first, one at a time on the pool (Ctrl-C stays prompt), until one
+        calibrates or :attr:`~.ReadPlan.CALIBRATION_TRIES` failed: those are
+        the likeliest to need the read anyway. The other reads of the page
+        wait meanwhile. Their futures go to ``done``.
         """
         listed = []
         for entry in entries:
@@ -167,9 +169,12 @@ class ListedReads:
         for _stamp, entry in listed:
             if not self.plan.needs_zone:
                 return
-            try:
-                done[entry.id] = concurrency.completed(
-                    result=read_listed(self.client, entry, self.plan))
-            except exceptions.RefcodeError as exc:
-                self.plan.calibrated(None)
-                done[entry.id] = concurrency.completed(error=exc)
+            done[entry.id] = self.pool.submit(self._calibration_read, entry)
+            concurrent.futures.wait([done[entry.id]])
+
+    def _calibration_read(self, entry: nova.Server) -> model.Refcode:
+        try:
+            return read_listed(self.client, entry, self.plan)
+        except BaseException:
+            self.plan.calibrated(None)
+            raise
