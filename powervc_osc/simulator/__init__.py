@@ -31,7 +31,8 @@ importing this package costs nothing).  Modules:
 * :mod:`.faults` and :mod:`.requestlog`: injected faults, the request log
 * :mod:`.keystone_mode`: tokens validated by a real Keystone
 * :mod:`.server`: :class:`Simulator` (start/stop, clouds.yaml)
-* :mod:`.fixture`: :class:`SimulatorFixture` for tests
+* :mod:`.fixture`: :class:`SimulatorFixture` for tests (needs
+  ``fixtures``, a test requirement)
 * :mod:`.cli` and :mod:`.demo`: ``powervc-osc-simulator [demo]``
 """
 
@@ -42,7 +43,7 @@ _EXPORTS = {'Simulator': 'server', 'SimulatorFixture': 'fixture',
 __all__ = list(_EXPORTS)
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> object:
     if name not in _EXPORTS:
         raise AttributeError(name)
     module = importlib.import_module('%s.%s' % (__name__, _EXPORTS[name]))

@@ -43,8 +43,10 @@ from powervc_osc.simulator import control
 from powervc_osc.simulator import faults as sim_faults
 from powervc_osc.simulator import identity
 from powervc_osc.simulator import identity_api
+from powervc_osc.simulator import records as sim_records
 from powervc_osc.simulator import requestlog
 from powervc_osc.simulator import responses
+from powervc_osc.simulator import settings as sim_settings
 from powervc_osc.simulator import state as sim_state
 from powervc_osc.simulator import views
 
@@ -133,7 +135,9 @@ class SimulatorApp:
     #: Serves the identity routes and tells who a compute request is from.
     identity_class = identity_api.IdentityAPI
 
-    def __init__(self, state, tokens, settings):
+    def __init__(self, state: sim_state.SimulatorState,
+                 tokens: identity.TokenStore,
+                 settings: sim_settings.SimulatorSettings) -> None:
         self.state = state
         self.tokens = tokens
         self.settings = settings
@@ -151,12 +155,14 @@ class SimulatorApp:
                      'compute': self.compute, 'control': self.control}
 
     @staticmethod
-    def index(request):
+    def index(request: wrappers.Request) -> wrappers.Response:
         return responses.json_response(views.index(request))
 
     # -- WSGI ---------------------------------------------------------
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: dict[str, typing.Any],
+                 start_response: typing.Callable[..., typing.Any],
+                 ) -> typing.Iterable[bytes]:
         request = responses.Request(environ)
         if request.path.startswith(SIM):
             response = self.control.call(
@@ -165,7 +171,7 @@ class SimulatorApp:
         started = time.monotonic()
         fault = self.faults.take(request.method, request.path)
         if fault is not None and fault.delay_ms:
-            self.settings.sleep(fault.delay_ms / 1000.0)
+            self._pause(fault.delay_ms)
         if fault is not None and fault.reset:
             sim_faults.reset_connection(environ)
             self._log(request, requestlog.STATUS_RESET, started, True)
@@ -180,17 +186,24 @@ class SimulatorApp:
         self._log(request, response.status_code, started, faulted)
         return response(environ, start_response)
 
-    def _serve(self, request):
+    def _serve(self, request: wrappers.Request,
+               ) -> tuple[wrappers.Response, bool]:
         """``(response, faulted)``: latency, a random 503 or the route."""
         path = request.path
         if self.settings.latency_ms and path.startswith((IDENTITY,
                                                          COMPUTE)):
-            self.settings.sleep(self.settings.latency_ms / 1000.0)
+            self._pause(self.settings.latency_ms)
         if self.random_errors.hit(path, self.settings.error_rate):
             return self.random_errors.response(), True
         return self._dispatch(request), False
 
-    def _log(self, request, status, started, fault):
+    def _pause(self, milliseconds: float) -> None:
+        """Sleep (on the settings' sleep, which the tests replace)."""
+        if self.settings.sleep is not None:
+            self.settings.sleep(milliseconds / 1000.0)
+
+    def _log(self, request: wrappers.Request, status: int, started: float,
+             fault: bool) -> None:
         self.requests.append(requestlog.RequestRecord(
             request.method, request.path, status,
             query=request.query_string.decode('latin-1'),
@@ -198,7 +211,8 @@ class SimulatorApp:
 
     # -- routing ------------------------------------------------------
 
-    def _match(self, request):
+    def _match(self, request: wrappers.Request,
+               ) -> typing.Callable[[], wrappers.Response]:
         """A function answering ``request``.
 
         :raises werkzeug.exceptions.HTTPException: no route (404, 405).
@@ -210,7 +224,7 @@ class SimulatorApp:
                                      args)
         return functools.partial(handler, request, **args)
 
-    def _dispatch(self, request):
+    def _dispatch(self, request: wrappers.Request) -> wrappers.Response:
         try:
             answer = self._match(request)
         except wz_exc.MethodNotAllowed as exc:
@@ -228,7 +242,7 @@ class SimulatorApp:
             return answer()
         except identity.IdentityError as exc:
             return responses.keystone_error(exc)
-        except sim_state.SimulatorError as exc:
+        except sim_records.SimulatorError as exc:
             return responses.nova_error(exc.code, exc.message)
         except wz_exc.RequestEntityTooLarge:
             return responses.nova_error(413, 'Request is too large.')

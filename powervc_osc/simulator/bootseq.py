@@ -37,8 +37,12 @@ detection.
 """
 
 import random
+import typing as ty
 
 LED_WIDTH = 32
+
+#: One step: ``(refcode, led_code)``.
+Step = tuple[str, str]
 
 IBMI_STEADY = '00000000'
 AIX_STEADY = '0000'
@@ -66,20 +70,21 @@ _IBMI_C9_OPTIONAL = ('C9002810', 'C9002820', 'C9002910', 'C9002924',
                      'C90029B0', 'C9002A85', 'C9002AA5', 'C9002AC0')
 
 
-def led_text(text):
+def led_text(text: str) -> str:
     """Format an operator-panel text: '_' for blanks, padded to 32."""
     text = text.replace(' ', '_')[:LED_WIDTH]
     return text + '_' * (LED_WIDTH - len(text))
 
 
-def _pick(rng, required, optional, low, high):
+def _pick(rng: random.Random, required: ty.Sequence[str],
+          optional: ty.Sequence[str], low: int, high: int) -> list[str]:
     """Required codes plus a seeded sample of optional ones, sorted."""
     count = rng.randint(low, min(high, len(optional)))
     codes = set(required) | set(rng.sample(optional, count))
     return sorted(codes)
 
 
-def ibmi_sequence(rng):
+def ibmi_sequence(rng: random.Random) -> list[Step]:
     """A normal IBM i IPL: C2 -> C6 -> C9 -> 00000000."""
     steps = [(c, led_text(LED_IPL))
              for c in _pick(rng, _IBMI_C2_REQUIRED, _IBMI_C2_OPTIONAL, 1, 4)]
@@ -91,7 +96,7 @@ def ibmi_sequence(rng):
     return steps
 
 
-def aix_sequence(rng):
+def aix_sequence(rng: random.Random) -> list[Step]:
     """A normal AIX boot: 000e, 0551, 0517, 0553, phase 3 ..., 0000."""
     steps = [('000e', led_text(LED_REBOOTING))]
     if rng.random() < 0.5:
@@ -107,7 +112,7 @@ def aix_sequence(rng):
     return steps
 
 
-def stuck_sequence(steps, code):
+def stuck_sequence(steps: list[Step], code: str) -> list[Step]:
     """Cut ``steps`` so that they end, forever, at ``code``.
 
     If ``code`` is part of the sequence the sequence stops at its first
@@ -123,7 +128,8 @@ def stuck_sequence(steps, code):
     return head + [(code, led_text(led))]
 
 
-def build_sequence(os_type, seed, name, run=0, stuck_at=None):
+def build_sequence(os_type: str, seed: ty.Any, name: str, run: int = 0,
+                   stuck_at: str | None = None) -> list[Step]:
     """The deterministic boot sequence of one server.
 
     :param os_type: ``'ibmi'`` or ``'aix'`` (anything else: no sequence).
@@ -147,13 +153,14 @@ def build_sequence(os_type, seed, name, run=0, stuck_at=None):
     return steps
 
 
-def not_activated(os_type):
+def not_activated(os_type: str) -> list[Step]:
     """The steady step of a powered-off partition."""
     code = IBMI_STEADY if os_type == 'ibmi' else AIX_STEADY
     return [(code, led_text(LED_NOT_ACTIVATED))]
 
 
-def position(steps, elapsed, step_seconds):
+def position(steps: ty.Sequence[Step], elapsed: float,
+             step_seconds: float) -> Step | None:
     """The ``(refcode, led_code)`` shown ``elapsed`` seconds after start.
 
     :returns: None during the first step (nothing collected yet).

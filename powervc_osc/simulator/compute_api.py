@@ -26,8 +26,8 @@ from werkzeug import exceptions as wz_exc
 
 from powervc_osc.simulator import identity
 from powervc_osc.simulator import microversion
+from powervc_osc.simulator import records as sim_records
 from powervc_osc.simulator import responses
-from powervc_osc.simulator import state as sim_state
 from powervc_osc.simulator import views as sim_views
 
 _TRUE = ('', '1', 'true', 't', 'yes', 'y', 'on')
@@ -37,7 +37,7 @@ _FALSE = ('0', 'false', 'f', 'no', 'n', 'off')
 def check_project_scope(ctx, project_id):
     """403 unless ``ctx`` may use the project of the URL."""
     if project_id != ctx.project_id and not ctx.is_admin:
-        raise sim_state.Forbidden(
+        raise sim_records.Forbidden(
             "Project %s in the URL does not match the token's project."
             % project_id)
 
@@ -47,10 +47,10 @@ def _metadata_body(request, key):
     try:
         body = responses.json_body(request)
     except ValueError:
-        raise sim_state.BadRequest('Malformed request body')
+        raise sim_records.BadRequest('Malformed request body')
     if (not isinstance(body, dict) or set(body) != {key} or
             not isinstance(body[key], dict)):
-        raise sim_state.BadRequest('Malformed request body')
+        raise sim_records.BadRequest('Malformed request body')
     return body[key]
 
 
@@ -62,7 +62,7 @@ def _all_tenants(args):
         return True
     if value in _FALSE:
         return False
-    raise sim_state.BadRequest("Invalid input for all_tenants: '%s'" % value)
+    raise sim_records.BadRequest("Invalid input for all_tenants: '%s'" % value)
 
 
 def _limit(args):
@@ -71,9 +71,9 @@ def _limit(args):
     try:
         limit = int(args['limit'])
     except ValueError:
-        raise sim_state.BadRequest('limit param must be an integer')
+        raise sim_records.BadRequest('limit param must be an integer')
     if limit < 0:
-        raise sim_state.BadRequest('limit param must be positive')
+        raise sim_records.BadRequest('limit param must be positive')
     return limit
 
 
@@ -116,7 +116,7 @@ class ComputeAPI:
         """
         try:
             version = microversion.parse_microversion(request.headers)
-        except sim_state.SimulatorError as exc:
+        except sim_records.SimulatorError as exc:
             return responses.nova_error(exc.code, exc.message)
         headers = microversion.response_headers(version)
         project_id = args.pop('project_id')
@@ -131,7 +131,7 @@ class ComputeAPI:
             headers['WWW-Authenticate'] = (
                 'Keystone uri="%s"' % responses.identity_url(request))
             return responses.keystone_error(exc, headers=headers)
-        except sim_state.SimulatorError as exc:
+        except sim_records.SimulatorError as exc:
             return responses.nova_error(exc.code, exc.message,
                                         headers=headers)
         except wz_exc.RequestEntityTooLarge:
@@ -190,10 +190,10 @@ class ComputeAPI:
             return responses.no_content()
         meta = _metadata_body(request, 'meta')
         if len(meta) > 1:
-            raise sim_state.BadRequest('Request body contains too many '
-                                       'items')
+            raise sim_records.BadRequest('Request body contains too many '
+                                         'items')
         if key not in meta:
-            raise sim_state.BadRequest('Request body and URI mismatch')
+            raise sim_records.BadRequest('Request body and URI mismatch')
         value = self.state.set_metadata_item(ctx, server_id, key, meta[key])
         return responses.json_response({'meta': {key: value}})
 
@@ -217,8 +217,8 @@ class ComputeAPI:
         for flavor in self.state.flavors():
             if flavor.id == flavor_id:
                 return flavor
-        raise sim_state.NotFound('Flavor %s could not be found.'
-                                 % flavor_id)
+        raise sim_records.NotFound('Flavor %s could not be found.'
+                                   % flavor_id)
 
     def flavor(self, request, ctx, views, flavor_id):
         flavor = self._find_flavor(flavor_id)

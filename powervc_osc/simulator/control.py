@@ -29,17 +29,24 @@ Control requests are neither logged nor hit by faults.
 
 import ipaddress
 import re
+import typing as ty
 
 from werkzeug import exceptions as wz_exc
+from werkzeug import wrappers
 
 from powervc_osc.simulator import faults as sim_faults
+from powervc_osc.simulator import identity
+from powervc_osc.simulator import requestlog
 from powervc_osc.simulator import responses
+from powervc_osc.simulator import state as sim_state
 
 PREFIX = '/_sim'
 
 
-def is_loopback(host):
+def is_loopback(host: str | None) -> bool:
     """True for loopback addresses and ``localhost``."""
+    if host is None:
+        return False
     if host in ('localhost', 'localhost.localdomain'):
         return True
     try:
@@ -59,14 +66,18 @@ class ControlAPI:
         :class:`~powervc_osc.simulator.faults.FaultList`.
     """
 
-    def __init__(self, state, tokens, request_log, fault_list):
+    def __init__(self, state: sim_state.SimulatorState,
+                 tokens: identity.TokenStore,
+                 request_log: requestlog.RequestLog,
+                 fault_list: sim_faults.FaultList) -> None:
         self.state = state
         self.tokens = tokens
         self.request_log = request_log
         self.fault_list = fault_list
 
     @staticmethod
-    def call(request, answer):
+    def call(request: wrappers.Request,
+             answer: ty.Callable[[], wrappers.Response]) -> wrappers.Response:
         """``answer()`` (route, then handle) for loopback clients only.
 
         403 for other clients, the status of routing errors, 400 for bad
@@ -83,14 +94,14 @@ class ControlAPI:
         except (ValueError, TypeError, KeyError, re.error) as exc:
             return responses.nova_error(400, str(exc))
 
-    def requests(self, request):
+    def requests(self, request: wrappers.Request) -> wrappers.Response:
         if request.method == 'DELETE':
             self.request_log.clear()
             return responses.no_content()
         return responses.json_response({'requests': [
             r.to_dict() for r in self.request_log.snapshot()]})
 
-    def faults(self, request):
+    def faults(self, request: wrappers.Request) -> wrappers.Response:
         if request.method == 'DELETE':
             self.fault_list.clear()
             return responses.no_content()
@@ -107,17 +118,17 @@ class ControlAPI:
         return responses.json_response({'faults': [
             f.to_dict() for f in self.fault_list.snapshot()]})
 
-    def revoke_tokens(self, request):
+    def revoke_tokens(self, request: wrappers.Request) -> wrappers.Response:
         return responses.json_response(
             {'revoked': self.tokens.revoke_all()})
 
-    def clock(self, request):
+    def clock(self, request: wrappers.Request) -> wrappers.Response:
         body = responses.json_body(request, empty={})
         self.state.advance(float(body.get('advance', 0)))
         return responses.json_response(
             {'offset_applied': body.get('advance', 0)})
 
-    def servers(self, request):
+    def servers(self, request: wrappers.Request) -> wrappers.Response:
         if request.method == 'POST':
             body = responses.json_body(request, empty=None)
             if not isinstance(body, dict):

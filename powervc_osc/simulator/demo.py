@@ -67,7 +67,7 @@ STEPS = (
 STEP_TIMEOUT = 120
 
 
-def find_openstack():
+def find_openstack() -> str | None:
     """The ``openstack`` next to this Python, else the one on PATH."""
     candidate = os.path.join(os.path.dirname(sys.executable), 'openstack')
     if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
@@ -75,7 +75,7 @@ def find_openstack():
     return shutil.which('openstack')
 
 
-def clean_environment(clouds_yaml, **extra):
+def clean_environment(clouds_yaml: str, **extra: str) -> dict[str, str]:
     """The current environment for ``openstack`` to read only ``clouds_yaml``.
 
     Every ``OS_*`` variable is dropped (a user's ``OS_CLOUD`` or
@@ -88,8 +88,10 @@ def clean_environment(clouds_yaml, **extra):
     return env
 
 
-def run_steps(steps, openstack, cloud, env, out=None, runner=None,
-              timeout=STEP_TIMEOUT):
+def run_steps(steps: typing.Sequence[Step], openstack: str, cloud: str,
+              env: dict[str, str], out: typing.TextIO | None = None,
+              runner: typing.Callable[..., typing.Any] | None = None,
+              timeout: float = STEP_TIMEOUT) -> int:
     """Run ``steps``; returns the number of steps that misbehaved.
 
     :param runner: ``subprocess.run``-like callable (for tests).
@@ -128,7 +130,7 @@ def run_steps(steps, openstack, cloud, env, out=None, runner=None,
     return failures
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog='powervc-osc-simulator demo',
         description='Run the plugin commands against an in-process '
@@ -143,7 +145,10 @@ def build_parser():
     return parser
 
 
-def main(argv=None, steps=STEPS, out=None, runner=None):
+def main(argv: typing.Sequence[str] | None = None,
+         steps: typing.Sequence[Step] = STEPS,
+         out: typing.TextIO | None = None,
+         runner: typing.Callable[..., typing.Any] | None = None) -> int:
     """Run the demo; returns the exit status."""
     args = build_parser().parse_args(argv)
     out = out or sys.stdout

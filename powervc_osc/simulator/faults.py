@@ -68,7 +68,7 @@ class Fault:
               'headers', 'count', 'delay_ms', 'reset')
 
     @classmethod
-    def from_dict(cls, data):
+    def from_dict(cls, data: typing.Mapping[str, typing.Any]) -> 'Fault':
         if not isinstance(data, dict):
             raise ValueError('a fault must be a JSON object')
         unknown = set(data) - set(cls.FIELDS)
@@ -79,7 +79,7 @@ class Fault:
         fault.validate()
         return fault
 
-    def validate(self):
+    def validate(self) -> None:
         re.compile(self.path or '')
         if self.status is None and not self.delay_ms and not self.reset:
             raise ValueError('a fault needs status, delay_ms or reset')
@@ -90,18 +90,20 @@ class Fault:
         if self.body is not None and not isinstance(self.body, str):
             raise ValueError('body must be a string')
 
-    def matches(self, method, path):
+    def matches(self, method: str, path: str) -> bool:
         if self.method and self.method.upper() != method.upper():
             return False
         return re.search(self.path or '', path) is not None
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, typing.Any]:
         data = {name: getattr(self, name) for name in self.FIELDS}
         data.update(id=self.id, hits=self.hits)
         return data
 
-    def response(self, request):
+    def response(self, request: wrappers.Request) -> wrappers.Response:
         """The answer of a fault with a ``status``."""
+        if self.status is None:
+            raise ValueError('this fault answers no status')
         status = int(self.status)
         headers = dict(self.headers or {})
         if self.body is not None:
@@ -119,12 +121,13 @@ class Fault:
 class FaultList:
     """Thread-safe targeted faults; the first matching one wins."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._faults = []
+        self._faults: list[Fault] = []
         self._next_id = 1
 
-    def add(self, fault=None, **kwargs):
+    def add(self, fault: 'Fault | dict[str, typing.Any] | None' = None,
+            **kwargs: typing.Any) -> 'Fault':
         """Add a :class:`Fault` (or its fields as keyword arguments)."""
         if fault is None:
             fault = Fault.from_dict(kwargs)
@@ -138,15 +141,15 @@ class FaultList:
             self._faults.append(fault)
         return fault
 
-    def clear(self):
+    def clear(self) -> None:
         with self._lock:
             self._faults.clear()
 
-    def snapshot(self):
+    def snapshot(self) -> list[Fault]:
         with self._lock:
             return [dataclasses.replace(f) for f in self._faults]
 
-    def take(self, method, path):
+    def take(self, method: str, path: str) -> Fault | None:
         """The first fault matching, consuming one of its ``count``."""
         with self._lock:
             for fault in self._faults:
@@ -163,12 +166,12 @@ class FaultList:
 class RandomErrors:
     """Seeded random 503s on the project-scoped compute API."""
 
-    def __init__(self, seed):
+    def __init__(self, seed: typing.Any) -> None:
         # Simulated faults, not security.
         self._rng = random.Random('errors/%s' % seed)  # nosec B311
         self._lock = threading.Lock()
 
-    def hit(self, path, rate):
+    def hit(self, path: str, rate: float) -> bool:
         """True when the request for ``path`` should answer 503."""
         if rate <= 0 or not path.startswith(_COMPUTE_API):
             return False
@@ -179,13 +182,13 @@ class RandomErrors:
             return self._rng.random() < rate
 
     @staticmethod
-    def response():
+    def response() -> wrappers.Response:
         return responses.nova_error(
             503, 'The server is currently unavailable. Please try again '
             'at a later time. (simulated)')
 
 
-def reset_connection(environ):
+def reset_connection(environ: typing.Mapping[str, typing.Any]) -> None:
     """Close the client's connection without an answer (TCP RST)."""
     sock = environ.get('werkzeug.socket')
     if sock is None:

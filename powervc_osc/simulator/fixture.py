@@ -27,6 +27,8 @@ The simulator listens on an ephemeral ``127.0.0.1`` port and is stopped
 ``fixtures`` (a test requirement), the rest of the simulator does not.
 """
 
+import typing as ty
+
 import fixtures
 
 from powervc_osc.simulator import server as sim_server
@@ -42,23 +44,24 @@ class SimulatorFixture(fixtures.Fixture):
         ``127.0.0.1`` and ``port`` to 0 even over ``settings``.
     """
 
-    def __init__(self, write_clouds_yaml=True, **kwargs):
+    def __init__(self, write_clouds_yaml: bool = True,
+                 **kwargs: ty.Any) -> None:
         super().__init__()
         kwargs.setdefault('host', '127.0.0.1')
         kwargs.setdefault('port', 0)
         self._kwargs = kwargs
         self._write_clouds_yaml = write_clouds_yaml
-        self.simulator = None
-        self.clouds_yaml = None
+        self.simulator: sim_server.Simulator | None = None
+        self.clouds_yaml: str | None = None
 
-    def _setUp(self):
+    def _setUp(self) -> None:
         self.simulator = sim_server.Simulator(**self._kwargs)
         self.simulator.start()
         self.addCleanup(self.simulator.stop)
         if self._write_clouds_yaml:
             self.clouds_yaml = self.simulator.write_clouds_yaml()
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> ty.Any:
         # Delegate url, auth_url, state, requests, add_fault ... to the
         # simulator.
         simulator = self.__dict__.get('simulator')

@@ -22,9 +22,11 @@ the fixed directory with Keystone's default policy: listing is for admins,
 a member may read its own project and domain.
 """
 
+from werkzeug import wrappers
+
 from powervc_osc.simulator import identity
+from powervc_osc.simulator import records as sim_records
 from powervc_osc.simulator import responses
-from powervc_osc.simulator import state as sim_state
 from powervc_osc.simulator import views
 
 
@@ -34,10 +36,10 @@ class IdentityAPI:
     :param tokens: the :class:`~powervc_osc.simulator.identity.TokenStore`.
     """
 
-    def __init__(self, tokens):
+    def __init__(self, tokens: identity.TokenStore) -> None:
         self.tokens = tokens
 
-    def context(self, request):
+    def context(self, request: wrappers.Request) -> sim_records.Context:
         """Who is asking: the scope of the ``X-Auth-Token``.
 
         :returns: a :class:`~powervc_osc.simulator.state.Context`.
@@ -48,16 +50,16 @@ class IdentityAPI:
             raise identity.unauthorized()
         return info.context()
 
-    def versions(self, request):
+    def versions(self, request: wrappers.Request) -> wrappers.Response:
         return responses.json_response(
             {'versions': {'values': [views.identity_version(request)]}},
             status=300)
 
-    def version(self, request):
+    def version(self, request: wrappers.Request) -> wrappers.Response:
         return responses.json_response(
             {'version': views.identity_version(request)})
 
-    def auth_tokens(self, request):
+    def auth_tokens(self, request: wrappers.Request) -> wrappers.Response:
         if request.method == 'POST':
             return self._authenticate(request)
         caller = self.tokens.validate(request.headers.get('X-Auth-Token'))
@@ -69,14 +71,14 @@ class IdentityAPI:
             raise identity.IdentityError(
                 404, 'Not Found', 'Could not find token: %s' % subject_id)
         if request.method == 'DELETE':
-            self.tokens.revoke(subject_id)
+            self.tokens.revoke(subject.id)
             return responses.no_content()
-        headers = {'X-Subject-Token': subject_id}
+        headers = {'X-Subject-Token': subject.id}
         if request.method == 'HEAD':
             return responses.json_response(None, headers=headers)
         return responses.json_response(subject.body, headers=headers)
 
-    def _authenticate(self, request):
+    def _authenticate(self, request: wrappers.Request) -> wrappers.Response:
         try:
             body = responses.json_body(request, empty=None)
         except ValueError:
@@ -89,19 +91,20 @@ class IdentityAPI:
 
     # -- the directory ------------------------------------------------
 
-    def projects(self, request):
+    def projects(self, request: wrappers.Request) -> wrappers.Response:
         self._admin_only(request)
         wanted = request.args
         found = [views.project(request, name, project_id)
-                 for name, project_id in sorted(sim_state.PROJECTS.items())]
+                 for name, project_id in sorted(sim_records.PROJECTS.items())]
         found = [p for p in found
                  if all(wanted.get(key) in (None, p[key])
                         for key in ('name', 'domain_id', 'id'))]
         return responses.json_response({'projects': found})
 
-    def project(self, request, project_id):
+    def project(self, request: wrappers.Request,
+                project_id: str) -> wrappers.Response:
         ctx = self.context(request)
-        names = {v: k for k, v in sim_state.PROJECTS.items()}
+        names = {v: k for k, v in sim_records.PROJECTS.items()}
         if not (ctx.is_admin or project_id == ctx.project_id):
             raise _forbidden('identity:get_project')
         if project_id not in names:
@@ -112,27 +115,28 @@ class IdentityAPI:
             {'project': views.project(request, names[project_id],
                                       project_id)})
 
-    def domains(self, request):
+    def domains(self, request: wrappers.Request) -> wrappers.Response:
         self._admin_only(request)
         found = [views.domain(request)]
         name = request.args.get('name')
-        if name is not None and name != sim_state.DOMAIN_NAME:
+        if name is not None and name != sim_records.DOMAIN_NAME:
             found = []
         return responses.json_response({'domains': found})
 
-    def domain(self, request, domain_id):
+    def domain(self, request: wrappers.Request,
+               domain_id: str) -> wrappers.Response:
         self.context(request)   # every user's project is in this domain
-        if domain_id != sim_state.DOMAIN_ID:
+        if domain_id != sim_records.DOMAIN_ID:
             raise identity.IdentityError(
                 404, 'Not Found', 'Could not find domain: %s.' % domain_id)
         return responses.json_response({'domain': views.domain(request)})
 
-    def _admin_only(self, request):
+    def _admin_only(self, request: wrappers.Request) -> None:
         if not self.context(request).is_admin:
             raise _forbidden('identity:list')
 
 
-def _forbidden(action):
+def _forbidden(action: str) -> identity.IdentityError:
     return identity.IdentityError(
         403, 'Forbidden',
         'You are not authorized to perform the requested action: %s.'

@@ -52,7 +52,7 @@ import typing
 from powervc_osc.simulator import app as sim_app
 from powervc_osc.simulator import identity
 from powervc_osc.simulator import identity_api
-from powervc_osc.simulator import state as sim_state
+from powervc_osc.simulator import records as sim_records
 
 AUTHTOKEN_GROUP = 'keystone_authtoken'
 
@@ -79,8 +79,8 @@ class KeystoneAuth:
     username: str
     password: str
     project_name: str = 'service'
-    user_domain_name: str = sim_state.DOMAIN_NAME
-    project_domain_name: str = sim_state.DOMAIN_NAME
+    user_domain_name: str = sim_records.DOMAIN_NAME
+    project_domain_name: str = sim_records.DOMAIN_NAME
     region_name: typing.Optional[str] = None
     interface: str = 'internal'
     token_cache_time: int = 300
@@ -93,7 +93,7 @@ class KeystoneAuth:
         conf = cfg.ConfigOpts()
         conf([], project='powervc-osc-simulator', default_config_files=[],
              default_config_dirs=[])
-        plugin = loading.get_plugin_loader('password')
+        plugin: typing.Any = loading.get_plugin_loader('password')
         conf.register_opts(loading.get_auth_plugin_conf_options(plugin),
                            group=AUTHTOKEN_GROUP)
         for name, value in (('auth_url', self.auth_url),
@@ -155,8 +155,8 @@ class KeystoneIdentityAPI(identity_api.IdentityAPI):
         roles = tuple(r.strip() for r in
                       (headers.get('X-Roles') or '').split(',')
                       if r.strip())
-        ctx = sim_state.Context(headers.get('X-User-Id', ''),
-                                headers.get('X-Project-Id', ''), roles)
+        ctx = sim_records.Context(headers.get('X-User-Id', ''),
+                                  headers.get('X-Project-Id', ''), roles)
         self._remember(request, ctx)
         return ctx
 
@@ -188,7 +188,7 @@ class KeystoneSimulatorApp(sim_app.SimulatorApp):
     @property
     def seen_tokens(self):
         """See :attr:`KeystoneIdentityAPI.seen_tokens`."""
-        return self.identity.seen_tokens
+        return typing.cast(KeystoneIdentityAPI, self.identity).seen_tokens
 
 
 def wrap(app, auth):

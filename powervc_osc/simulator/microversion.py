@@ -15,30 +15,31 @@
 """Compute microversions: what a request asks for, what an answer says."""
 
 import re
+import typing as ty
 
-from powervc_osc.simulator import state as sim_state
+from powervc_osc.simulator import records as sim_records
 
 MIN_VERSION = (2, 1)
 MAX_VERSION = (2, 88)
 
 
-class VersionNotSupported(sim_state.SimulatorError):
+class VersionNotSupported(sim_records.SimulatorError):
     code = 406
 
 
-def version_str(version):
+def version_str(version: tuple[int, int]) -> str:
     """``(2, 88)`` as ``'2.88'``."""
     return '%d.%d' % version
 
 
-def _parse_version(text):
+def _parse_version(text: str) -> tuple[int, int] | None:
     match = re.fullmatch(r'\s*(\d+)\.(\d+)\s*', text)
     if not match:
         return None
     return int(match.group(1)), int(match.group(2))
 
 
-def parse_microversion(headers):
+def parse_microversion(headers: ty.Any) -> tuple[int, int]:
     """The requested compute microversion as a tuple.
 
     ``OpenStack-API-Version: compute X.Y`` wins over
@@ -61,7 +62,7 @@ def parse_microversion(headers):
         return MAX_VERSION
     version = _parse_version(value)
     if version is None:
-        raise sim_state.BadRequest(
+        raise sim_records.BadRequest(
             'API Version String %s is of invalid format. Must be of format '
             'MajorNum.MinorNum.' % value)
     if not MIN_VERSION <= version <= MAX_VERSION:
@@ -71,7 +72,7 @@ def parse_microversion(headers):
     return version
 
 
-def response_headers(version):
+def response_headers(version: tuple[int, int]) -> dict[str, str]:
     """The headers announcing the microversion of an answer."""
     text = version_str(version)
     return {

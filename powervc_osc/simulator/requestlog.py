@@ -15,6 +15,7 @@
 """The request log: every answered request, for tests and benchmarks."""
 
 import threading
+import typing as ty
 
 # The status logged for a connection closed without an answer.
 STATUS_RESET = 0
@@ -30,8 +31,14 @@ class RequestRecord(tuple):
     answer.
     """
 
-    def __new__(cls, method, path, status, query='', started=0.0,
-                finished=0.0, fault=False):
+    query: str
+    started: float
+    finished: float
+    fault: bool
+
+    def __new__(cls, method: str, path: str, status: int, query: str = '',
+                started: float = 0.0, finished: float = 0.0,
+                fault: bool = False) -> 'RequestRecord':
         self = super().__new__(cls, (method, path, status))
         self.query = query
         self.started = started
@@ -43,7 +50,7 @@ class RequestRecord(tuple):
     path = property(lambda self: self[1])
     status = property(lambda self: self[2])
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, ty.Any]:
         return {'method': self.method, 'path': self.path,
                 'status': self.status, 'query': self.query,
                 'started': self.started, 'finished': self.finished,
@@ -53,29 +60,29 @@ class RequestRecord(tuple):
 class RequestLog:
     """A thread-safe list of :class:`RequestRecord`."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._records = []
+        self._records: list[RequestRecord] = []
 
-    def append(self, record):
+    def append(self, record: RequestRecord) -> None:
         with self._lock:
             self._records.append(record)
 
-    def clear(self):
+    def clear(self) -> None:
         with self._lock:
             self._records.clear()
 
-    def snapshot(self):
+    def snapshot(self) -> list[RequestRecord]:
         with self._lock:
             return list(self._records)
 
-    def __iter__(self):
+    def __iter__(self) -> ty.Iterator[RequestRecord]:
         return iter(self.snapshot())
 
-    def __len__(self):
+    def __len__(self) -> int:
         with self._lock:
             return len(self._records)
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> RequestRecord:
         with self._lock:
             return self._records[index]

@@ -15,11 +15,12 @@
 """Answers shared by every endpoint: JSON, Nova and Keystone errors."""
 
 import json
+import typing as ty
 
 from werkzeug import wrappers
 
 from powervc_osc.simulator import identity
-from powervc_osc.simulator import state as sim_state
+from powervc_osc.simulator import records as sim_records
 
 MAX_BODY = 64 * 1024
 _REQUIRED = object()
@@ -31,22 +32,23 @@ class Request(wrappers.Request):
     max_content_length = MAX_BODY
 
 
-def host_root(request):
+def host_root(request: wrappers.Request) -> str:
     """``http://host:port`` as the client addressed the simulator."""
     return request.host_url.rstrip('/')
 
 
-def compute_root(request):
+def compute_root(request: wrappers.Request) -> str:
     """The unversioned compute URL."""
     return host_root(request) + identity.COMPUTE_PATH
 
 
-def identity_url(request):
+def identity_url(request: wrappers.Request) -> str:
     """The identity v3 URL (the ``auth_url``)."""
     return host_root(request) + identity.IDENTITY_PATH + '/v3'
 
 
-def json_body(request, empty=_REQUIRED):
+def json_body(request: wrappers.Request,
+              empty: ty.Any = _REQUIRED) -> ty.Any:
     """The request's JSON body, or ``empty`` for an empty body.
 
     :raises ValueError: malformed JSON, or an empty body without
@@ -60,7 +62,9 @@ def json_body(request, empty=_REQUIRED):
     return json.loads(data)
 
 
-def json_response(data, status=200, headers=None):
+def json_response(data: ty.Any, status: int = 200,
+                  headers: ty.Mapping[str, str] | None = None,
+                  ) -> wrappers.Response:
     """``data`` as JSON (None: an empty body)."""
     body = '' if data is None else json.dumps(data)
     return wrappers.Response(
@@ -68,17 +72,21 @@ def json_response(data, status=200, headers=None):
         content_type='application/json' if data is not None else None)
 
 
-def no_content():
+def no_content() -> wrappers.Response:
     return wrappers.Response(status=204)
 
 
-def nova_error(code, message, headers=None):
+def nova_error(code: int, message: str,
+               headers: ty.Mapping[str, str] | None = None,
+               ) -> wrappers.Response:
     """Nova's ``{"<faultName>": {"code", "message"}}``."""
-    kind = sim_state.nova_fault_name(code)
+    kind = sim_records.nova_fault_name(code)
     return json_response({kind: {'code': code, 'message': message}},
                          status=code, headers=headers)
 
 
-def keystone_error(error, headers=None):
+def keystone_error(error: identity.IdentityError,
+                   headers: ty.Mapping[str, str] | None = None,
+                   ) -> wrappers.Response:
     """A :class:`~powervc_osc.simulator.identity.IdentityError`."""
     return json_response(error.body(), status=error.code, headers=headers)

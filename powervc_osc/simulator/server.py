@@ -32,6 +32,7 @@ import logging
 import os
 import tempfile
 import threading
+import typing as ty
 
 import yaml
 
@@ -39,7 +40,10 @@ from werkzeug import serving
 
 from powervc_osc.simulator import app as sim_app
 from powervc_osc.simulator import control
+from powervc_osc.simulator import faults as faults_mod
 from powervc_osc.simulator import identity
+from powervc_osc.simulator import records as sim_records
+from powervc_osc.simulator import requestlog
 from powervc_osc.simulator import settings as sim_settings
 from powervc_osc.simulator import state as sim_state
 
@@ -56,10 +60,11 @@ CLOUD_USERS = (
 class _Handler(serving.WSGIRequestHandler):
     """Logs to the module logger (debug) rather than to stderr."""
 
-    def log(self, type, message, *args):
+    def log(self, type: str, message: str, *args: ty.Any) -> None:
         LOG.debug('%s - %s', self.address_string(), message % args)
 
-    def log_request(self, code='-', size='-'):
+    def log_request(self, code: int | str = '-',
+                    size: int | str = '-') -> None:
         LOG.debug('%s "%s" %s', self.address_string(), self.requestline,
                   code)
 
@@ -87,7 +92,8 @@ class Simulator:
         ``Simulator(step_seconds=0.5)``.
     """
 
-    def __init__(self, settings=None, **fields):
+    def __init__(self, settings: sim_settings.SimulatorSettings | None = None,
+                 **fields: ty.Any) -> None:
         self.settings = sim_settings.resolve(settings, **fields)
         self.host = self.settings.host
         self.port = self.settings.port
@@ -101,13 +107,13 @@ class Simulator:
             from powervc_osc.simulator import keystone_mode
             app_class = keystone_mode.KeystoneSimulatorApp
         self.app = app_class(self.state, self.tokens, self.settings)
-        self._server = None
-        self._thread = None
-        self._temp_files = []
+        self._server: serving.BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self._temp_files: list[str] = []
 
     # -- lifecycle ----------------------------------------------------
 
-    def start(self):
+    def start(self) -> 'Simulator':
         """Start serving in a daemon thread; returns self."""
         if self._server is not None:
             raise RuntimeError('the simulator is already running')
@@ -126,14 +132,15 @@ class Simulator:
         self._thread.start()
         return self
 
-    def stop(self):
+    def stop(self) -> None:
         """Stop serving (idempotent) and remove files it wrote to /tmp."""
         server, self._server = self._server, None
         if server is not None:
             server.shutdown()
             server.server_close()
-            self._thread.join(10)
-            self._thread = None
+            thread, self._thread = self._thread, None
+            if thread is not None:
+                thread.join(10)
         for path in self._temp_files:
             try:
                 os.unlink(path)
@@ -141,16 +148,16 @@ class Simulator:
                 pass
         self._temp_files = []
 
-    def __enter__(self):
+    def __enter__(self) -> 'Simulator':
         return self.start()
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: ty.Any) -> None:
         self.stop()
 
     # -- URLs ---------------------------------------------------------
 
     @property
-    def url(self):
+    def url(self) -> str:
         """``http://host:port`` (IPv6 hosts in brackets).
 
         A wildcard listen address is advertised as loopback.
@@ -167,33 +174,34 @@ class Simulator:
         return 'http://%s:%d' % (host, self.port)
 
     @property
-    def auth_url(self):
+    def auth_url(self) -> str:
         if self.keystone is not None:   # Keystone mode hook
             return self.keystone.auth_url
         return self.url + identity.IDENTITY_PATH + '/v3'
 
     @property
-    def compute_root(self):
+    def compute_root(self) -> str:
         """The unversioned compute URL."""
         return self.url + identity.COMPUTE_PATH
 
     @property
-    def compute_url(self):
+    def compute_url(self) -> str:
         """The catalog's compute endpoint of ``ibm-default``."""
         return '%s/v2.1/%s' % (self.compute_root,
-                               sim_state.PROJECTS[sim_state.PROJECT_DEFAULT])
+                               sim_records.PROJECTS[
+                                   sim_records.PROJECT_DEFAULT])
 
-    def compute_url_for(self, project):
-        project_id = sim_state.PROJECTS.get(project, project)
+    def compute_url_for(self, project: str) -> str:
+        project_id = sim_records.PROJECTS.get(project, project)
         return '%s/v2.1/%s' % (self.compute_root, project_id)
 
     # -- clouds.yaml --------------------------------------------------
 
-    def clouds(self):
+    def clouds(self) -> dict[str, dict[str, ty.Any]]:
         """The ``clouds`` entries for the three users."""
-        clouds = {}
+        clouds: dict[str, dict[str, ty.Any]] = {}
         for cloud_name, user_name in CLOUD_USERS:
-            user = sim_state.USERS[user_name]
+            user = sim_records.USERS[user_name]
             clouds[cloud_name] = {
                 'auth_type': 'password',
                 'auth': {
@@ -201,8 +209,8 @@ class Simulator:
                     'username': user.name,
                     'password': user.password,
                     'project_name': user.project,
-                    'user_domain_name': sim_state.DOMAIN_NAME,
-                    'project_domain_name': sim_state.DOMAIN_NAME,
+                    'user_domain_name': sim_records.DOMAIN_NAME,
+                    'project_domain_name': sim_records.DOMAIN_NAME,
                 },
                 'region_name': identity.REGION,
                 'interface': 'public',
@@ -210,7 +218,7 @@ class Simulator:
             }
         return clouds
 
-    def write_clouds_yaml(self, path=None):
+    def write_clouds_yaml(self, path: str | None = None) -> str:
         """Write (merge into) a clouds.yaml; returns its path.
 
         Other clouds of an existing file are kept.  Without ``path`` a
@@ -226,56 +234,56 @@ class Simulator:
     # -- test helpers -------------------------------------------------
 
     @property
-    def requests(self):
+    def requests(self) -> requestlog.RequestLog:
         """The :class:`~powervc_osc.simulator.requestlog.RequestLog`."""
         return self.app.requests
 
     @property
-    def faults(self):
+    def faults(self) -> faults_mod.FaultList:
         """The :class:`~powervc_osc.simulator.faults.FaultList`."""
         return self.app.faults
 
-    def add_fault(self, **kwargs):
+    def add_fault(self, **kwargs: ty.Any) -> faults_mod.Fault:
         """Add a targeted :class:`~powervc_osc.simulator.faults.Fault`."""
         return self.app.faults.add(**kwargs)
 
-    def revoke_tokens(self):
+    def revoke_tokens(self) -> int:
         """Invalidate every issued token; returns how many."""
         return self.tokens.revoke_all()
 
-    def advance(self, seconds):
+    def advance(self, seconds: float) -> None:
         """Move the simulated clocks forward."""
         self.state.advance(seconds)
 
     @property
-    def latency_ms(self):
+    def latency_ms(self) -> float:
         """Sleep before each identity and compute answer (settable)."""
         return self.settings.latency_ms
 
     @latency_ms.setter
-    def latency_ms(self, value):
+    def latency_ms(self, value: float | str) -> None:
         self.settings.latency_ms = float(value)
 
     @property
-    def error_rate(self):
+    def error_rate(self) -> float:
         """The probability of a random 503 (settable)."""
         return self.settings.error_rate
 
     @error_rate.setter
-    def error_rate(self, value):
+    def error_rate(self, value: float | str) -> None:
         self.settings.error_rate = sim_settings.check_error_rate(value)
 
-    def server_id(self, name):
+    def server_id(self, name: str) -> str:
         """The id of the only server called ``name``."""
         return self.state.server_id(name)
 
 
-def write_clouds_yaml(path, clouds):
+def write_clouds_yaml(path: str, clouds: ty.Mapping[str, ty.Any]) -> str:
     """Merge ``clouds`` into the clouds.yaml at ``path``.
 
     A new file is created with mode 0600; an existing file keeps its mode.
     """
-    data = {}
+    data: dict = {}
     if os.path.exists(path) and os.path.getsize(path):
         with open(path) as stream:
             data = yaml.safe_load(stream) or {}

@@ -27,7 +27,7 @@ import typing
 DEFAULT_MAX_LIMIT = 1000
 
 
-def check_error_rate(value):
+def check_error_rate(value: typing.Any) -> float:
     """``value`` as a float; ValueError unless it is between 0 and 1."""
     value = float(value)
     if not 0.0 <= value <= 1.0:
@@ -93,7 +93,7 @@ class SimulatorSettings:
     sleep: typing.Optional[typing.Callable[[float], None]] = None
     keystone: typing.Any = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.port = int(self.port)
         self.latency_ms = float(self.latency_ms)
         self.token_ttl = float(self.token_ttl)
@@ -106,7 +106,8 @@ class SimulatorSettings:
         self.sleep = self.sleep or time.sleep
 
 
-def resolve(settings=None, **fields):
+def resolve(settings: typing.Optional['SimulatorSettings'] = None,
+            **fields: typing.Any) -> 'SimulatorSettings':
     """A copy of ``settings`` (or the defaults) with ``fields`` replaced.
 
     :raises TypeError: naming an unknown field.

@@ -15,14 +15,17 @@
 """The JSON documents the simulator answers: servers, flavors, versions."""
 
 import hashlib
+import typing as ty
+
+from werkzeug import wrappers
 
 from powervc_osc.simulator import microversion
+from powervc_osc.simulator import records as sim_records
 from powervc_osc.simulator import responses
-from powervc_osc.simulator import state as sim_state
 
 
-def _iso(epoch):
-    return sim_state.format_time(epoch)
+def _iso(epoch: float) -> str:
+    return sim_records.format_time(epoch)
 
 
 class ComputeViews:
@@ -36,13 +39,14 @@ class ComputeViews:
         ``admin_only_host`` is off).
     """
 
-    def __init__(self, request, project_id, version, show_host):
+    def __init__(self, request: wrappers.Request, project_id: str,
+                 version: tuple[int, int], show_host: bool) -> None:
         self.root = responses.compute_root(request)
         self.project_id = project_id
         self.version = version
         self.show_host = show_host
 
-    def links(self, kind, item_id):
+    def links(self, kind: str, item_id: str) -> list[dict[str, str]]:
         return [
             {'rel': 'self', 'href': '%s/v2.1/%s/%s/%s'
              % (self.root, self.project_id, kind, item_id)},
@@ -50,7 +54,7 @@ class ComputeViews:
              % (self.root, self.project_id, kind, item_id)},
         ]
 
-    def server_flavor(self, flavor):
+    def server_flavor(self, flavor: sim_records.Flavor) -> dict[str, ty.Any]:
         """The flavor embedded in a server."""
         if self.version >= (2, 47):
             view = {'vcpus': flavor.vcpus, 'ram': flavor.ram,
@@ -62,7 +66,8 @@ class ComputeViews:
         return {'id': flavor.id,
                 'links': self.links('flavors', flavor.id)[1:]}
 
-    def server(self, server, detail=True):
+    def server(self, server: sim_records.Server,
+               detail: bool = True) -> dict[str, ty.Any]:
         links = self.links('servers', server.id)
         if not detail:
             return {'id': server.id, 'name': server.name, 'links': links}
@@ -133,11 +138,11 @@ class ComputeViews:
         view['powervc:host_manager'] = server.manager
         return view
 
-    def flavor_summary(self, flavor):
+    def flavor_summary(self, flavor: sim_records.Flavor) -> dict[str, ty.Any]:
         return {'id': flavor.id, 'name': flavor.name,
                 'links': self.links('flavors', flavor.id)}
 
-    def flavor(self, flavor):
+    def flavor(self, flavor: sim_records.Flavor) -> dict[str, ty.Any]:
         view = {
             'id': flavor.id, 'name': flavor.name, 'ram': flavor.ram,
             'disk': flavor.disk, 'vcpus': flavor.vcpus, 'swap': 0,
@@ -153,7 +158,7 @@ class ComputeViews:
         return view
 
 
-def compute_version(request):
+def compute_version(request: wrappers.Request) -> dict[str, ty.Any]:
     """The ``v2.1`` version document."""
     root = responses.compute_root(request)
     return {
@@ -171,7 +176,7 @@ def compute_version(request):
     }
 
 
-def identity_version(request):
+def identity_version(request: wrappers.Request) -> dict[str, ty.Any]:
     """The ``v3`` version document."""
     return {
         'id': 'v3.14', 'status': 'stable',
@@ -184,7 +189,7 @@ def identity_version(request):
     }
 
 
-def index(request):
+def index(request: wrappers.Request) -> dict[str, ty.Any]:
     """``GET /``: where the services are."""
     return {
         'simulator': 'powervc-osc-simulator',
@@ -194,22 +199,23 @@ def index(request):
     }
 
 
-def project(request, name, project_id):
+def project(request: wrappers.Request, name: str,
+            project_id: str) -> dict[str, ty.Any]:
     """A Keystone v3 project of the fixed directory."""
     return {
-        'id': project_id, 'name': name, 'domain_id': sim_state.DOMAIN_ID,
-        'parent_id': sim_state.DOMAIN_ID, 'is_domain': False,
+        'id': project_id, 'name': name, 'domain_id': sim_records.DOMAIN_ID,
+        'parent_id': sim_records.DOMAIN_ID, 'is_domain': False,
         'enabled': True, 'description': '', 'tags': [],
         'links': {'self': responses.identity_url(request) + '/projects/'
                   + project_id},
     }
 
 
-def domain(request):
+def domain(request: wrappers.Request) -> dict[str, ty.Any]:
     """The one Keystone v3 domain of the fixed directory."""
     return {
-        'id': sim_state.DOMAIN_ID, 'name': sim_state.DOMAIN_NAME,
+        'id': sim_records.DOMAIN_ID, 'name': sim_records.DOMAIN_NAME,
         'enabled': True, 'description': '', 'tags': [],
         'links': {'self': responses.identity_url(request) + '/domains/'
-                  + sim_state.DOMAIN_ID},
+                  + sim_records.DOMAIN_ID},
     }

@@ -28,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import signal
 import subprocess
 import typing
 
@@ -45,6 +46,16 @@ COMMAND_TIMEOUT = 120
 TRACEBACK = 'Traceback'
 
 Status = typing.Union[int, typing.Collection[int]]
+
+
+def default_sigint() -> None:
+    """``preexec_fn`` for a child the test interrupts with SIGINT.
+
+    An ignored signal stays ignored across exec, and ``nohup``, ``&`` in a
+    non-interactive shell and many CI runners start the suite with SIGINT
+    ignored: the child would never see the test's Ctrl-C.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,7 +121,8 @@ class CLITestCase(testtools.TestCase):
         """Run any command (``argv``) and check it as :meth:`openstack`."""
         done = subprocess.run(
             argv, env=env, cwd=self.home, stdin=subprocess.DEVNULL,
-            capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
+            capture_output=True, text=True, timeout=COMMAND_TIMEOUT,
+            preexec_fn=default_sigint)
         return self.check(Result(tuple(argv), done.returncode, done.stdout,
                                  done.stderr), status, stderr)
 
@@ -123,7 +135,7 @@ class CLITestCase(testtools.TestCase):
         process = subprocess.Popen(
             self.openstack_command(args, cloud), env=self.environment(),
             cwd=self.home, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True)
+            stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
         self.addCleanup(_kill, process)
         return process
 

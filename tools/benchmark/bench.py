@@ -446,9 +446,9 @@ def shell_loop(runner: Runner, sim: ty.Any, clouds: str, prefix: str,
                count: int) -> float:
     """Seconds per server of ``for id ...; do openstack server show``."""
     log('4. shell loop of `openstack server show` over %d servers' % count)
-    from powervc_osc.simulator import state as sim_state
+    from powervc_osc.simulator import records as sim_records
 
-    project = sim_state.PROJECTS[sim_state.PROJECT_DEFAULT]
+    project = sim_records.PROJECTS[sim_records.PROJECT_DEFAULT]
     ids = [s.id for s in sim.state.servers()
            if s.project_id == project][:count]
     script = ('for id in %s; do "$1" --os-cloud %s server show "$id" '

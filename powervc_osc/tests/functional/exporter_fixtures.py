@@ -33,6 +33,8 @@ import urllib.request
 import fixtures
 import yaml
 
+from powervc_osc.tests import cli_runner
+
 EXPORTER = os.path.join(os.path.dirname(sys.executable),
                         'powervc-osc-exporter')
 #: Bound of every wait: a hang fails the test instead of blocking CI.
@@ -104,7 +106,7 @@ class ExporterProcess(fixtures.Fixture):
         self.process = subprocess.Popen(
             [EXPORTER, '--listen', '127.0.0.1:0'] + self.args,
             env=self.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True)
+            text=True, preexec_fn=cli_runner.default_sigint)
         self.addCleanup(self._kill)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()

@@ -28,7 +28,7 @@ from keystoneauth1 import session as ks_session
 
 from powervc_osc import client as client_mod
 from powervc_osc import model
-from powervc_osc.simulator import state as sim_state
+from powervc_osc.simulator import records as sim_records
 from powervc_osc.tests.functional import base
 from powervc_osc import text as text_mod
 
@@ -258,7 +258,7 @@ class TestOddAnswers(FaultTestCase):
 
 
 def admin_session(sim):
-    user = sim_state.USERS['admin']
+    user = sim_records.USERS['admin']
     return ks_session.Session(auth=v3.Password(
         auth_url=sim.auth_url, username=user.name, password=user.password,
         project_name=user.project, user_domain_name='Default',

@@ -21,7 +21,7 @@ import os
 import pty
 import subprocess
 
-from powervc_osc.simulator import state as sim_state
+from powervc_osc.simulator import records as sim_records
 from powervc_osc.tests import cli_runner
 from powervc_osc.tests.functional import base
 
@@ -51,9 +51,9 @@ class TestListFilters(base.FunctionalTestCase):
         self.assertIn('other-proj-vm', self.names('--all-projects'))
         for cloud in (base.OPERATOR, OTHER):
             for option in (['--all-projects'],
-                           ['--project', sim_state.PROJECT_OTHER
+                           ['--project', sim_records.PROJECT_OTHER
                             if cloud == base.OPERATOR else
-                            sim_state.PROJECT_DEFAULT]):
+                            sim_records.PROJECT_DEFAULT]):
                 result = self.openstack('server', 'refcode', 'list', *option,
                                         cloud=cloud, status=1, stderr=True)
                 self.assertEqual(('', ADMIN_ONLY % option[0]),
@@ -70,7 +70,7 @@ class TestListFilters(base.FunctionalTestCase):
 
     def test_project_by_name_or_id_with_domain(self):
         for project in ('other-project',
-                        sim_state.PROJECTS[sim_state.PROJECT_OTHER]):
+                        sim_records.PROJECTS[sim_records.PROJECT_OTHER]):
             self.assertEqual({'other-proj-vm'}, self.names(
                 '--project', project, '--project-domain', 'Default'))
         self.assertEqual({'other-proj-vm'},
@@ -183,7 +183,8 @@ class TestProgress(base.FunctionalTestCase):
                                         '-c', 'Name'], cloud),
                 env=self.environment(), cwd=self.home,
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=terminal, text=True) as process:
+                stderr=terminal, text=True,
+                preexec_fn=cli_runner.default_sigint) as process:
             os.close(terminal)
             out, _ = process.communicate(timeout=cli_runner.COMMAND_TIMEOUT)
             err = _read_all(controller)

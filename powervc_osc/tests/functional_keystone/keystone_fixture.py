@@ -44,8 +44,8 @@ import yaml
 
 from powervc_osc.simulator import identity
 from powervc_osc.simulator import keystone_mode
+from powervc_osc.simulator import records as sim_records
 from powervc_osc.simulator import server as sim_server
-from powervc_osc.simulator import state as sim_state
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CLOUDS_DIR = os.path.join(HERE, 'clouds')
@@ -55,7 +55,7 @@ TOOLS_DIR = os.environ.get('POWERVC_OSC_KEYSTONE_TOOLS',
 
 REGION_ONE = 'RegionOne'
 REGION_TWO = 'RegionTwo'
-PASSWORD = sim_state.PASSWORD
+PASSWORD = sim_records.PASSWORD
 SERVICE_USER = 'powervc-sim'
 SERVICE_PROJECT = 'service'
 #: Token lifetime (seconds) of the second Keystone process, which shares
@@ -355,15 +355,16 @@ class KeystoneEnvironment(fixtures.Fixture):
                                      'interface': interface,
                                      'url': identity_url})
         projects = [{'name': name, 'id': project_id}
-                    for name, project_id in sorted(sim_state.PROJECTS.items())]
+                    for name, project_id
+                    in sorted(sim_records.PROJECTS.items())]
         projects.append({'name': SERVICE_PROJECT})
         users = [{'name': u.name, 'password': u.password,
                   'project': u.project,
                   'roles': [r for r in u.roles if r != 'admin']}
-                 for u in sim_state.USERS.values() if u.name != 'admin']
+                 for u in sim_records.USERS.values() if u.name != 'admin']
         users.append({'name': SERVICE_USER, 'password': PASSWORD,
                       'project': SERVICE_PROJECT, 'roles': ['service']})
-        admin = sim_state.USERS['admin']
+        admin = sim_records.USERS['admin']
         return {
             'admin': {'username': admin.name, 'password': admin.password,
                       'project': admin.project, 'role': 'admin'},
@@ -382,12 +383,12 @@ class KeystoneEnvironment(fixtures.Fixture):
 
     def session(self, username, project=None):
         """A keystoneauth session of a directory user."""
-        user = sim_state.USERS[username]
+        user = sim_records.USERS[username]
         auth = v3.Password(
             auth_url=self.keystone.auth_url, username=user.name,
-            password=user.password, user_domain_name=sim_state.DOMAIN_NAME,
+            password=user.password, user_domain_name=sim_records.DOMAIN_NAME,
             project_name=project or user.project,
-            project_domain_name=sim_state.DOMAIN_NAME)
+            project_domain_name=sim_records.DOMAIN_NAME)
         return ks_session.Session(auth=auth)
 
     def issue_token(self, username):

@@ -30,7 +30,7 @@ import fixtures
 import requests
 from testtools import content
 
-from powervc_osc.simulator import state as sim_state
+from powervc_osc.simulator import records as sim_records
 from powervc_osc.tests import cli_runner
 from powervc_osc.tests.functional_keystone import keystone_fixture as kf
 
@@ -75,7 +75,7 @@ class KeystoneTestCase(cli_runner.CLITestCase):
         return kf.render_clouds(template, path, **values)
 
     def password_clouds(self, username='operator', **values):
-        user = sim_state.USERS[username]
+        user = sim_records.USERS[username]
         values.setdefault('password', user.password)
         return self.clouds('clouds-password.yaml', username=user.name,
                            project_name=user.project, **values)
@@ -90,7 +90,7 @@ class TestAuthentication(KeystoneTestCase):
 
     def assert_booted(self, row, name='ibmi-prod-1'):
         self.assertEqual(name, row['name'])
-        self.assertEqual(sim_state.server_uuid(name), row['id'])
+        self.assertEqual(sim_records.server_uuid(name), row['id'])
         self.assertIs(True, row['required'])
         self.assertEqual('00000000', row['refcode'])
         self.assertEqual('Running', row['led_code'])
@@ -124,7 +124,7 @@ class TestScope(KeystoneTestCase):
     """Project scope comes from the token that Keystone validated."""
 
     def test_member_denied_other_projects_server(self):
-        other_vm = sim_state.server_uuid('other-proj-vm')
+        other_vm = sim_records.server_uuid('other-proj-vm')
         result = self.openstack(
             'server', 'refcode', 'show', other_vm,
             clouds_yaml=self.password_clouds('operator'), status=1,
@@ -153,7 +153,7 @@ class TestScope(KeystoneTestCase):
         self.assertIn('other-proj-vm', names)
         self.assertIn('ibmi-prod-1', names)
         hosts = {row['Host'] for row in result.json()}
-        self.assertIn(sim_state.HOST_NL1, hosts)
+        self.assertIn(sim_records.HOST_NL1, hosts)
         own = self.openstack('server', 'refcode', 'list', '-f', 'json',
                              clouds_yaml=clouds)
         self.assertNotIn('other-proj-vm', {r['Name'] for r in own.json()})
@@ -165,13 +165,13 @@ class TestMiddleware(KeystoneTestCase):
     def url(self, server='ibmi-prod-1'):
         sim = self.env.simulators[kf.REGION_ONE]
         return '%s/v2.1/%s/servers/%s/metadata' % (
-            sim.compute_root, sim_state.PROJECTS['other-project'],
-            sim_state.server_uuid(server))
+            sim.compute_root, sim_records.PROJECTS['other-project'],
+            sim_records.server_uuid(server))
 
     def test_forged_identity_headers_are_ignored(self):
         answer = requests.get(self.url(), timeout=30, headers={
             'X-Identity-Status': 'Confirmed', 'X-Roles': 'admin',
-            'X-Project-Id': sim_state.PROJECTS['other-project'],
+            'X-Project-Id': sim_records.PROJECTS['other-project'],
             'X-User-Id': 'forged'})
         self.assertEqual(401, answer.status_code)
         self.assertIn(self.env.keystone.auth_url,

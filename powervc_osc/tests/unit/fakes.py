@@ -126,6 +126,20 @@ class FakeClock:
         self.now += seconds
 
 
+class FakeTime(fixtures.Fixture):
+    """``time.monotonic`` and ``time.sleep`` on one :class:`FakeClock`.
+
+    For code that builds its own client (the OSC commands): the client
+    takes its clock and sleep when built, so use this fixture first.
+    """
+
+    def _setUp(self) -> None:
+        self.clock = FakeClock(1000.0)
+        self.useFixture(fixtures.MonkeyPatch('time.monotonic',
+                                             self.clock.clock))
+        self.useFixture(fixtures.MonkeyPatch('time.sleep', self.clock.sleep))
+
+
 class FakePowerVC(fixtures.Fixture):
     """requests-mock with Keystone answering and compute URLs to register."""
 

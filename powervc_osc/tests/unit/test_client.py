@@ -217,13 +217,16 @@ class TestErrors(ClientTestCase):
         self.assertIn('connect', str(exc))
 
     def test_retries_503_then_succeeds(self):
-        client = client_mod.RefcodeClient(self.powervc.session(), retries=2)
+        client = client_mod.RefcodeClient(
+            self.powervc.session(), retries=2, clock=self.clock.clock,
+            sleep=self.clock.sleep)
         self.requests.get(SERVER_URL, json={'server': fakes.server_body()})
         self.requests.get(METADATA_URL, [
             {'status_code': 503}, {'json': {'metadata': fakes.METADATA}}])
-        self.useFixture(fixtures.MockPatch('time.sleep'))
         self.assertEqual('C6004031', client.show(fakes.SERVER_ID).refcode)
         self.assertEqual(3, len(self.methods()))
+        # one back-off pause, on the injected sleep (no real wait)
+        self.assertEqual(1, len(self.clock.sleeps))
 
 
 class TestSet(ClientTestCase):

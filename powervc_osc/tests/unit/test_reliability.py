@@ -236,17 +236,45 @@ class _Canned(requests.adapters.BaseAdapter):
         pass
 
 
-class TestAnswersProperties(testtools.TestCase):
-    """Generated answers through the client: a Refcode or a RefcodeError."""
+def _errors_for(*answers, by_name=False):
+    """The error types the client may raise for these answers.
 
-    def run_client(self, routes, action):
+    Each non-200 status maps to its own error (a 404 for the server's ID
+    may become ServerNotFound after the name lookup); a 200 whose body is
+    not what Nova sends is a BadResponse.  Nothing else is acceptable.
+
+    :param by_name: a listing is searched for a name, so no match and two
+        matches are possible answers too.
+    """
+    expected = {exceptions.BadResponse}
+    if by_name:
+        expected |= {exceptions.ServerNotFound, exceptions.AmbiguousServer}
+    for status, _body in answers:
+        if status == 200:
+            continue
+        error = type(exceptions.from_status(status))
+        expected.add(error)
+        if error is exceptions.NotFound:
+            expected.add(exceptions.ServerNotFound)
+    return tuple(expected)
+
+
+class TestAnswersProperties(testtools.TestCase):
+    """Generated answers through the client: a Refcode, or their error.
+
+    The error must be the one the answers call for, not any RefcodeError.
+    """
+
+    def run_client(self, routes, action, answers, by_name=False):
         session = token_session()
         session.session.mount('https://', _Canned(routes))
         client = client_mod.RefcodeClient(session, retries=0, max_workers=2)
         try:
             return action(client)
         except exceptions.RefcodeError as exc:
-            self.assertIsInstance(str(exc), str)
+            self.assertIn(type(exc), _errors_for(*answers, by_name=by_name),
+                          str(exc))
+            self.assertTrue(str(exc).isprintable(), repr(str(exc)))
             return None
 
     def check(self, rc):
@@ -263,7 +291,7 @@ class TestAnswersProperties(testtools.TestCase):
         rc = self.run_client(
             {('GET', SERVER_URL): [server], ('GET', METADATA_URL): [metadata],
              ('GET', fakes.COMPUTE_URL + '/servers'): [NO_SERVERS]},
-            lambda c: c.show(fakes.SERVER_ID))
+            lambda c: c.show(fakes.SERVER_ID), [server, metadata, NO_SERVERS])
         if rc is not None:
             self.check(rc)
             self.assertEqual(fakes.SERVER_ID, rc.server_id)
@@ -274,7 +302,8 @@ class TestAnswersProperties(testtools.TestCase):
         rc = self.run_client(
             {('GET', fakes.COMPUTE_URL + '/servers'): [listing],
              'GET': [metadata]},
-            lambda c: c.show(fakes.SERVER_NAME))
+            lambda c: c.show(fakes.SERVER_NAME), [listing, metadata],
+            by_name=True)
         if rc is not None:
             self.check(rc)
 
@@ -282,7 +311,8 @@ class TestAnswersProperties(testtools.TestCase):
     @given(_metadata_answer)
     def test_set(self, answer):
         rc = self.run_client({'POST': [answer], 'GET': [NO_SERVERS]},
-                             lambda c: c.set_required(fakes.SERVER_ID, True))
+                             lambda c: c.set_required(fakes.SERVER_ID, True),
+                             [answer])
         if rc is not None:
             self.check(rc)
 
@@ -293,8 +323,9 @@ class TestAnswersProperties(testtools.TestCase):
         failures = []
         rows = self.run_client(
             {('GET', DETAIL_URL): pages, 'GET': [metadata]},
-            lambda c: list(c.list(on_error=failures.append)))
+            lambda c: list(c.list(on_error=failures.append)),
+            pages + [metadata])
         for rc in rows or ():
             self.check(rc)
         for failure in failures:
-            self.assertIsInstance(failure.error, exceptions.RefcodeError)
+            self.assertIn(type(failure.error), _errors_for(metadata))

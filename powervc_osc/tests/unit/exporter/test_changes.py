@@ -165,9 +165,49 @@ class TestHistoryChanges(testtools.TestCase):
         self.assertTrue(writer.is_alive())
         self.assertRaises(changes.StoreClosed, tracker.update, 'c',
                           [row('b', 'Y')], 0)
+        # It failed at once: the blocked write is still under way.
+        self.assertTrue(writer.is_alive())
         release.set()
         writer.join(10)
         # The write under way is one transaction: all of it or nothing.
+        self.assertEqual(1, self.count_rows())
+
+    def test_a_write_queued_behind_a_blocked_one_fails_on_close(self):
+        entered = threading.Event()
+        release = threading.Event()
+        real_record = self.store.record
+
+        def blocked_record(*args, **kwargs):
+            entered.set()
+            release.wait(10)
+            return real_record(*args, **kwargs)
+
+        self.useFixture(fixtures.MonkeyPatch(
+            'powervc_osc.history.HistoryStore.record',
+            lambda self, *a, **k: blocked_record(*a, **k)))
+        tracker = changes.HistoryChanges(self.store, None, close_wait=0)
+        writer = threading.Thread(
+            target=tracker.update, args=('c', [row('a', 'X')], 0))
+        writer.start()
+        entered.wait(10)
+        errors = []
+
+        def queued_update():
+            try:
+                tracker.update('c', [row('b', 'Y')], 0)
+            except changes.StoreClosed as exc:
+                errors.append(exc)
+
+        queued = threading.Thread(target=queued_update)
+        queued.start()
+        with self.assertLogs('powervc_osc.exporter.changes', 'WARNING'):
+            tracker.close()
+        queued.join(10)
+        self.assertFalse(queued.is_alive())
+        self.assertEqual(1, len(errors))
+        self.assertTrue(writer.is_alive())
+        release.set()
+        writer.join(10)
         self.assertEqual(1, self.count_rows())
 
     def test_a_store_error_is_reported_not_raised_raw(self):

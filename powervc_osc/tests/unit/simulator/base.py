@@ -22,7 +22,7 @@ import requests
 import testtools
 
 from powervc_osc.simulator import fixture as sim_fixture
-from powervc_osc.simulator import state as sim_state
+from powervc_osc.simulator import records as sim_records
 
 TIMEOUT = 30
 
@@ -75,7 +75,7 @@ class HTTPTestCase(testtools.TestCase):
         self.sim = self.useFixture(sim_fixture.SimulatorFixture(**kwargs))
 
     def token(self, user='admin', project=None):
-        user_obj = sim_state.USERS[user]
+        user_obj = sim_records.USERS[user]
         body = {'auth': {
             'identity': {'methods': ['password'], 'password': {'user': {
                 'name': user, 'domain': {'name': 'Default'},
@@ -94,7 +94,7 @@ class HTTPTestCase(testtools.TestCase):
         headers = kwargs.pop('headers', {})
         headers['X-Auth-Token'] = token
         url = path if '://' in path else (
-            self.sim.compute_url_for(project or sim_state.USERS[user]
+            self.sim.compute_url_for(project or sim_records.USERS[user]
                                      .project) + path)
         return requests.get(url, headers=headers, timeout=TIMEOUT,
                             **kwargs)
@@ -102,12 +102,12 @@ class HTTPTestCase(testtools.TestCase):
     def call(self, method, path, user='admin', **kwargs):
         headers = kwargs.pop('headers', {})
         headers['X-Auth-Token'] = self.token(user)
-        url = self.sim.compute_url_for(sim_state.USERS[user].project) + path
+        url = self.sim.compute_url_for(sim_records.USERS[user].project) + path
         return requests.request(method, url, headers=headers,
                                 timeout=TIMEOUT, **kwargs)
 
     def session(self, user='admin'):
-        user_obj = sim_state.USERS[user]
+        user_obj = sim_records.USERS[user]
         auth = v3.Password(auth_url=self.sim.auth_url, username=user,
                            password=user_obj.password,
                            project_name=user_obj.project,

@@ -29,6 +29,7 @@ import yaml
 from powervc_osc.simulator import cli
 from powervc_osc.simulator import demo
 from powervc_osc.simulator import server as sim_server
+from powervc_osc.tests import cli_runner
 
 TIMEOUT = 30
 
@@ -166,7 +167,8 @@ class TestServe(testtools.TestCase):
         process = subprocess.Popen(
             [sys.executable, '-m', 'powervc_osc.simulator', '--port', '0',
              '--clouds-yaml', path],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            preexec_fn=cli_runner.default_sigint)
         self.addCleanup(lambda: process.poll() is None and process.kill())
         line = process.stdout.readline()
         self.assertIn('listening on', line)

@@ -19,10 +19,10 @@ import urllib.parse
 
 import requests
 
-from powervc_osc.simulator import state as sim_state
+from powervc_osc.simulator import records as sim_records
 from powervc_osc.tests.unit.simulator import base
 
-REQUIRED = sim_state.REQUIRED
+REQUIRED = sim_records.REQUIRED
 TIMEOUT = base.TIMEOUT
 
 
@@ -127,7 +127,7 @@ class TestServers(base.HTTPTestCase):
         self.assertEqual(23, len(admin))
         self.assertEqual(22, len(admin_own))
         self.assertEqual(22, len(member))
-        other = sim_state.PROJECTS['other-project']
+        other = sim_records.PROJECTS['other-project']
         only = self.get('/servers/detail?all_tenants=1&project_id=' + other
                         ).json()['servers']
         self.assertEqual([other], [s['tenant_id'] for s in only])
@@ -161,13 +161,13 @@ class TestMetadataHTTP(base.HTTPTestCase):
                           REQUIRED: 'true',
                           'original_host': '8286-42A_21A7B2V'},
                          response.json()['metadata'])
-        self.assertNotIn(sim_state.REFCODE, self.get(path).json()[
+        self.assertNotIn(sim_records.REFCODE, self.get(path).json()[
             'metadata'])
         self.clock.advance(2)
         metadata = self.get(path).json()['metadata']
-        self.assertRegex(metadata[sim_state.REFCODE], '^C2')
-        self.assertEqual(32, len(metadata[sim_state.LED_CODE]))
-        self.assertRegex(metadata[sim_state.QUERY_TS], r'^\d{20}$')
+        self.assertRegex(metadata[sim_records.REFCODE], '^C2')
+        self.assertEqual(32, len(metadata[sim_records.LED_CODE]))
+        self.assertRegex(metadata[sim_records.QUERY_TS], r'^\d{20}$')
 
     def test_put_replaces(self):
         path = '/servers/%s/metadata' % self.sid('ibmi-dev-1')

@@ -17,7 +17,7 @@
 from keystoneauth1 import adapter as ks_adapter
 import requests
 
-from powervc_osc.simulator import state as sim_state
+from powervc_osc.simulator import records as sim_records
 from powervc_osc.tests.unit.simulator import base
 
 TIMEOUT = base.TIMEOUT
@@ -38,7 +38,7 @@ class TestIdentity(base.HTTPTestCase):
         body = {'auth': {'identity': {'methods': ['password'], 'password': {
             'user': {'name': 'admin', 'domain': {'id': 'default'},
                      'password': 'passw0rd'}}},
-            'scope': {'project': {'id': sim_state.PROJECTS['ibm-default']}}}}
+            'scope': {'project': {'id': sim_records.PROJECTS['ibm-default']}}}}
         response = requests.post(self.sim.auth_url + '/auth/tokens',
                                  json=body, timeout=TIMEOUT)
         self.assertEqual(201, response.status_code)
@@ -116,7 +116,7 @@ class TestIdentity(base.HTTPTestCase):
 class TestDirectory(base.HTTPTestCase):
     """Projects and domains, with Keystone's default policy."""
 
-    other = sim_state.PROJECTS[sim_state.PROJECT_OTHER]
+    other = sim_records.PROJECTS[sim_records.PROJECT_OTHER]
 
     def ask(self, path, user='admin'):
         return self.get(self.sim.auth_url + path, user=user)
@@ -137,7 +137,7 @@ class TestDirectory(base.HTTPTestCase):
         self.assertEqual(404, self.ask('/domains/nodom').status_code)
 
     def test_member_reads_only_its_own(self):
-        own = sim_state.PROJECTS[sim_state.PROJECT_DEFAULT]
+        own = sim_records.PROJECTS[sim_records.PROJECT_DEFAULT]
         for path, status in (('/projects', 403),
                              ('/projects?name=ibm-default', 403),
                              ('/projects/' + self.other, 403),

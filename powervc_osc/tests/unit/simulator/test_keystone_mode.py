@@ -26,11 +26,11 @@ import testtools
 from werkzeug import test as wz_test
 
 from powervc_osc.simulator import keystone_mode
+from powervc_osc.simulator import records as sim_records
 from powervc_osc.simulator import server as sim_server
-from powervc_osc.simulator import state as sim_state
 
-DEFAULT = sim_state.PROJECTS['ibm-default']
-OTHER = sim_state.PROJECTS['other-project']
+DEFAULT = sim_records.PROJECTS['ibm-default']
+OTHER = sim_records.PROJECTS['other-project']
 
 
 def confirmed(project_id, roles='member', token='tok'):

@@ -17,7 +17,7 @@
 import testtools
 
 from powervc_osc.simulator import microversion
-from powervc_osc.simulator import state as sim_state
+from powervc_osc.simulator import records as sim_records
 from powervc_osc.tests.unit.simulator import base
 
 
@@ -52,11 +52,11 @@ class TestParseMicroversion(testtools.TestCase):
 
     def test_bad_versions(self):
         error = self.assertRaises(
-            sim_state.SimulatorError, microversion.parse_microversion,
+            sim_records.SimulatorError, microversion.parse_microversion,
             {'OpenStack-API-Version': 'compute x.y'})
         self.assertEqual((400, 'badRequest'), (error.code, error.kind))
         error = self.assertRaises(
-            sim_state.SimulatorError, microversion.parse_microversion,
+            sim_records.SimulatorError, microversion.parse_microversion,
             {'OpenStack-API-Version': 'compute 2.0'})
         self.assertEqual(406, error.code)
         self.assertEqual('Version 2.0 is not supported by the API. Minimum '

@@ -19,17 +19,18 @@ import re
 import testtools
 
 from powervc_osc.simulator import bootseq
+from powervc_osc.simulator import records as sim_records
 from powervc_osc.simulator import state as sim_state
 from powervc_osc.tests.unit.simulator import base
 
-ADMIN = sim_state.Context.for_user('admin')
-OPERATOR = sim_state.Context.for_user('operator')
-OTHER = sim_state.Context.for_user('other')
+ADMIN = sim_records.Context.for_user('admin')
+OPERATOR = sim_records.Context.for_user('operator')
+OTHER = sim_records.Context.for_user('other')
 
-REQUIRED = sim_state.REQUIRED
-REFCODE = sim_state.REFCODE
-LED = sim_state.LED_CODE
-TS = sim_state.QUERY_TS
+REQUIRED = sim_records.REQUIRED
+REFCODE = sim_records.REFCODE
+LED = sim_records.LED_CODE
+TS = sim_records.QUERY_TS
 
 
 class StateTestCase(testtools.TestCase):
@@ -62,7 +63,7 @@ class TestFleet(StateTestCase):
              'ibmi-off-1', 'ibmi-prod-1', 'ibmi-prod-2', 'ibmi-stuck-1',
              'linux-web-1', 'other-proj-vm'], names)
         for server in self.state.servers():
-            self.assertEqual(sim_state.server_uuid(server.name), server.id)
+            self.assertEqual(sim_records.server_uuid(server.name), server.id)
             self.assertIn('owner', server.metadata)
             self.assertIn('app', server.metadata)
 
@@ -132,7 +133,7 @@ class TestMetadata(StateTestCase):
         answer = self.state.update_metadata(ADMIN, server_id, {'a': 'b'})
         self.assertEqual({'owner': 'dev', 'app': 'erp-test', 'a': 'b'},
                          answer)
-        self.assertNotIn(sim_state.ORIGINAL_HOST, answer)
+        self.assertNotIn(sim_records.ORIGINAL_HOST, answer)
 
     def test_replace(self):
         server_id = self.sid('ibmi-dev-1')
@@ -147,7 +148,7 @@ class TestMetadata(StateTestCase):
                                             {REQUIRED: 'true'})
         self.assertEqual({'owner': 'dev', 'app': 'erp-test',
                           REQUIRED: 'true',
-                          'original_host': sim_state.HOST_NL2}, answer)
+                          'original_host': sim_records.HOST_NL2}, answer)
         self.assertNotIn('original_host',
                          self.state.raw_metadata(server_id))
 
@@ -161,7 +162,7 @@ class TestMetadata(StateTestCase):
         server_id = self.sid('ibmi-dev-1')
         before = self.state.raw_metadata(server_id)
         error = self.assertRaises(
-            sim_state.BadRequest, self.state.update_metadata, ADMIN,
+            sim_records.BadRequest, self.state.update_metadata, ADMIN,
             server_id, {REQUIRED: 'yes', 'x': 'y'})
         self.assertEqual(400, error.code)
         self.assertEqual(before, self.state.raw_metadata(server_id))
@@ -170,7 +171,7 @@ class TestMetadata(StateTestCase):
         server_id = self.sid('ibmi-dev-1')
         for body in ({REQUIRED: True}, {'a': 1}, {'a': None}, ['a'],
                      {'': 'x'}, {'a': 'x' * 256}):
-            self.assertRaises(sim_state.BadRequest,
+            self.assertRaises(sim_records.BadRequest,
                               self.state.update_metadata, ADMIN,
                               server_id, body)
 
@@ -180,10 +181,10 @@ class TestMetadata(StateTestCase):
         for method in (self.state.update_metadata,
                        self.state.replace_metadata):
             error = self.assertRaises(
-                sim_state.BadRequest, method, ADMIN, server_id,
+                sim_records.BadRequest, method, ADMIN, server_id,
                 {REQUIRED: 'true', 'owner': 'changed'})
             self.assertIn('only for IBM i and AIX', error.message)
-        self.assertRaises(sim_state.BadRequest,
+        self.assertRaises(sim_records.BadRequest,
                           self.state.set_metadata_item, ADMIN, server_id,
                           REQUIRED, 'false')
         self.assertEqual(before, self.state.raw_metadata(server_id))
@@ -193,7 +194,7 @@ class TestMetadata(StateTestCase):
         server_id = self.sid('ibmi-hmc-1')
         before = self.state.raw_metadata(server_id)
         error = self.assertRaises(
-            sim_state.BadRequest, self.state.update_metadata, ADMIN,
+            sim_records.BadRequest, self.state.update_metadata, ADMIN,
             server_id, {REQUIRED: 'true', 'owner': 'changed'})
         self.assertIn('NovaLink', error.message)
         self.assertEqual(before, self.state.raw_metadata(server_id))
@@ -202,24 +203,24 @@ class TestMetadata(StateTestCase):
         server_id = self.sid('aix-prod-1')
         answer = self.state.update_metadata(ADMIN, server_id,
                                             {REQUIRED: 'false'})
-        self.assertEqual(sim_state.HOST_HMC, answer['original_host'])
+        self.assertEqual(sim_records.HOST_HMC, answer['original_host'])
 
     def test_other_project_forbidden(self):
         server_id = self.sid('other-proj-vm')
-        self.assertRaises(sim_state.Forbidden, self.state.get_server,
+        self.assertRaises(sim_records.Forbidden, self.state.get_server,
                           OPERATOR, server_id)
-        self.assertRaises(sim_state.Forbidden, self.state.get_metadata,
+        self.assertRaises(sim_records.Forbidden, self.state.get_metadata,
                           OPERATOR, server_id)
-        self.assertRaises(sim_state.Forbidden, self.state.update_metadata,
+        self.assertRaises(sim_records.Forbidden, self.state.update_metadata,
                           OPERATOR, server_id, {REQUIRED: 'true'})
         self.assertEqual(server_id,
                          self.state.get_server(ADMIN, server_id).id)
         self.assertIn(REFCODE, self.state.get_metadata(OTHER, server_id))
-        self.assertRaises(sim_state.Forbidden, self.state.get_metadata,
+        self.assertRaises(sim_records.Forbidden, self.state.get_metadata,
                           OTHER, self.sid('ibmi-prod-1'))
 
     def test_not_found(self):
-        error = self.assertRaises(sim_state.NotFound,
+        error = self.assertRaises(sim_records.NotFound,
                                   self.state.get_metadata, ADMIN, 'nope')
         self.assertEqual('Instance nope could not be found.',
                          error.message)
@@ -231,16 +232,16 @@ class TestMetadata(StateTestCase):
         self.assertEqual('v', self.state.get_metadata_item(ADMIN,
                                                            server_id, 'k'))
         self.state.delete_metadata_item(ADMIN, server_id, 'k')
-        self.assertRaises(sim_state.NotFound, self.state.get_metadata_item,
+        self.assertRaises(sim_records.NotFound, self.state.get_metadata_item,
                           ADMIN, server_id, 'k')
-        self.assertRaises(sim_state.NotFound,
+        self.assertRaises(sim_records.NotFound,
                           self.state.delete_metadata_item, ADMIN,
                           server_id, 'k')
 
     def test_quota(self):
         server_id = self.sid('ibmi-dev-1')
         body = {'k%d' % i: 'v' for i in range(200)}
-        self.assertRaises(sim_state.Forbidden, self.state.update_metadata,
+        self.assertRaises(sim_records.Forbidden, self.state.update_metadata,
                           ADMIN, server_id, body)
 
 
@@ -407,11 +408,11 @@ class TestListing(StateTestCase):
             self.assertEqual(page[-1].id, marker)
 
     def test_bad_marker_and_limit(self):
-        self.assertRaises(sim_state.BadRequest, self.state.list_servers,
+        self.assertRaises(sim_records.BadRequest, self.state.list_servers,
                           ADMIN, marker='nope')
-        self.assertRaises(sim_state.BadRequest, self.state.list_servers,
+        self.assertRaises(sim_records.BadRequest, self.state.list_servers,
                           OPERATOR, marker=self.sid('other-proj-vm'))
-        self.assertRaises(sim_state.BadRequest, self.state.list_servers,
+        self.assertRaises(sim_records.BadRequest, self.state.list_servers,
                           ADMIN, limit=-1)
 
     def test_name_regex(self):
@@ -424,7 +425,7 @@ class TestListing(StateTestCase):
         self.assertEqual(['web.1'], names('^' + re.escape('web.1') + '$'))
         self.assertEqual(['ibmi-prod-1', 'ibmi-prod-2'],
                          names('^ibmi-prod-[12]$'))
-        self.assertRaises(sim_state.BadRequest, self.state.list_servers,
+        self.assertRaises(sim_records.BadRequest, self.state.list_servers,
                           ADMIN, name='(')
 
     def test_all_tenants(self):
@@ -435,7 +436,7 @@ class TestListing(StateTestCase):
         self.assertIn('other-proj-vm', names(ADMIN, all_tenants=True))
         self.assertEqual({'other-proj-vm'}, names(
             ADMIN, all_tenants=True,
-            project_id=sim_state.PROJECTS['other-project']))
+            project_id=sim_records.PROJECTS['other-project']))
         self.assertEqual(names(OPERATOR), names(OPERATOR, all_tenants=True))
         self.assertNotIn('other-proj-vm',
                          names(OPERATOR, all_tenants=True))
@@ -443,12 +444,12 @@ class TestListing(StateTestCase):
 
     def test_host_and_status(self):
         servers, _ = self.state.list_servers(ADMIN,
-                                             host=sim_state.HOST_HMC)
+                                             host=sim_records.HOST_HMC)
         self.assertEqual({'ibmi-hmc-1', 'aix-prod-1'},
                          {s.name for s in servers})
         # Nova's default policy: host is an admin-only filter
         servers, _ = self.state.list_servers(OPERATOR,
-                                             host=sim_state.HOST_HMC)
+                                             host=sim_records.HOST_HMC)
         self.assertEqual(9, len(servers))
         servers, _ = self.state.list_servers(ADMIN, status='shutoff')
         self.assertEqual(['ibmi-off-1'], [s.name for s in servers])

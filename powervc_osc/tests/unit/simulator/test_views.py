@@ -14,10 +14,10 @@
 
 """The server and flavor views."""
 
-from powervc_osc.simulator import state as sim_state
+from powervc_osc.simulator import records as sim_records
 from powervc_osc.tests.unit.simulator import base
 
-REQUIRED = sim_state.REQUIRED
+REQUIRED = sim_records.REQUIRED
 
 
 class TestServerViews(base.HTTPTestCase):

@@ -23,7 +23,7 @@ import testtools
 
 from powervc_osc.simulator import demo
 from powervc_osc.simulator import fixture as sim_fixture
-from powervc_osc.simulator import state as sim_state
+from powervc_osc.simulator import records as sim_records
 
 OPENSTACK = os.path.join(os.path.dirname(sys.executable), 'openstack')
 
@@ -53,7 +53,7 @@ class TestOpenStackClient(testtools.TestCase):
         self.assertEqual('ibmi-prod-1', shown['name'])
         self.assertEqual('9109RMD_1031CAT', shown['OS-EXT-SRV-ATTR:host'])
         self.assertEqual('true',
-                         shown['properties'][sim_state.REQUIRED])
+                         shown['properties'][sim_records.REQUIRED])
         shown = json.loads(self.openstack('server', 'show', '-c',
                                           'properties', 'ibmi-prod-1',
                                           '-f', 'json'))
