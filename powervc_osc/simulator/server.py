@@ -68,7 +68,7 @@ class _Handler(serving.WSGIRequestHandler):
         LOG.debug('%s "%s" %s', self.address_string(), self.requestline,
                   code)
 
-    def date_time_string(self, timestamp=None):
+    def date_time_string(self, timestamp: float | None = None) -> str:
         """The ``Date`` header, by the fleet's wall clock.
 
         As PowerVC's answers carry its clock; advance() moves it.

@@ -35,7 +35,7 @@ def check_error_rate(value: typing.Any) -> float:
     return value
 
 
-def check_zone_offset(value):
+def check_zone_offset(value: typing.Any) -> int:
     """``value`` as whole minutes; ValueError outside UTC-12..UTC+14."""
     value = int(value)
     if not -12 * 60 <= value <= 14 * 60:
