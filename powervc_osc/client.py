@@ -190,7 +190,7 @@ class RefcodeClient:
                    region_name=cloud.get_region_name('compute'),
                    interface=cloud.get_interface('compute'),
                    endpoint_override=cloud.get_endpoint('compute'),
-                   max_workers=max_workers)
+                   max_workers=max_workers, max_rate=max_rate)
 
     # -- Public API -------------------------------------------------------
 
