@@ -57,6 +57,9 @@ class CloudPoller:
         self.cloud = cloud
         self.max_age = max_age
         self.interval = interval
+        #: Unix time of the first successful poll: a change time up to it
+        #: is when the exporter first saw the code, not a change.
+        self._first_success: float | None = None
         self._client = client
         self._changes = changes
         self._filters = dict(filters)
@@ -92,7 +95,7 @@ class CloudPoller:
         rows = []
         chosen = selection.Selection(
             self._previous().servers, self._wall(), self.interval,
-            self._client.budget.rate)
+            self._client.budget.rate, seen_since=self._first_success)
         # A generator: closing it cancels the requests not yet sent.
         listing = ty.cast(
             ty.Generator['model.Refcode', None, None],
@@ -114,6 +117,8 @@ class CloudPoller:
             raise Stopped()
         previous = self._previous()
         now = self._wall()
+        if self._first_success is None:
+            self._first_success = now
         try:
             times = self._changes.update(self.cloud, rows, now, keep=failed)
         except changes_mod.StoreClosed:

@@ -56,11 +56,16 @@ class Selection:
     :param now: Unix time of this cycle.
     :param interval: seconds between cycles.
     :param max_rate: the request budget, requests a second (None: none).
+    :param seen_since: Unix time of the first cycle: a change time up to it
+        is only when the exporter first saw the code (not hot).
     """
 
     def __init__(self, previous: ty.Sequence[state.ServerState], now: float,
-                 interval: float, max_rate: float | None) -> None:
-        recent = now - RECENT_CYCLES * interval
+                 interval: float, max_rate: float | None,
+                 seen_since: float | None = None) -> None:
+        recent = max(now - RECENT_CYCLES * interval,
+                     math.nextafter(seen_since, math.inf)
+                     if seen_since is not None else -math.inf)
         self.hot: set[str] = set()
         steady = []
         for server in previous:

@@ -94,3 +94,16 @@ class TestSelection(testtools.TestCase):
         chosen = selection.Selection([], NOW, INTERVAL, max_rate=0.1)
         read = [n for n in range(10) if chosen.refresh(row(n))]
         self.assertEqual([0, 1, 2], read)       # 60 x 0.1 / 2
+
+    def test_first_sighting_is_no_change(self):
+        # The first cycle "saw" every code change at its own time.
+        first = NOW - INTERVAL
+        previous = [state.ServerState(row(n), 'running', first)
+                    for n in range(5)]
+        chosen = selection.Selection(previous, NOW, INTERVAL, 0.1,
+                                     seen_since=first)
+        self.assertEqual(set(), chosen.hot)
+        previous.append(state.ServerState(row(9), 'running', NOW - 1))
+        chosen = selection.Selection(previous, NOW, INTERVAL, 0.1,
+                                     seen_since=first)
+        self.assertEqual({'id-009'}, chosen.hot)
