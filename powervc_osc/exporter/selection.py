@@ -18,7 +18,7 @@ last stamped it. A cycle then reads fresh:
 * every *hot* server: its code is not ``running`` (an IPL in progress, an
   attention or error code, a machine off or unknown), in the listing or in
   the last cycle, or it changed within the last :data:`RECENT_CYCLES`
-  cycles;
+  cycles (seeing a code for the first time is no change);
 * *steady* servers (all the others) round-robin, those stamped longest ago
   first: at least ``ceil(steady / REFRESH_CYCLES)`` a cycle, so that each
   one is read at least every :data:`REFRESH_CYCLES` cycles, and more when
