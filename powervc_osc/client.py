@@ -18,21 +18,23 @@ Lookup, show, set, list, wait and watch, over :mod:`powervc_osc.http`.
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
+import datetime
 import re
 import threading
 import time
 import typing as ty
 import urllib.parse
 
-from keystoneauth1 import exceptions as ks_exceptions
 from keystoneauth1 import session as ks_session
 
+from powervc_osc import budget
 from powervc_osc import concurrency
 from powervc_osc import defaults
 from powervc_osc import exceptions
+from powervc_osc import freshness
 from powervc_osc.http import compute
 from powervc_osc.http import errors as http_errors
+from powervc_osc import listed_reads
 from powervc_osc import listing
 from powervc_osc import model
 from powervc_osc import nova
@@ -56,15 +58,6 @@ _OnProgress = ty.Callable[[int, int], None]
 #: A bulk job: the server as the user or the listing named it, and the
 #: future of its reference code.
 _Job = tuple[str, 'concurrent.futures.Future[model.Refcode]']
-
-
-@contextlib.contextmanager
-def _not_found_as_server(server: str) -> ty.Iterator[None]:
-    """Report a 404 about the user's ``server`` as :class:`ServerNotFound`."""
-    try:
-        yield
-    except exceptions.NotFound:
-        raise exceptions.ServerNotFound(server)
 
 
 class RefcodeClient:
@@ -93,6 +86,9 @@ class RefcodeClient:
         :func:`time.monotonic`).
     :param sleep: how waits, watches and the backoff between retries
         pause (default :func:`time.sleep`).
+    :param max_rate: metadata GETs a second at most, spread evenly, with
+        as many at once as needed at the latency measured (:mod:`.budget`).
+    :param zone_offset: PowerVC's UTC offset (default: learned).
     """
 
     def __init__(self, session: ks_session.Session,
@@ -103,7 +99,9 @@ class RefcodeClient:
                  retries: int = DEFAULT_RETRIES,
                  timeout: float | None = None,
                  clock: ty.Callable[[], float] | None = None,
-                 sleep: ty.Callable[[float], ty.Any] | None = None) -> None:
+                 sleep: ty.Callable[[float], ty.Any] | None = None,
+                 max_rate: float | None = None,
+                 zone_offset: datetime.timedelta | None = None) -> None:
         self.max_workers = max(1, int(max_workers))
         self._http = compute.ComputeHTTP(
             session, region_name=region_name, interface=interface,
@@ -112,6 +110,10 @@ class RefcodeClient:
         # Looked up now, not at import, so that a patched time module works.
         self._clock = clock or time.monotonic
         self._sleep = sleep or time.sleep
+        #: The metadata requests' rate limit and latency.
+        self.budget = budget.Budget(max_rate, self._clock, self._sleep)
+        #: PowerVC's UTC offset (``queried_at``'s zone); None until learned.
+        self.zone_offset = zone_offset
 
     @property
     def retries(self) -> int:
@@ -123,9 +125,15 @@ class RefcodeClient:
         """Seconds per HTTP answer (``None``: the session's own timeout)."""
         return self._http.timeout
 
+    @property
+    def endpoint(self) -> str | None:
+        """The compute endpoint's URL (None when it cannot be found)."""
+        return self._http.endpoint()
+
     @classmethod
     def from_cloud(cls, name: str | None = None, *,
                    max_workers: int = DEFAULT_MAX_WORKERS,
+                   max_rate: float | None = None,
                    **overrides: ty.Any) -> RefcodeClient:
         """Build a client from a clouds.yaml cloud, as openstack.connect().
 
@@ -134,6 +142,7 @@ class RefcodeClient:
 
         :param name: the cloud (default: ``OS_CLOUD`` or ``OS_*``).
         :param max_workers: concurrent requests for bulk operations.
+        :param max_rate: metadata requests a second at most.
         :param overrides: cloud settings, as for openstack.connect().
         :raises ConfigurationError: for a cloud that is not configured, or
             configured wrongly.
@@ -149,7 +158,8 @@ class RefcodeClient:
                 'Cloud configuration: %s' % exc) from exc
         if session.timeout is None:     # the session is this client's own
             session.timeout = DEFAULT_HTTP_TIMEOUT
-        return cls._from_cloud_region(cloud, max_workers=max_workers)
+        return cls._from_cloud_region(cloud, max_workers=max_workers,
+                                      max_rate=max_rate)
 
     @classmethod
     def from_connection(cls, conn: ty.Any) -> RefcodeClient:
@@ -164,12 +174,13 @@ class RefcodeClient:
     @classmethod
     def _from_cloud_region(cls, cloud: ty.Any,
                            max_workers: int = DEFAULT_MAX_WORKERS,
+                           max_rate: float | None = None,
                            ) -> RefcodeClient:
         return cls(cloud.get_session(),
                    region_name=cloud.get_region_name('compute'),
                    interface=cloud.get_interface('compute'),
                    endpoint_override=cloud.get_endpoint('compute'),
-                   max_workers=max_workers)
+                   max_workers=max_workers, max_rate=max_rate)
 
     # -- Public API -------------------------------------------------------
 
@@ -194,7 +205,7 @@ class RefcodeClient:
                 raise
             if found.id != server:     # a name that looks like an ID
                 return self._read(found, server)
-            with _not_found_as_server(server):
+            with exceptions.not_found_as_server(server):
                 return found.refcode(metadata.result())
 
     def set_required(self, server: str, required: bool,
@@ -213,7 +224,7 @@ class RefcodeClient:
             except exceptions.NotFound:
                 pass        # maybe a name that looks like an ID
         found = self._find(server, all_projects, name_only=True)
-        with _not_found_as_server(server):
+        with exceptions.not_found_as_server(server):
             return self._post_required(found, server, required)
 
     def wait(self, server: str, timeout: float = DEFAULT_WAIT_TIMEOUT,
@@ -308,6 +319,8 @@ class RefcodeClient:
              status: str | None = None, enabled_only: bool = False,
              on_error: ty.Callable[[Failure], None] | None = None,
              on_progress: _OnProgress | None = None,
+             max_age: float = 0,
+             refresh: ty.Callable[[model.Refcode], bool] | None = None,
              ) -> ty.Iterator[model.Refcode]:
         """Yield fresh reference codes for many servers, in a stable order.
 
@@ -325,6 +338,11 @@ class RefcodeClient:
         :class:`PartialFailure` is raised after every good row has been
         yielded. Closing the generator early cancels the requests not yet
         sent.
+
+        With ``max_age`` (seconds), a code PowerVC stamped at most that
+        long ago by its clock is yielded as listed, with no metadata GET
+        (:mod:`~.listed_reads`); ``refresh(row)`` says whether to read an
+        older one now (default: yes).
         """
         failures: list[Failure] = []
 
@@ -340,13 +358,17 @@ class RefcodeClient:
                                         all_projects))
                         for s in servers]
             else:
-                jobs = self._submit_listed(pool, listing.Filters(
+                plan = freshness.ReadPlan(max_age, self.zone_offset, refresh)
+                reads = listed_reads.ListedReads(self, pool, plan)
+                jobs = self._submit_listed(reads, listing.Filters(
                     host=host, all_projects=all_projects, project=project,
                     name=name, status=status))
             for row in _results(jobs, report, on_progress):
                 if enabled_only and not row.required:
                     continue
                 yield row
+        if not servers:
+            reads.finish()
         if failures and on_error is None:
             raise PartialFailure(failures)
 
@@ -399,9 +421,13 @@ class RefcodeClient:
 
     def _read_metadata(self, server_id: str, server: str,
                        within: float | None = None) -> dict:
-        """GET the server's metadata; errors name the user's ``server``."""
-        body = self._http.request('GET', nova.path(server_id, '/metadata'),
-                                  server, within=within)
+        """GET the server's metadata; errors name the user's ``server``.
+
+        Within the request budget (:class:`~.budget.Budget`).
+        """
+        body = self.budget.call(
+            self._http.request, 'GET', nova.path(server_id, '/metadata'),
+            server, within=within)
         return nova.member(body, 'metadata', dict)
 
     def _read(self, found: nova.Server, server: str) -> model.Refcode:
@@ -443,17 +469,8 @@ class RefcodeClient:
                        all_projects: bool = False) -> model.Refcode:
         """Find a server, then read its code (two requests in a row)."""
         found = self._find(server, all_projects)
-        with _not_found_as_server(server):
+        with exceptions.not_found_as_server(server):
             return self._read(found, server)
-
-    def _submit_read(self, pool: concurrent.futures.Executor,
-                     listed: nova.Server,
-                     ) -> concurrent.futures.Future[model.Refcode]:
-        """A future for a listed server's code (no request when off)."""
-        row = listed.refcode(listed.metadata)
-        if not row.required:
-            return concurrency.completed(result=row)
-        return pool.submit(self._read, listed, listed.id)
 
     def _bulk(self, action: ty.Callable[[str], ty.Any],
               servers: ty.Sequence[str],
@@ -522,54 +539,33 @@ class RefcodeClient:
                     break
                 self._sleep(min(left, _MAX_SLEEP if stop is None else 0.2))
 
-    def _submit_listed(self, pool: concurrent.futures.Executor,
+    def _submit_listed(self, reads: listed_reads.ListedReads,
                        filters: listing.Filters) -> ty.List[_Job]:
         """Walk the listing; submit a read for each server the filters admit.
 
         A user without the admin role who asked for other projects gets no
         read until the listing shows one: before that, it may be refused,
-        so the entries wait in ``held``, in listing order.
+        so the entries wait in ``held``, in listing order (also while
+        PowerVC's zone is unknown, a page at a time: see
+        :class:`~.listed_reads.ListedReads`).
 
         :raises AdminRequired: when PowerVC hid what a filter needs.
         """
-        own_project, admin = self._caller()
+        own_project, admin = listing.caller(self._http.adapter)
         check = listing.Check(filters, own_project, admin)
         jobs: ty.List[_Job] = []
         held: ty.List[nova.Server | exceptions.RefcodeError] = []
         for entry in listing.walk(self._http.request, filters,
-                                  own_project):
+                                  own_project, reads.page):
             if isinstance(entry, exceptions.RefcodeError) or (
                     check.admits(entry)):
                 held.append(entry)
-            if check.scope_confirmed:
-                jobs.extend(self._submit_entry(pool, e) for e in held)
+            if check.scope_confirmed and reads.ready():
+                jobs.extend(reads.submit(held))
                 held.clear()
         check.finish()
-        jobs.extend(self._submit_entry(pool, e) for e in held)
+        jobs.extend(reads.submit(held))
         return jobs
-
-    def _submit_entry(self, pool: concurrent.futures.Executor,
-                      entry: nova.Server | exceptions.RefcodeError) -> _Job:
-        """The job of one listing entry: its read, or the error it is."""
-        if isinstance(entry, exceptions.RefcodeError):
-            return '(unnamed)', concurrency.completed(error=entry)
-        return entry.id, self._submit_read(pool, entry)
-
-    def _caller(self) -> tuple[str | None, bool]:
-        """The token's project ID, and whether it has the admin role.
-
-        (None, True) when the session's auth cannot tell: then only what
-        PowerVC's answers show is held against a filter.
-        """
-        session = self._http.adapter.session
-        auth: ty.Any = self._http.adapter.auth or session.auth
-        try:
-            access = auth.get_access(session)
-        except (AttributeError, NotImplementedError,
-                ks_exceptions.ClientException):
-            return None, True
-        roles = {role.lower() for role in access.role_names or ()}
-        return access.project_id, 'admin' in roles
 
 
 def _results(jobs: ty.Sequence[tuple[str, concurrent.futures.Future]],

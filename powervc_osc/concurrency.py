@@ -47,7 +47,8 @@ class _Pool(concurrent.futures.Executor):
     """
 
     def __init__(self, workers: int, stop: threading.Event) -> None:
-        self._workers = workers
+        #: Threads it may start; may be changed before the first submit.
+        self.workers = workers
         self._stop = stop
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
@@ -56,7 +57,7 @@ class _Pool(concurrent.futures.Executor):
                **kwargs: ty.Any) -> concurrent.futures.Future:
         future: concurrent.futures.Future = concurrent.futures.Future()
         self._jobs.put((future, fn, args, kwargs))
-        if len(self._threads) < self._workers:
+        if len(self._threads) < self.workers:
             thread = threading.Thread(target=self._work, daemon=True,
                                       name='powervc-osc-%d'
                                       % len(self._threads))

@@ -23,3 +23,13 @@ WAIT_INTERVAL = 2.0
 WATCH_INTERVAL = 5.0
 #: Seconds between the exporter's polls of each cloud.
 POLL_INTERVAL = 60.0
+#: ``refcode list --max-age``: a code PowerVC stamped within the last
+#: minute is shown as listed (see the release note of issue 21).
+LIST_MAX_AGE = 60.0
+#: ``refcode list --max-rate``: metadata requests a second.
+LIST_MAX_RATE = 1000.0
+#: The most concurrent requests the budget may pick (``--max-workers``).
+MAX_WORKERS_CAP = 64
+#: The shortest ``--interval`` of ``--wait`` and ``--watch`` (the
+#: exporter's floor): a shorter one would only load PowerVC.
+MIN_POLL_INTERVAL = 1.0

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import typing as ty
 
 UNSUPPORTED_HINT = (
@@ -242,3 +243,12 @@ def from_status(status_code: int, server: str | None = None,
     return cls(with_request_id(message, request_id), server=server,
                status_code=status_code, details=details,
                request_id=request_id)
+
+
+@contextlib.contextmanager
+def not_found_as_server(server: str) -> ty.Iterator[None]:
+    """Report a 404 about the user's ``server`` as :class:`ServerNotFound`."""
+    try:
+        yield
+    except NotFound:
+        raise ServerNotFound(server)

@@ -23,6 +23,23 @@ import argparse
 import typing as ty
 
 
+#: Nova's server statuses (``openstack server list --status`` takes these).
+NOVA_STATUSES = (
+    'ACTIVE', 'BUILD', 'DELETED', 'ERROR', 'HARD_REBOOT', 'MIGRATING',
+    'PASSWORD', 'PAUSED', 'REBOOT', 'REBUILD', 'RESCUE', 'RESIZE',
+    'REVERT_RESIZE', 'SHELVED', 'SHELVED_OFFLOADED', 'SHUTOFF',
+    'SOFT_DELETED', 'SUSPENDED', 'UNKNOWN', 'VERIFY_RESIZE')
+
+
+def nova_status(text: str) -> str:
+    """argparse type: one of :data:`NOVA_STATUSES`, in any case."""
+    if text.upper() not in NOVA_STATUSES:
+        raise argparse.ArgumentTypeError(
+            '%r is not a Nova server status (one of %s)'
+            % (text, ', '.join(NOVA_STATUSES)))
+    return text.upper()
+
+
 def add_list_filters(parser: ty.Any, project_names: bool = False) -> None:
     """Add the server filters of ``refcode list`` to ``parser``.
 
@@ -54,8 +71,9 @@ def add_list_filters(parser: ty.Any, project_names: bool = False) -> None:
         help='Only servers whose name matches this regular expression '
              '(Nova semantics)')
     parser.add_argument(
-        '--status', metavar='<status>',
-        help='Only servers in this status (e.g. ACTIVE, SHUTOFF)')
+        '--status', metavar='<status>', type=nova_status,
+        help='Only servers in this Nova status (e.g. ACTIVE, SHUTOFF; '
+             'any case)')
     parser.add_argument(
         '--enabled-only', action='store_true',
         help='Only servers with reference-code collection on')

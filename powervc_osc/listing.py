@@ -179,11 +179,14 @@ def scope_refused(filters: Filters) -> ty.Iterator[None]:
 
 def walk(request: ty.Callable[..., ty.Any], filters: Filters,
          own_project: str | None = None,
+         on_page: ty.Callable[[], None] | None = None,
          ) -> ty.Iterator[nova.Server | exceptions.RefcodeError]:
     """Follow ``/servers/detail`` and its next links to the end.
 
     ``request`` is :meth:`~powervc_osc.http.compute.ComputeHTTP.request`;
-    ``own_project`` is the token's project (see :meth:`Filters.query`).
+    ``own_project`` is the token's project (see :meth:`Filters.query`);
+    ``on_page()`` is called, in the same thread, after each page's answer
+    and before its servers are yielded.
 
     An entry that is not a usable server is yielded as the error to
     report, so that one odd entry costs one failure, not the listing.
@@ -197,6 +200,8 @@ def walk(request: ty.Callable[..., ty.Any], filters: Filters,
             body = request(
                 'GET', '/servers/detail?' + urllib.parse.urlencode(query),
                 target='the server listing')
+        if on_page is not None:
+            on_page()
         page = nova.member(body, 'servers', list)
         before = len(listed)
         for index, entry in enumerate(page):
@@ -226,3 +231,22 @@ def walk(request: ty.Callable[..., ty.Any], filters: Filters,
                 'already sent (marker %s)' % marker)
         seen.add(marker)
         query['marker'] = marker
+
+
+def caller(adapter: ty.Any) -> tuple[str | None, bool]:
+    """The token's project ID, and whether it has the admin role.
+
+    ``adapter`` is the compute keystoneauth Adapter. (None, True) when the
+    session's auth cannot tell: then only what PowerVC's answers show is
+    held against a filter.
+    """
+    from keystoneauth1 import exceptions as ks_exceptions
+
+    auth: ty.Any = adapter.auth or adapter.session.auth
+    try:
+        access = auth.get_access(adapter.session)
+    except (AttributeError, NotImplementedError,
+            ks_exceptions.ClientException):
+        return None, True
+    roles = {role.lower() for role in access.role_names or ()}
+    return access.project_id, 'admin' in roles

@@ -89,13 +89,15 @@ def build(args: argparse.Namespace) -> service.Exporter:
     for name in names:
         try:
             client = client_mod.RefcodeClient.from_cloud(
-                name, max_workers=args.max_workers)
+                name, max_workers=args.max_workers,
+                max_rate=args.max_rate or None)
         except Exception as exc:  # openstacksdk's config errors vary
             tracker.close()
             raise SetupError('cloud %s: %s' % (name or '(default)', exc))
         pollers.append(poller_mod.CloudPoller(
             name or 'default', client, tracker,
-            list_options.list_filters(args), health=health))
+            list_options.list_filters(args), max_age=args.max_age,
+            interval=args.interval.total_seconds(), health=health))
     return service.Exporter(pollers, state.Board(), tracker,
                             args.interval.total_seconds(), health=health)
 

@@ -108,7 +108,8 @@ class RefcodeCollector(registry.Collector):
                     server.category)))))
                 if server.changed_at is not None:
                     changed.add_metric(key, server.changed_at)
-                query_time = state.unix_time(rc.queried_at)
+                query_time = state.unix_time(rc.queried_at,
+                                             cloud.zone_offset)
                 if query_time is not None:
                     queried.add_metric(key, query_time)
                 collecting.add_metric(key, 1 if rc.required else 0)

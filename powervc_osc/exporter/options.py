@@ -21,6 +21,7 @@ import typing as ty
 
 from powervc_osc import argtypes
 from powervc_osc import defaults
+from powervc_osc import fleet_options
 from powervc_osc import list_options
 
 PROG = 'powervc-osc-exporter'
@@ -28,6 +29,11 @@ PROG = 'powervc-osc-exporter'
 MIN_INTERVAL = 1.0
 DEFAULT_LISTEN = '127.0.0.1:9464'
 DEFAULT_RETENTION = '90d'
+#: Seconds, or half the interval if shorter: so that a code read in the
+#: last cycle is read again in this one when its server is due.
+DEFAULT_MAX_AGE = 30.0
+#: Metadata requests a second to each PowerVC.
+DEFAULT_MAX_RATE = 100.0
 
 
 class Listen(ty.NamedTuple):
@@ -107,9 +113,16 @@ def parser() -> argparse.ArgumentParser:
         'servers to poll (as refcode list)'))
     p.add_argument(
         '--max-workers', metavar='<n>', type=argtypes.worker_count,
-        default=defaults.MAX_WORKERS,
-        help='Concurrent requests to each PowerVC (default: %d)'
-             % defaults.MAX_WORKERS)
+        default=None,
+        help='Concurrent requests to each PowerVC at most (default: what '
+             '--max-rate needs at the latency measured, at most %d; %d '
+             'with --max-rate 0)' % (defaults.MAX_WORKERS_CAP,
+                                     defaults.MAX_WORKERS))
+    fleet_options.add_budget_options(
+        p, DEFAULT_MAX_AGE, DEFAULT_MAX_RATE,
+        ', or half of --interval if that is shorter; keep it under '
+        '--interval, so that the servers due in a cycle are read')
+    p.set_defaults(max_age=None)
     p.add_argument(
         '--debug', action='store_true',
         help='Log every request and retry (never tokens or passwords)')
@@ -133,6 +146,12 @@ def parse(argv: ty.Sequence[str] | None = None) -> argparse.Namespace:
         except re.error as exc:
             p.error('--name %r is not a regular expression: %s'
                     % (args.name, exc))
+    if args.max_age is None:
+        args.max_age = min(DEFAULT_MAX_AGE,
+                           args.interval.total_seconds() / 2)
+    if args.max_workers is None:
+        args.max_workers = (defaults.MAX_WORKERS_CAP if args.max_rate
+                            else defaults.MAX_WORKERS)
     clouds = args.clouds or []
     duplicates = sorted({c for c in clouds if clouds.count(c) > 1})
     if duplicates:

@@ -24,6 +24,7 @@ import typing as ty
 from powervc_osc.exporter import changes as changes_mod
 from powervc_osc.exporter import health as health_mod
 from powervc_osc.exporter import outage
+from powervc_osc.exporter import selection
 from powervc_osc.exporter import state
 
 if ty.TYPE_CHECKING:
@@ -44,6 +45,10 @@ class CloudPoller:
     :param client: its :class:`~powervc_osc.client.RefcodeClient`.
     :param changes: the change tracker the pollers share.
     :param filters: keyword arguments of :meth:`RefcodeClient.list`.
+    :param max_age: seconds: a code PowerVC stamped that recently is
+        taken from the listing (0: every code is read every cycle).
+    :param interval: seconds between cycles (the read selection's unit,
+        see :mod:`~.selection`).
     :param health: counts the errors a poll survives.
     """
 
@@ -52,9 +57,15 @@ class CloudPoller:
                  filters: ty.Mapping[str, ty.Any],
                  wall: ty.Callable[[], float] = time.time,
                  clock: ty.Callable[[], float] = time.monotonic,
+                 max_age: float = 0.0, interval: float = 60.0,
                  health: health_mod.Health | None = None) -> None:
         self.cloud = cloud
         self._health = health or health_mod.Health()
+        self.max_age = max_age
+        self.interval = interval
+        #: Unix time of the first successful poll: a change time up to it
+        #: is when the exporter first saw the code, not a change.
+        self._first_success: float | None = None
         self._client = client
         self._changes = changes
         self._filters = dict(filters)
@@ -134,10 +145,14 @@ class CloudPoller:
     def _read(self, errors: list[client_mod.Failure], stop: threading.Event,
               ) -> list[model.Refcode]:
         rows = []
+        chosen = selection.Selection(
+            self._previous().servers, self._wall(), self.interval,
+            self._client.budget.rate, seen_since=self._first_success)
         # A generator: closing it cancels the requests not yet sent.
         listing = ty.cast(
             ty.Generator['model.Refcode', None, None],
-            self._client.list(on_error=errors.append, **self._filters))
+            self._client.list(on_error=errors.append, max_age=self.max_age,
+                              refresh=chosen.refresh, **self._filters))
         with contextlib.closing(listing):
             for rc in listing:
                 if stop.is_set():
@@ -156,6 +171,8 @@ class CloudPoller:
         rows = [rc for rc, _category in usable]
         previous = self._previous()
         now = self._wall()
+        if self._first_success is None:
+            self._first_success = now
         try:
             times = self._changes.update(self.cloud, rows, now, keep=failed)
         except changes_mod.StoreClosed:
@@ -178,7 +195,7 @@ class CloudPoller:
             LOG.info('Cloud %s answers again', self.cloud)
         return state.CloudState(
             self.cloud, True, servers, duration, previous.failures,
-            len(errors), now)
+            len(errors), now, zone_offset=self._client.zone_offset)
 
     def _failed(self, exc: Exception, duration: float) -> state.CloudState:
         previous = self._previous()

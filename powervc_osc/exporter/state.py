@@ -33,10 +33,17 @@ USAGE = 'usage'                    # PowerVC rejected the request (400)
 REASONS = (UNREACHABLE, AUTHENTICATION, PERMISSION, USAGE)
 
 
-def unix_time(moment: datetime.datetime | None) -> float | None:
-    """Unix time of a timestamp; a naive one (PowerVC's) is read as UTC."""
+def unix_time(moment: datetime.datetime | None,
+              zone: datetime.timedelta | None = None) -> float | None:
+    """Unix time of a timestamp.
+
+    A naive one (PowerVC's query time) is in the zone ``zone`` (PowerVC's
+    UTC offset, learned by the client), read as UTC while it is unknown.
+    """
     if moment is None:
         return None
+    if moment.tzinfo is None and zone:
+        moment = moment.replace(tzinfo=datetime.timezone(zone))
     return utc.as_utc(moment).timestamp()
 
 
@@ -67,6 +74,8 @@ class CloudState:
     last_success: float | None = None
     #: Why the last poll failed, one of :data:`REASONS` (None: it did not).
     reason: str | None = None
+    #: PowerVC's UTC offset, the zone of its query times (None: unknown).
+    zone_offset: datetime.timedelta | None = None
 
 
 class Board:

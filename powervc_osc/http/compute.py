@@ -102,8 +102,10 @@ class ComputeHTTP:
         self._sleep = sleep or time.sleep
         self._login_lock = threading.Lock()
         self._login_error: str | None = None
+        self._endpoint: str | None = None
         transport.mount(session, pool_size)
         tokens.fit_margin(session.auth)
+        transport.remember_environment(session)
 
     def request(self, method: str, path: str, server: str | None = None,
                 target: str = 'the request', within: float | None = None,
@@ -169,6 +171,7 @@ class ComputeHTTP:
                             request)
                 continue
             break
+        _answered.date = response.headers.get('Date')
         request_id = text.decode_text(
             response.headers.get(REQUEST_ID_HEADER))
         if status >= 400:
@@ -215,7 +218,7 @@ class ComputeHTTP:
             raise exceptions.LoginFailed(self._login_error, status_code=401)
         try:
             return self.adapter.request(
-                request.url, request.method, raise_exc=False,
+                self._absolute(request.url), request.method, raise_exc=False,
                 allow_reauth=False, redirect=False, stream=True,
                 timeout=attempt.timeout,
                 headers={'Accept': 'application/json'},
@@ -225,6 +228,29 @@ class ComputeHTTP:
                     exc, ks_exc.RetriableConnectionFailure):
                 raise
             raise errors.request_failed(exc)
+
+    def endpoint(self) -> str | None:
+        """The compute endpoint's URL (None when it cannot be found)."""
+        try:
+            return self.adapter.get_endpoint()
+        except ks_exc.ClientException:
+            return None
+
+    def _absolute(self, url: str) -> str:
+        """``url`` on the compute endpoint, looked up once.
+
+        keystoneauth looks a relative URL's endpoint up in the catalog at
+        every request (a deep copy of the catalog each time); an absolute
+        one is sent as it is.
+        """
+        if '://' in url:
+            return url
+        if self._endpoint is None:
+            endpoint = self.adapter.get_endpoint()
+            if not endpoint:
+                raise ks_exc.EndpointNotFound()
+            self._endpoint = endpoint.rstrip('/')
+        return self._endpoint + '/' + url.lstrip('/')
 
     def _reauthenticate(self, response: requests.Response) -> bool:
         """Log in again after a 401, once for all the requests that got it.
@@ -262,6 +288,19 @@ class ComputeHTTP:
         LOG.info('%s %s for %s; retry in %.1f s', why, request,
                  request.about, seconds)
         self._sleep(seconds)
+
+
+#: ``date``: the ``Date`` header of the last answer this thread read.
+_answered = threading.local()
+
+
+def last_date() -> str | None:
+    """The ``Date`` of this thread's last answer, if it had one.
+
+    The answer :meth:`ComputeHTTP.request` last returned in this thread;
+    the date is PowerVC's clock, in UTC.
+    """
+    return getattr(_answered, 'date', None)
 
 
 class _Request:

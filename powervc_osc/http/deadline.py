@@ -235,6 +235,10 @@ class Attempt:
         return self.deadline is not None and now() >= self.deadline
 
 
+#: The watchdog drops finished entries at least every this many watches.
+WATCHDOG_SWEEP = 256
+
+
 class Watchdog:
     """One daemon thread that shuts down sockets whose deadline passed."""
 
@@ -248,13 +252,18 @@ class Watchdog:
         """Watch ``sock``; the returned entry is given to :meth:`done`."""
         entry = [sock]
         with self._wakeup:
-            heapq.heappush(self._due, (deadline, next(self._order), entry))
+            order = next(self._order)
+            heapq.heappush(self._due, (deadline, order, entry))
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name='powervc-osc-deadlines',
                     daemon=True)
                 self._thread.start()
-            self._wakeup.notify()
+            # The thread sleeps until the first deadline: wake it only for
+            # an earlier one, and now and then to drop the finished
+            # entries (not at every request: a thread switch each).
+            if self._due[0][2] is entry or not order % WATCHDOG_SWEEP:
+                self._wakeup.notify()
         return entry
 
     def done(self, entry: list) -> None:

@@ -20,6 +20,7 @@ socket they send on to :func:`powervc_osc.http.deadline.arm`.
 from __future__ import annotations
 
 import typing as ty
+import urllib.parse
 
 from keystoneauth1 import session as ks_session
 import requests
@@ -91,6 +92,37 @@ class DeadlineAdapter(ks_session.TCPKeepAliveAdapter):
              **kwargs: ty.Any) -> requests.Response:
         deadline.begin(request)
         return super().send(request, *args, **kwargs)
+
+
+def remember_environment(session: ty.Any) -> None:
+    """Read proxies and CA bundle from the environment once per origin.
+
+    requests reads every environment variable at each request to find
+    proxies (a tenth of a metadata GET's CPU time); the answer depends only
+    on the origin and the request's own settings, so it is kept for each.
+    """
+    requests_session: ty.Any = getattr(session, 'session', None)
+    merge = getattr(requests_session, 'merge_environment_settings', None)
+    if merge is None or getattr(merge, 'remembers', False):
+        return
+    cache: dict[ty.Any, dict] = {}
+
+    def remembered(url: str, proxies: ty.Any, stream: ty.Any, verify: ty.Any,
+                   cert: ty.Any) -> dict:
+        try:
+            parts = urllib.parse.urlsplit(url)
+            key = (parts.scheme, parts.netloc,
+                   frozenset((proxies or {}).items()), stream, verify, cert)
+            settings = cache.get(key)
+        except (TypeError, ValueError):     # an unhashable setting
+            return merge(url, proxies, stream, verify, cert)
+        if settings is None:
+            settings = cache[key] = merge(url, dict(proxies or {}), stream,
+                                          verify, cert)
+        return dict(settings, proxies=dict(settings.get('proxies') or {}))
+
+    remembered.remembers = True     # type: ignore[attr-defined]
+    requests_session.merge_environment_settings = remembered
 
 
 def mount(session: ty.Any, size: int) -> None:

@@ -23,8 +23,8 @@ if ty.TYPE_CHECKING:
     from powervc_osc import client as client_mod
 
 
-def make_client(app: ty.Any,
-                max_workers: int | None = None) -> client_mod.RefcodeClient:
+def make_client(app: ty.Any, max_workers: int | None = None,
+                **options: ty.Any) -> client_mod.RefcodeClient:
     """A RefcodeClient on OSC's own session, region, interface and TLS."""
     from powervc_osc import client as client_mod
 
@@ -32,7 +32,7 @@ def make_client(app: ty.Any,
     endpoint = manager.get_endpoint_for_service_type(
         'compute', region_name=manager.region_name,
         interface=manager.interface)
-    kwargs: dict[str, ty.Any] = {}
+    kwargs: dict[str, ty.Any] = dict(options)
     if max_workers:
         kwargs['max_workers'] = max_workers
     return client_mod.RefcodeClient(

@@ -27,6 +27,7 @@ from osc_lib.command import command
 
 from powervc_osc import argtypes
 from powervc_osc import defaults
+from powervc_osc import fleet_options
 from powervc_osc import list_options
 from powervc_osc.osc import mixins
 
@@ -76,9 +77,10 @@ class ShowRefcode(mixins.SaysInterrupted, mixins.FreezeGCAtExit,
         parser.add_argument(
             '--interval', metavar='<seconds>', type=argtypes.seconds,
             default=None,
-            help='Seconds between polls with --wait or --watch '
-                 '(default: %g for --wait, %g for --watch)' % (
-                     defaults.WAIT_INTERVAL, defaults.WATCH_INTERVAL))
+            help='Seconds between polls with --wait or --watch, at least '
+                 '%g (default: %g for --wait, %g for --watch)' % (
+                     defaults.MIN_POLL_INTERVAL, defaults.WAIT_INTERVAL,
+                     defaults.WATCH_INTERVAL))
         parser.add_argument(
             '--until', metavar='<code>',
             help='With --watch (implied): stop once the reference code '
@@ -103,6 +105,11 @@ class ShowRefcode(mixins.SaysInterrupted, mixins.FreezeGCAtExit,
         if not (parsed_args.wait or self._watching(parsed_args)) and (
                 parsed_args.interval or parsed_args.timeout):
             return '--interval and --timeout need --wait or --watch'
+        if parsed_args.interval and (
+                parsed_args.interval < defaults.MIN_POLL_INTERVAL):
+            return ('--interval %g is shorter than %g second: polling faster '
+                    'would only load PowerVC' % (parsed_args.interval,
+                                                 defaults.MIN_POLL_INTERVAL))
         return None
 
     def take_action(self, parsed_args: argparse.Namespace) -> tuple:
@@ -111,6 +118,11 @@ class ShowRefcode(mixins.SaysInterrupted, mixins.FreezeGCAtExit,
         from powervc_osc.osc import progress as progress_mod
 
         client = client_factory.make_client(self.app)
+        if parsed_args.until is not None and parsed_args.timeout is None:
+            self.app.stderr.write(
+                'Warning: no --timeout: if the reference code never becomes '
+                '%s, this watch runs until Ctrl-C\n' % parsed_args.until)
+            self.app.stderr.flush()
         if self._watching(parsed_args):
             # Refcodes, one per change: produce_output writes each as it
             # comes.
@@ -278,8 +290,13 @@ class ListRefcode(mixins.SaysInterrupted, mixins.FreezeGCAtExit,
         parser.add_argument(
             '--max-workers', metavar='<n>', type=argtypes.worker_count,
             default=None,
-            help='Concurrent requests to PowerVC (default: %d)'
-                 % defaults.MAX_WORKERS)
+            help='Concurrent requests to PowerVC at most (default: what '
+                 '--max-rate needs at the latency measured, at most %d; '
+                 '%d with --max-rate 0)'
+                 % (defaults.MAX_WORKERS_CAP, defaults.MAX_WORKERS))
+        fleet_options.add_budget_options(
+            parser, defaults.LIST_MAX_AGE, defaults.LIST_MAX_RATE,
+            '; the Queried At column shows each code\'s age')
         return parser
 
     def usage_problem(self, parsed_args: argparse.Namespace) -> str | None:
@@ -296,18 +313,33 @@ class ListRefcode(mixins.SaysInterrupted, mixins.FreezeGCAtExit,
         from powervc_osc.osc import progress as progress_mod
         from powervc_osc.osc import projects
 
-        client = client_factory.make_client(self.app, parsed_args.max_workers)
+        workers = parsed_args.max_workers or (
+            defaults.MAX_WORKERS_CAP if parsed_args.max_rate
+            else defaults.MAX_WORKERS)
+        client = client_factory.make_client(
+            self.app, workers, max_rate=parsed_args.max_rate)
+        endpoint = None
+        if parsed_args.max_age:
+            from powervc_osc.osc import zone_cache
+
+            endpoint = client.endpoint
+            client.zone_offset = zone_cache.load(endpoint)
         project = None
         if parsed_args.project:
             project = projects.find_project_id(
                 self.app, parsed_args.project, parsed_args.project_domain)
         progress = progress_mod.ProgressLine(self.app.stderr)
-        with progress.counting() as count:
-            rows = list(client.list(
-                parsed_args.servers or None,
-                on_error=self._failures.append, on_progress=count,
-                **dict(list_options.list_filters(parsed_args),
-                       project=project)))
+        try:
+            with progress.counting() as count:
+                rows = list(client.list(
+                    parsed_args.servers or None,
+                    on_error=self._failures.append, on_progress=count,
+                    max_age=parsed_args.max_age,
+                    **dict(list_options.list_filters(parsed_args),
+                           project=project)))
+        finally:
+            if endpoint is not None:
+                zone_cache.save(endpoint, client.zone_offset)
         if parsed_args.category:
             rows = [rc for rc in rows if rc.category in parsed_args.category]
         filters = self._filters(parsed_args)

@@ -36,6 +36,7 @@ _probability = argtypes.number(float, minimum=0, maximum=1)
 _non_negative_int = argtypes.number(int, minimum=0)
 _non_negative_float = argtypes.number(float, minimum=0)
 _positive_int = argtypes.number(int, minimum=1)
+_zone_offset = argtypes.number(int, minimum=-720, maximum=840)
 
 
 def build_parser():
@@ -80,6 +81,11 @@ def build_parser():
                         default=DEFAULTS.max_limit, metavar='N',
                         help='maximum page size of server listings '
                              '(default: %(default)s)')
+    parser.add_argument('--zone-offset', type=_zone_offset, metavar='MINUTES',
+                        default=DEFAULTS.zone_offset_minutes,
+                        help='PowerVC\'s time zone in minutes east of UTC: '
+                             'query times are written in its local time '
+                             '(e.g. 330 for UTC+05:30; default: %(default)s)')
     parser.add_argument('--verbose', '-v', action='store_true',
                         help='log every request on stderr')
     _add_keystone_arguments(parser)
@@ -138,7 +144,8 @@ def settings_from(args, keystone=None):
         servers=args.servers, host=args.host, port=args.port,
         latency_ms=args.latency, seed=args.seed, token_ttl=args.token_ttl,
         error_rate=args.error_rate, step_seconds=args.step_seconds,
-        max_limit=args.max_limit, keystone=keystone)
+        max_limit=args.max_limit, keystone=keystone,
+        zone_offset_minutes=args.zone_offset)
 
 
 def serve(args, stdout=None, stderr=None, stop_event=None, keystone=None):

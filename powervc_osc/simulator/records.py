@@ -284,10 +284,14 @@ def server_uuid(name, index=1):
     return str(uuid.uuid5(SERVER_NAMESPACE, key))
 
 
-def format_query_ts(microseconds):
-    """Format epoch microseconds as PowerVC's ``YYYYMMDDhhmmssffffff``."""
+def format_query_ts(microseconds, zone_offset_minutes=0):
+    """Format epoch microseconds as PowerVC's ``YYYYMMDDhhmmssffffff``.
+
+    In the local time of a zone ``zone_offset_minutes`` east of UTC.
+    """
     epoch = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
-    moment = epoch + datetime.timedelta(microseconds=microseconds)
+    moment = epoch + datetime.timedelta(
+        microseconds=microseconds, minutes=zone_offset_minutes)
     return moment.strftime('%Y%m%d%H%M%S%f')
 
 

@@ -68,6 +68,16 @@ class _Handler(serving.WSGIRequestHandler):
         LOG.debug('%s "%s" %s', self.address_string(), self.requestline,
                   code)
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header, by the fleet's wall clock.
+
+        As PowerVC's answers carry its clock; advance() moves it.
+        """
+        state = getattr(getattr(self.server, 'app', None), 'state', None)
+        if timestamp is None and state is not None:
+            timestamp = state.wall_now()
+        return super().date_time_string(timestamp)
+
 
 is_loopback = control.is_loopback
 

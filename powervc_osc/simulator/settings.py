@@ -35,6 +35,14 @@ def check_error_rate(value: typing.Any) -> float:
     return value
 
 
+def check_zone_offset(value: typing.Any) -> int:
+    """``value`` as whole minutes; ValueError outside UTC-12..UTC+14."""
+    value = int(value)
+    if not -12 * 60 <= value <= 14 * 60:
+        raise ValueError('zone_offset_minutes must be between -720 and 840')
+    return value
+
+
 @dataclasses.dataclass
 class SimulatorSettings:
     """The settings of one simulator.
@@ -57,6 +65,9 @@ class SimulatorSettings:
         token expiry (default ``time.monotonic``).
     :param wall_clock: an epoch clock (seconds) for timestamps (default
         ``time.time``).
+    :param zone_offset_minutes: PowerVC's time zone, as minutes east of
+        UTC: ``powervc:vm_refcode_query_ts`` is written in that local time
+        (as a PowerVC outside UTC does; the ``Date`` header stays UTC).
     :param admin_only_host: Nova's default policy: only admins see the
         ``OS-EXT-SRV-ATTR:*`` attributes and may filter by ``host``.
     :param sleep: the function used for latency and delay faults (default
@@ -77,6 +88,7 @@ class SimulatorSettings:
     max_limit: int = DEFAULT_MAX_LIMIT
     clock: typing.Optional[typing.Callable[[], float]] = None
     wall_clock: typing.Optional[typing.Callable[[], float]] = None
+    zone_offset_minutes: int = 0
     admin_only_host: bool = True
     sleep: typing.Optional[typing.Callable[[float], None]] = None
     keystone: typing.Any = None
@@ -88,6 +100,7 @@ class SimulatorSettings:
         self.error_rate = check_error_rate(self.error_rate)
         self.step_seconds = float(self.step_seconds)
         self.max_limit = int(self.max_limit)
+        self.zone_offset_minutes = check_zone_offset(self.zone_offset_minutes)
         self.clock = self.clock or time.monotonic
         self.wall_clock = self.wall_clock or time.time
         self.sleep = self.sleep or time.sleep

@@ -27,8 +27,9 @@ Refcode semantics:
   removed; the first code appears after one ``step_seconds``.
 * Each metadata GET of a VM whose flag is true refreshes
   ``powervc:vm_refcode``, ``powervc:vm_led_code`` and
-  ``powervc:vm_refcode_query_ts`` (UTC ``YYYYMMDDhhmmssffffff``, strictly
-  increasing over the whole simulator).
+  ``powervc:vm_refcode_query_ts`` (``YYYYMMDDhhmmssffffff`` in the local
+  time of ``zone_offset_minutes``, UTC by default; strictly increasing
+  over the whole simulator).
 * When it turns false, the refcode keys stay with their last values and
   are no longer refreshed.
 * The server listing and ``GET /servers/{id}`` show the stored metadata
@@ -65,6 +66,7 @@ class SimulatorState:
         self.admin_only_host_filter = settings.admin_only_host
         self._clock = settings.clock
         self._wall_clock = settings.wall_clock
+        self.zone_offset_minutes = settings.zone_offset_minutes
         self._offset = 0.0
         self._last_ts = 0
         self._servers = {}
@@ -108,7 +110,7 @@ class SimulatorState:
         if micros <= self._last_ts:
             micros = self._last_ts + 1
         self._last_ts = micros
-        return records.format_query_ts(micros)
+        return records.format_query_ts(micros, self.zone_offset_minutes)
 
     # -- fleet management (no authorization) --------------------------
 

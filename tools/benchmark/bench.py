@@ -25,7 +25,9 @@ every command is the real ``openstack`` executable run as a subprocess
    sequential sum and vs a shell loop of ``server show``;
 5. peak memory (max RSS) of those ``refcode list`` runs;
 6. ``powervc-osc-exporter``: a poll cycle, a scrape, memory and history
-   rows over many cycles (:mod:`tools.benchmark.exporter`).
+   rows over many cycles (:mod:`tools.benchmark.exporter`);
+7. 10,011 servers: fresh and warm ``refcode list`` and the exporter, side
+   by side with OSC's ``server list --long`` (:mod:`.fleet10k`).
 
 Usage: ``python -m tools.benchmark [--quick] [--output FILE]``.
 """
@@ -49,6 +51,7 @@ import time
 import typing as ty
 
 from tools.benchmark import exporter
+from tools.benchmark import fleet10k
 from tools.benchmark import stats
 from tools.benchmark import venvs
 
@@ -403,7 +406,10 @@ def section_fleet(runner: Runner, sizes: ty.Sequence[int], prefix: str,
                                    host='127.0.0.1').start()
         try:
             clouds = sim.write_clouds_yaml()
-            argv = openstack(prefix, 'server', 'refcode', 'list')
+            # Every code read fresh: what this section has measured since
+            # issue 6 (section 7 measures the defaults).
+            argv = openstack(prefix, 'server', 'refcode', 'list',
+                             '--max-age', '0')
             rows_path = os.path.join(runner.workdir, 'list.txt')
             samples = [runner.run(argv, sim=sim, clouds_yaml=clouds,
                                   stdout_path=rows_path)
@@ -559,6 +565,8 @@ def evaluate(results: dict) -> list[dict]:
         exporter.evaluate(results['exporter'],
                           sizes.get(str(exporter.PROFILES['full']['servers'])),
                           add)
+    if results.get('fleet10k'):
+        fleet10k.evaluate(results['fleet10k'], add)
     return rows
 
 
@@ -634,6 +642,8 @@ def render(results: dict) -> str:
                             mem['slope_kib_per_server'], mem['r2']))
     if results.get('exporter'):
         lines += exporter.render(results['exporter'])
+    if results.get('fleet10k'):
+        lines += fleet10k.render(results['fleet10k'])
     lines.append('\nTargets')
     for row in results['targets']:
         lines.append('   %-4s %-62s %-16s %s' % (
@@ -655,9 +665,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help='raw results (JSON); default: tools/benchmark/'
                              'results/benchmark-results.json (quick.json '
                              'with --quick)')
-    parser.add_argument('--sections', default='rt,wall,startup,fleet,exporter',
+    parser.add_argument('--sections',
+                        default='rt,wall,startup,fleet,exporter,fleet10k',
                         help='comma-separated subset of rt,wall,startup,'
-                             'fleet,exporter (default: all)')
+                             'fleet,exporter,fleet10k (default: all)')
     parser.add_argument('--venv-dir', metavar='DIR',
                         help='where the start-up virtualenvs are cached '
                              '(default: %s)' % venvs.default_root())
@@ -727,6 +738,10 @@ def main(argv: list[str] | None = None) -> int:
         if 'exporter' in sections:
             results['exporter'] = exporter.section_exporter(
                 runner, prefix, args.quick, CLOUD, LATENCY_MS, log)
+        if 'fleet10k' in sections:
+            results['fleet10k'] = fleet10k.section_fleet10k(
+                runner, prefix, args.quick, CLOUD, LATENCY_MS, log,
+                exporter.run_probe)
     except KeyboardInterrupt:
         log('interrupted')
         return 130

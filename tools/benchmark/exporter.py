@@ -55,8 +55,8 @@ TARGETS = {
 }
 
 
-def _probe(runner: ty.Any, prefix: str, sim: ty.Any, clouds: str,
-           cloud: str, *args: str) -> tuple[dict, dict]:
+def run_probe(runner: ty.Any, prefix: str, sim: ty.Any, clouds: str,
+              cloud: str, *args: str) -> tuple[dict, dict]:
     out_path = os.path.join(runner.workdir, 'exporter-probe.json')
     argv = [os.path.join(prefix, 'bin', 'python'), PROBE,
             '--os-cloud', cloud, *args]
@@ -80,10 +80,13 @@ def section_exporter(runner: ty.Any, prefix: str, quick: bool,
                                host='127.0.0.1').start()
     try:
         clouds = sim.write_clouds_yaml()
-        sample, probe = _probe(
+        sample, probe = run_probe(
             runner, prefix, sim, clouds, cloud,
             '--cycles', str(profile['cycles']),
-            '--scrapes', str(profile['scrapes']))
+            '--scrapes', str(profile['scrapes']),
+            # Every code read every cycle: what this section has measured
+            # since issue 14 (section 7 measures the defaults).
+            '--max-age', '0', '--max-rate', '0')
     finally:
         sim.stop()
     # The first cycle also logs in and opens connections.
@@ -110,9 +113,10 @@ def section_exporter(runner: ty.Any, prefix: str, quick: bool,
     try:
         clouds = sim.write_clouds_yaml()
         store = os.path.join(runner.workdir, 'exporter-history.sqlite3')
-        _sample, probe = _probe(
+        _sample, probe = run_probe(
             runner, prefix, sim, clouds, cloud,
-            '--cycles', str(profile['rss_cycles']), '--history', store)
+            '--cycles', str(profile['rss_cycles']), '--history', store,
+            '--max-age', '0', '--max-rate', '0')
     finally:
         sim.stop()
     out['load'] = _section_load(runner, prefix, cloud, profile, log)
@@ -141,10 +145,11 @@ def _section_load(runner: ty.Any, prefix: str, cloud: str, profile: dict,
                                host='127.0.0.1').start()
     try:
         clouds = sim.write_clouds_yaml()
-        _sample, probe = _probe(
+        _sample, probe = run_probe(
             runner, prefix, sim, clouds, cloud, '--cycles', '1',
             '--scrapes', '11', '--concurrent', str(profile['concurrent']),
-            '--half-open', str(profile['half_open']), '--all-projects')
+            '--half-open', str(profile['half_open']), '--all-projects',
+            '--max-age', '0', '--max-rate', '0')
     finally:
         sim.stop()
     load = probe['load']

@@ -275,7 +275,7 @@ class TestNothingLost(FaultTestCase):
         ids = [self.sim.server_id(n) for n in ('ibmi-prod-1', 'aix-dev-1')]
         commands = [
             ('show', '--wait', '--timeout', '10', 'ibmi-prod-2'),
-            ('show', '--until', '00000000', '--interval', '0.2',
+            ('show', '--until', '00000000', '--interval', '1',
              '--timeout', '10', ids[0]),
             ('set', '--enable', '--wait', '--timeout', '10', 'ibmi-dev-1',
              ids[1], 'linux-web-1'),

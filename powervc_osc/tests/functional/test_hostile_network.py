@@ -148,7 +148,9 @@ class TestInterrupt(HostileNetworkTestCase):
     def test_list(self):
         cloud = self.faulty(count=6, api_timeout=60)
         cloud.behaviour['metadata'] = 'hang'
-        self.interrupt(cloud, 3, 'list', '--max-workers', '3')
+        # Every code read at once (no read first to learn PowerVC's zone).
+        self.interrupt(cloud, 3, 'list', '--max-workers', '3',
+                       '--max-age', '0')
 
     def test_show(self):
         # The server and its metadata are asked for at once; both hang.
@@ -195,6 +197,7 @@ class TestConnectionPool(HostileNetworkTestCase):
         cloud = self.faulty(count=17, page_size=16)
         cloud.hold = (17, ('metadata', 'next-page'))
         result, _ = self.timed('list', '--max-workers', '16', '-f', 'value',
-                               '-c', 'ID')
+                               '-c', 'ID', '--max-age', '0', '--max-rate',
+                               '0')
         self.assertEqual([s['id'] for s in cloud.servers],
                          result.out.split())

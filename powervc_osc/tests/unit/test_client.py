@@ -691,3 +691,12 @@ class TestFromCloud(testtools.TestCase):
                                 'no-such-cloud')
         self.assertIsInstance(exc, exceptions.RefcodeError)
         self.assertIn('no-such-cloud', str(exc))
+
+    def test_budget_of_a_cloud(self):
+        client = client_mod.RefcodeClient.from_cloud(
+            load_yaml_config=False, load_envvars=False,
+            auth_type='password', region_name='RegionOne', auth={
+                'auth_url': fakes.AUTH_URL, 'username': 'admin',
+                'password': fakes.PASSWORD, 'project_id': fakes.PROJECT_ID,
+                'user_domain_id': 'default'}, max_workers=8, max_rate=25)
+        self.assertEqual((8, 25), (client.max_workers, client.budget.rate))

@@ -30,7 +30,7 @@ class TestListFilters(testtools.TestCase):
         args = self.parse('--host', 'h1', '--project', 'p1', '--name', '^a',
                           '--status', 'active', '--enabled-only')
         self.assertEqual({'host': 'h1', 'all_projects': False,
-                          'project': 'p1', 'name': '^a', 'status': 'active',
+                          'project': 'p1', 'name': '^a', 'status': 'ACTIVE',
                           'enabled_only': True},
                          list_options.list_filters(args))
 

@@ -347,3 +347,21 @@ class TestListen(testtools.TestCase):
 
         self.assertEqual(('127.0.0.1', 9464), options.listen('127.0.0.1:9464'))
         self.assertEqual(('::1', 0), options.listen('[::1]:0'))
+
+
+class TestBudgetOptions(testtools.TestCase):
+
+    def test_defaults(self):
+        args = cli.options.parse([])
+        self.assertEqual((30.0, 100.0, 64),
+                         (args.max_age, args.max_rate, args.max_workers))
+
+    def test_max_age_is_at_most_half_the_interval(self):
+        args = cli.options.parse(['--interval', '20'])
+        self.assertEqual(10.0, args.max_age)
+        self.assertEqual(45.0, cli.options.parse(
+            ['--interval', '20', '--max-age', '45']).max_age)
+
+    def test_no_budget_keeps_sixteen_workers(self):
+        args = cli.options.parse(['--max-rate', '0'])
+        self.assertEqual((0.0, 16), (args.max_rate, args.max_workers))

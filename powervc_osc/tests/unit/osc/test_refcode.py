@@ -16,6 +16,7 @@ import gc
 import io
 import json
 import os
+import sys
 
 from unittest import mock
 
@@ -354,7 +355,7 @@ class TestWatchCommand(CommandTestCase):
         self.requests.get(self.url, answers)
         status, out, err = self.run_osc(
             'server', 'refcode', 'show', fakes.SERVER_ID, '--until',
-            'C9002960', '--interval', '1', '-f', 'json')
+            'C9002960', '--timeout', '600', '--interval', '1', '-f', 'json')
         self.assertEqual((0, ''), (status, err))
         lines = out.splitlines()
         self.assertEqual(['C6004031', 'C9002960'],
@@ -379,7 +380,8 @@ class TestWatchCommand(CommandTestCase):
                 'powervc:vm_refcode': 'C9002960'})}}])
         status, out, err = self.run_osc(
             'server', 'refcode', 'show', fakes.SERVER_ID, '--until',
-            'C9002960', '-f', 'value', '-c', 'refcode', '-c', 'required')
+            'C9002960', '--timeout', '600', '-f', 'value', '-c', 'refcode',
+            '-c', 'required')
         self.assertEqual((0, ''), (status, err))
         self.assertEqual('C6004031 True\nC9002960 True\n', out)
 
@@ -738,9 +740,66 @@ class TestQuietWatch(CommandTestCase):
         self.requests.get(self.url, answers)
         status, out, err = self.run_osc(
             'server', 'refcode', 'show', fakes.SERVER_ID, '--until',
-            'C9002960', '--interval', '1', '-f', 'json')
+            'C9002960', '--timeout', '600', '--interval', '1', '-f', 'json')
         self.assertEqual((0, ''), (status, err))
         rows = [json.loads(line) for line in out.splitlines()]
         self.assertEqual([('C6004031', '2020-10-14T05:21:50'),
                           ('C9002960', '2020-10-14T05:21:54')],
                          [(r['refcode'], r['queried_at']) for r in rows])
+
+
+class TestGentleByDefault(fakes.FleetMixin, CommandTestCase):
+
+    def run_osc(self, *argv):
+        try:
+            return super().run_osc(*argv)
+        except SystemExit as exc:  # argparse, for usage errors
+            err = sys.stderr.getvalue()
+            self.assertNotIn('Traceback', err)
+            return exc.code, sys.stdout.getvalue(), err
+
+    def test_interval_below_a_second_is_a_usage_error(self):
+        for mode in ('--wait', '--watch'):
+            status, out, err = self.run_osc(
+                'server', 'refcode', 'show', fakes.SERVER_ID, mode,
+                '--interval', '0.001')
+            self.assertEqual((2, ''), (status, out), mode)
+            self.assertIn('--interval 0.001 is shorter than 1 second', err)
+        self.assertEqual([], self.powervc.compute_requests())
+
+    def test_until_without_timeout_warns_once(self):
+        self.requests.get(fakes.SERVER_URL, json={
+            'server': fakes.server_body()})
+        self.requests.get(fakes.METADATA_URL, json={'metadata': {
+            'powervc:vm_refcode': 'C9002960',
+            'powervc:vm_refcode_required': 'true'}})
+        status, out, err = self.run_osc(
+            'server', 'refcode', 'show', fakes.SERVER_ID, '--until',
+            'C9002960', '-f', 'value', '-c', 'refcode')
+        self.assertEqual((0, 'C9002960\n'), (status, out))
+        self.assertEqual(
+            'Warning: no --timeout: if the reference code never becomes '
+            'C9002960, this watch runs until Ctrl-C\n', err)
+
+    def test_unknown_status_is_a_usage_error(self):
+        status, out, err = self.run_osc(
+            'server', 'refcode', 'list', '--status', 'bogus')
+        self.assertEqual((2, ''), (status, out))
+        self.assertIn("'bogus' is not a Nova server status", err)
+        self.assertEqual([], self.powervc.compute_requests())
+
+    def test_status_in_any_case_is_sent_as_nova_spells_it(self):
+        self.mock_fleet(fakes.fleet(2))
+        status, _out, _err = self.run_osc(
+            'server', 'refcode', 'list', '--status', 'shutoff')
+        listing = [r for r in self.powervc.compute_requests()
+                   if '/servers/detail' in r.url]
+        self.assertIn('status=SHUTOFF', listing[0].url)
+
+    def test_max_age_and_max_rate_are_checked(self):
+        for argv in (['--max-age', '-1'], ['--max-age', 'soon'],
+                     ['--max-rate', '-5'], ['--max-rate', 'nan']):
+            status, out, err = self.run_osc(
+                'server', 'refcode', 'list', *argv)
+            self.assertEqual((2, ''), (status, out), argv)
+            self.assertIn(argv[0], err)

@@ -161,7 +161,7 @@ class TestWatch(CategoryTestCase):
     def watch(self, *args):
         status, out, err = self.run_osc(
             'server', 'refcode', 'show', fakes.SERVER_ID, '--until',
-            'B2008105', '--interval', '1', *args)
+            'B2008105', '--timeout', '600', '--interval', '1', *args)
         self.assertEqual((0, ''), (status, err))
         return out
 

@@ -1,0 +1,127 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The client's CPU per metadata GET, before and after the hot-path cuts.
+
+Issue 21: the simulator runs in a process of its own (so that its CPU is
+not counted), the reads run one after another in this process's main
+thread, and the CPU time (``time.process_time``) and the Python function
+calls (``cProfile``) per GET are measured with the cuts undone ("before":
+the endpoint looked up in the catalog at each request, the environment
+read at each request, the deadline watchdog woken at each request) and in
+place ("after"), interleaved.
+
+Usage: ``python -m tools.benchmark.client_cpu [--reads N] [--rounds N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import requests
+
+
+def _start_simulator(workdir: str, servers: int) -> subprocess.Popen:
+    clouds = os.path.join(workdir, 'clouds.yaml')
+    proc = subprocess.Popen(
+        [sys.executable, '-m', 'powervc_osc.simulator', '--servers',
+         str(servers), '--clouds-yaml', clouds, '--step-seconds', '0.01'],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        if os.path.exists(clouds):
+            break
+        time.sleep(0.05)
+    os.environ['OS_CLIENT_CONFIG_FILE'] = clouds
+    return proc
+
+
+def _client(before: bool):
+    import powervc_osc
+
+    client = powervc_osc.RefcodeClient.from_cloud('powervc-simulator')
+    if before:
+        compute = client._http
+        compute._absolute = lambda url: url        # type: ignore
+        session = compute.adapter.session.session
+        session.merge_environment_settings = (
+            requests.Session.merge_environment_settings.__get__(session))
+    return client
+
+
+def _reads(client, listed, before: bool) -> None:
+    from powervc_osc.http import deadline
+    from powervc_osc import listed_reads
+
+    deadline.WATCHDOG_SWEEP = 1 if before else 256
+    for server in listed:
+        listed_reads.read_listed(client, server)
+
+
+def measure(reads: int, rounds: int) -> dict:
+    from powervc_osc import listing
+
+    clients = {True: _client(True), False: _client(False)}
+    walk = listing.walk(clients[False]._http.request, listing.Filters())
+    listed = [s for s in walk if s.refcode(s.metadata).required][:reads]
+    for before, client in clients.items():
+        _reads(client, listed[:50], before)      # connections, caches
+    cpu: dict = {True: [], False: []}
+    for index in range(rounds):
+        for before in ((True, False) if index % 2 == 0 else (False, True)):
+            started = time.process_time()
+            _reads(clients[before], listed, before)
+            cpu[before].append((time.process_time() - started) /
+                               len(listed) * 1e6)
+    calls = {}
+    for before, client in clients.items():
+        profile = cProfile.Profile()
+        profile.enable()
+        _reads(client, listed, before)
+        profile.disable()
+        calls[before] = pstats.Stats(
+            profile, stream=io.StringIO()).total_calls / len(listed)
+    return {name: {'cpu_us_median': statistics.median(cpu[before]),
+                   'cpu_us_min': min(cpu[before]),
+                   'cpu_us': [round(x) for x in cpu[before]],
+                   'calls_per_get': round(calls[before])}
+            for name, before in (('before', True), ('after', False))}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--reads', type=int, default=400)
+    parser.add_argument('--rounds', type=int, default=7)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as workdir:
+        sim = _start_simulator(workdir, max(1000, args.reads * 2))
+        try:
+            result = measure(args.reads, args.rounds)
+        finally:
+            sim.terminate()
+            sim.wait()
+    result['load'] = [round(x, 2) for x in os.getloadavg()]
+    print(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
