@@ -18,6 +18,7 @@ and alert carries its ``cloud``, and the rules fire for each PowerVC.
 """
 
 from powervc_osc.simulator import fixture as sim_fixture
+from powervc_osc.simulator import records as sim_records
 from powervc_osc.simulator import server as sim_server
 from powervc_osc.tests.functional import base
 from powervc_osc.tests.functional import exporter_fixtures as ef
@@ -51,12 +52,14 @@ class TestTwoExporters(base.FunctionalTestCase):
         ] if len(self.prometheus.query('powervc_up == 1')) == 2 else None)
         self.assertEqual({base.ADMIN, EAST},
                          {s['metric']['cloud'] for s in up})
-        # The stuck IBM i of each PowerVC alerts, once per cloud.
+        # The stuck IBM i of each PowerVC alerts, once per cloud (alerts
+        # are keyed on the server ID; both fleets name it alike).
+        stuck_id = sim_records.server_uuid('ibmi-stuck-1')
         alerts = ef.wait_for('the error alert of both clouds', lambda: (
             lambda found: found if len(found) == 2 else None)([
                 a for a in self.prometheus.alerts()
                 if a['labels'].get('alertname') == 'PowerVCRefcodeError'
-                and a['labels'].get('server_name') == 'ibmi-stuck-1']))
+                and a['labels'].get('server_id') == stuck_id]))
         self.assertEqual({base.ADMIN, EAST},
                          {a['labels']['cloud'] for a in alerts})
         # Query times are read in each PowerVC's zone: all within minutes
