@@ -87,6 +87,10 @@ class TestPackaged(testtools.TestCase):
         self.assertIn('powervc_up', names)
         self.assertIn('powervc_poll_duration_seconds', names)
         self.assertIn('powervc_exporter_build_info', names)
+        # The exporter's own health.
+        self.assertIn('powervc_poll_failure', names)
+        self.assertIn('powervc_exporter_errors_total', names)
+        self.assertIn('powervc_history_write_failures_total', names)
 
 
 class TestSystemdUnit(testtools.TestCase):
@@ -158,8 +162,9 @@ class TestAlertmanager(testtools.TestCase):
             config = yaml.safe_load(f)
         [inhibit] = config['inhibit_rules']
         self.assertEqual(['cloud'], inhibit['equal'])
-        self.assertEqual(['alertname="PowerVCUnreachable"'],
-                         inhibit['source_matchers'])
+        self.assertEqual(
+            ['alertname=~"PowerVCUnreachable|PowerVCMisconfigured"'],
+            inhibit['source_matchers'])
 
     def test_amtool_check_config(self):
         amtool = ef.require_binary(self, 'amtool', 'prometheus-alertmanager')
@@ -180,7 +185,7 @@ class TestAlertmanager(testtools.TestCase):
         self.assertEqual('powervc-tickets', receiver(
             'alertname=PowerVCRefcodeAttention', 'severity=warning'))
 
-    def test_unreachable_cloud_inhibits_its_server_alerts(self):
+    def test_unreachable_or_misconfigured_cloud_inhibits_its_servers(self):
         binary = ef.require_binary(self, 'prometheus-alertmanager',
                                    'prometheus-alertmanager')
         folder = self.useFixture(fixtures.TempDir()).path
@@ -220,6 +225,10 @@ class TestAlertmanager(testtools.TestCase):
                         'server_id': 's1', 'severity': 'critical'}},
             {'labels': {'alertname': 'PowerVCRefcodeError', 'cloud': 'test',
                         'server_id': 's2', 'severity': 'critical'}},
+            {'labels': {'alertname': 'PowerVCMisconfigured', 'cloud': 'lab',
+                        'severity': 'critical'}},
+            {'labels': {'alertname': 'PowerVCIPLStuck', 'cloud': 'lab',
+                        'server_id': 's3', 'severity': 'warning'}},
         ]
         request = ef.urllib.request.Request(
             url + '/api/v2/alerts', data=json.dumps(alerts).encode(),
@@ -231,13 +240,15 @@ class TestAlertmanager(testtools.TestCase):
             found = json.loads(ef.http_get(url + '/api/v2/alerts'))
             seen = {(a['labels']['alertname'], a['labels']['cloud']):
                     a['status']['state'] for a in found}
-            return len(seen) == 3 and 'unprocessed' not in seen.values() \
+            return len(seen) == 5 and 'unprocessed' not in seen.values() \
                 and seen
         seen = ef.wait_for('the alerts to be processed', states)
         self.assertEqual({
             ('PowerVCUnreachable', 'prod'): 'active',
             ('PowerVCRefcodeError', 'prod'): 'suppressed',
-            ('PowerVCRefcodeError', 'test'): 'active'}, seen)
+            ('PowerVCRefcodeError', 'test'): 'active',
+            ('PowerVCMisconfigured', 'lab'): 'active',
+            ('PowerVCIPLStuck', 'lab'): 'suppressed'}, seen)
 
 
 class TestExporterProcess(base.FunctionalTestCase):

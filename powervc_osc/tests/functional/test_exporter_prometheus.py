@@ -166,8 +166,13 @@ class TestPrometheus(base.FunctionalTestCase):
             LOOP, refcode=True, boot_progress=0.0, stuck_at='B2008105',
             boot_loop=True, pace=10)
         # A fixed port, so that a restarted exporter is the same target.
+        # A history store, so that its write-failure counter is published
+        # (the dashboard graphs it).
+        store = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                             'history.sqlite3')
         self.exporter_args = ['--os-cloud', base.ADMIN, '--interval', '1',
-                              '--listen', '127.0.0.1:%d' % ef.free_port()]
+                              '--listen', '127.0.0.1:%d' % ef.free_port(),
+                              '--history', store]
         self.exporter = self.useFixture(ef.ExporterProcess(
             self.exporter_args, self.environment()))
         target = self.exporter.url.split('/')[2]
