@@ -15,6 +15,8 @@
 from __future__ import annotations
 
 import os
+import threading
+import types
 
 import fixtures
 from keystoneauth1 import fixture as ks_fixture
@@ -36,6 +38,8 @@ COMPUTE_URL_TWO = ('https://powervc2.example.com/powervc/openstack'
 INTERNAL_URL = 'https://powervc-int.example.com/compute/v2.1/' + PROJECT_ID
 TOKEN_ID = 'gAAAAAB-fake-token-0123456789'
 PASSWORD = 'sekrit-Passw0rd'
+#: Real seconds a test's pool thread may take to end after the test.
+WORKER_EXIT_WAIT = 10.0
 
 SERVER_ID = '0f6d3c2e-9b1a-4c8e-a2f7-5d4e3c2b1a09'
 SERVER_URL = COMPUTE_URL + '/servers/' + SERVER_ID
@@ -127,17 +131,50 @@ class FakeClock:
 
 
 class FakeTime(fixtures.Fixture):
-    """``time.monotonic`` and ``time.sleep`` on one :class:`FakeClock`.
+    """The clients built from now on wait and sleep on a :class:`FakeClock`.
 
     For code that builds its own client (the OSC commands): the client
     takes its clock and sleep when built, so use this fixture first.
+    Only the modules that build clients see the fake time: the
+    :mod:`time` module itself is left alone, so threads of other tests,
+    of the libraries and the deadline's watchdog keep real time.
     """
+
+    #: The modules whose ``time.monotonic`` and ``time.sleep`` a client
+    #: takes as its defaults.
+    MODULES = ('powervc_osc.client', 'powervc_osc.http.compute')
 
     def _setUp(self) -> None:
         self.clock = FakeClock(1000.0)
-        self.useFixture(fixtures.MonkeyPatch('time.monotonic',
-                                             self.clock.clock))
-        self.useFixture(fixtures.MonkeyPatch('time.sleep', self.clock.sleep))
+        fake = types.SimpleNamespace(monotonic=self.clock.clock,
+                                     sleep=self.clock.sleep)
+        for module in self.MODULES:
+            self.useFixture(fixtures.MonkeyPatch(module + '.time', fake))
+
+
+class NoLeftoverWorkers(fixtures.Fixture):
+    """At cleanup, wait for the pool threads started meanwhile to end.
+
+    A command that fails leaves its pool's threads to end on their own
+    (:func:`powervc_osc.concurrency.thread_pool`); one still running
+    could send its request into the next test's requests-mock, whose
+    counts would then be wrong.  Use it after the requests-mock fixture,
+    so that the threads end while this test's mock still answers them.
+    """
+
+    def _setUp(self) -> None:
+        before = set(threading.enumerate())
+        self.addCleanup(self._join, before)
+
+    @staticmethod
+    def _join(before: set) -> None:
+        for thread in set(threading.enumerate()) - before:
+            if thread.name.startswith('powervc-osc-') and (
+                    thread.name != 'powervc-osc-deadlines'):
+                thread.join(WORKER_EXIT_WAIT)
+                if thread.is_alive():
+                    raise AssertionError('pool thread %s still runs after '
+                                         'the test' % thread.name)
 
 
 class FakePowerVC(fixtures.Fixture):
@@ -180,15 +217,19 @@ def token_session(**kwargs) -> ks_session.Session:
 class TokenTestCase(testtools.TestCase):
     """requests-mock and a client with a fixed token (7 s timeout).
 
-    keystoneauth's back-off between retries sleeps on ``self.backoff``.
+    The back-off between retries of the clients built from now on sleeps
+    on ``self.backoff`` (the :mod:`time` module itself is left alone, as
+    in :class:`FakeTime`).
     """
 
     def setUp(self) -> None:
         super().setUp()
         self.requests = self.useFixture(rm_fixture.Fixture())
+        self.useFixture(NoLeftoverWorkers())
         self.backoff = FakeClock()
         self.useFixture(fixtures.MonkeyPatch(
-            'keystoneauth1.session.time.sleep', self.backoff.sleep))
+            'powervc_osc.http.compute.time',
+            types.SimpleNamespace(sleep=self.backoff.sleep)))
         self.client = client_mod.RefcodeClient(token_session(), timeout=7)
 
 
@@ -198,6 +239,7 @@ class TestCase(testtools.TestCase):
     def setUp(self) -> None:
         super().setUp()
         self.powervc = self.useFixture(FakePowerVC())
+        self.useFixture(NoLeftoverWorkers())
         self.requests = self.powervc.mock
 
 

@@ -265,6 +265,10 @@ class TestAnswersProperties(testtools.TestCase):
     The error must be the one the answers call for, not any RefcodeError.
     """
 
+    def setUp(self):
+        super().setUp()
+        self.useFixture(fakes.NoLeftoverWorkers())
+
     def run_client(self, routes, action, answers, by_name=False):
         session = token_session()
         session.session.mount('https://', _Canned(routes))

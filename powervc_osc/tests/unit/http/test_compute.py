@@ -428,6 +428,10 @@ class TestConcurrentUnauthorized(testtools.TestCase):
 
     workers = 8
 
+    def setUp(self):
+        super().setUp()
+        self.useFixture(fakes.NoLeftoverWorkers())
+
     def client(self, **kwargs):
         self.cloud = _RevokingCloud(fakes.fleet(self.workers), self.workers,
                                     **kwargs)

@@ -17,6 +17,8 @@ import io
 import json
 import os
 import sys
+import time
+import types
 
 from unittest import mock
 
@@ -140,7 +142,24 @@ class TestShow(CommandTestCase):
             'server', 'refcode', 'show', 'ibmi-prod-1', '-f', 'json')
         self.assertEqual(0, status)
         self.assertEqual(fakes.SERVER_ID, json.loads(out)['id'])
-        self.assertEqual(2, len(self.compute_methods()))
+        # the requests themselves, so that a failure names any extra one
+        self.assertEqual([('GET', '/servers'),
+                          ('GET', '/servers/%s/metadata' % fakes.SERVER_ID)],
+                         self.compute_methods())
+
+    def test_fake_time_stays_in_the_client(self):
+        # Other threads (the deadline's watchdog, the libraries') keep the
+        # real clock while the command's waits run on the fake one.
+        self.assertIsInstance(time.monotonic, types.BuiltinFunctionType)
+        self.assertIsInstance(time.sleep, types.BuiltinFunctionType)
+        self.requests.get(METADATA_URL, json={'metadata': {
+            'powervc:vm_refcode_required': 'true'}})
+        self.requests.get(SERVER_URL, json={'server': fakes.server_body()})
+        status, _, _ = self.run_osc(
+            'server', 'refcode', 'show', fakes.SERVER_ID, '--wait',
+            '--timeout', '30')
+        self.assertEqual(1, status)
+        self.assertAlmostEqual(30, sum(self.time.sleeps), delta=1)
 
     def test_unknown_server_names_it(self):
         self.requests.get(fakes.COMPUTE_URL + '/servers',
