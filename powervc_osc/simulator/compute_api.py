@@ -118,7 +118,7 @@ class ComputeAPI:
 
     def call(self, request: wrappers.Request,
              handler: ty.Callable[..., wrappers.Response],
-             args: dict[str, ty.Any]) -> wrappers.Response:
+             args: ty.Mapping[str, ty.Any]) -> wrappers.Response:
         """Answer a project-scoped request (``args`` has ``project_id``).
 
         Checks the token, the project and the microversion, then runs
@@ -129,14 +129,15 @@ class ComputeAPI:
         except sim_records.SimulatorError as exc:
             return responses.nova_error(exc.code, exc.message)
         headers = microversion.response_headers(version)
-        project_id = args.pop('project_id')
+        handler_args = dict(args)
+        project_id = handler_args.pop('project_id')
         try:
             ctx = self.context(request)
             check_project_scope(ctx, project_id)
             views = sim_views.ComputeViews(
                 request, project_id, version,
                 show_host=ctx.is_admin or not self.settings.admin_only_host)
-            response = handler(request, ctx, views, **args)
+            response = handler(request, ctx, views, **handler_args)
         except identity.IdentityError as exc:
             headers['WWW-Authenticate'] = (
                 'Keystone uri="%s"' % responses.identity_url(request))
