@@ -49,13 +49,13 @@ def next_marker(body: ty.Mapping[str, ty.Any]) -> str | None:
 
 
 _UUID = re.compile(
-    r'^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$',
+    r'[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}',
     re.IGNORECASE)
 
 
 def is_uuid(value: str) -> bool:
     """Tell whether ``value`` is shaped like a Nova server ID."""
-    return bool(_UUID.match(value))
+    return bool(_UUID.fullmatch(value))
 
 
 def valid_id(value: ty.Any) -> str | None:
@@ -69,7 +69,7 @@ def valid_id(value: ty.Any) -> str | None:
             and value.isprintable()):
         return None
     decoded = value
-    for _ in range(3):       # %2F, %252F, %25252F
+    for _ in range(4):       # /, %2F, %252F, %25252F
         if decoded in ('.', '..') or '/' in decoded or '\\' in decoded:
             return None
         decoded = urllib.parse.unquote(decoded)

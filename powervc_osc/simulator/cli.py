@@ -24,10 +24,14 @@ import os
 import signal
 import sys
 import threading
+import typing
 
 from powervc_osc import argtypes
 from powervc_osc.simulator import server as sim_server
 from powervc_osc.simulator import settings as sim_settings
+
+if typing.TYPE_CHECKING:
+    from powervc_osc.simulator import keystone_mode
 
 DEFAULTS = sim_settings.SimulatorSettings()
 
@@ -39,7 +43,7 @@ _positive_int = argtypes.number(int, minimum=1)
 _zone_offset = argtypes.number(int, minimum=-720, maximum=840)
 
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog='powervc-osc-simulator',
         description='Serve a simulated IBM PowerVC (Keystone v3 + Nova '
@@ -97,7 +101,7 @@ def build_parser():
 KEYSTONE_PASSWORD_ENV = 'POWERVC_OSC_SIM_KEYSTONE_PASSWORD'  # nosec B105
 
 
-def _add_keystone_arguments(parser):
+def _add_keystone_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(
         'Keystone mode',
         'Validate tokens with a real Keystone (keystonemiddleware.auth_token'
@@ -124,7 +128,9 @@ def _add_keystone_arguments(parser):
                             'tokens (default: any)')
 
 
-def _keystone_auth(args, parser):
+def _keystone_auth(args: argparse.Namespace,
+                   parser: argparse.ArgumentParser,
+                   ) -> 'keystone_mode.KeystoneAuth | None':
     if not getattr(args, 'keystone_url', None):
         return None
     if not args.keystone_password:
@@ -138,7 +144,9 @@ def _keystone_auth(args, parser):
         region_name=args.keystone_region)
 
 
-def settings_from(args, keystone=None):
+def settings_from(args: argparse.Namespace,
+                  keystone: 'keystone_mode.KeystoneAuth | None' = None,
+                  ) -> sim_settings.SimulatorSettings:
     """The :class:`~.settings.SimulatorSettings` of parsed ``args``."""
     return sim_settings.SimulatorSettings(
         servers=args.servers, host=args.host, port=args.port,
@@ -148,7 +156,10 @@ def settings_from(args, keystone=None):
         zone_offset_minutes=args.zone_offset)
 
 
-def serve(args, stdout=None, stderr=None, stop_event=None, keystone=None):
+def serve(args: argparse.Namespace, stdout: typing.TextIO | None = None,
+          stderr: typing.TextIO | None = None,
+          stop_event: threading.Event | None = None,
+          keystone: 'keystone_mode.KeystoneAuth | None' = None) -> int:
     """Run until ``stop_event`` is set (by SIGINT/SIGTERM); returns 0.
 
     :param keystone: a ``keystone_mode.KeystoneAuth`` for Keystone mode.
@@ -186,7 +197,7 @@ def serve(args, stdout=None, stderr=None, stop_event=None, keystone=None):
     return 0
 
 
-def main(argv=None):
+def main(argv: typing.Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] == 'demo':
         from powervc_osc.simulator import demo
@@ -199,7 +210,7 @@ def main(argv=None):
                             format='%(asctime)s %(message)s')
     stop_event = threading.Event()
 
-    def _stop(signum, frame):
+    def _stop(signum: int, frame: typing.Any) -> None:
         stop_event.set()
 
     signal.signal(signal.SIGINT, _stop)

@@ -20,21 +20,25 @@ carries the microversion headers, and the handlers read or change the
 :class:`~powervc_osc.simulator.state.SimulatorState`.
 """
 
+import typing as ty
 import urllib.parse
 
 from werkzeug import exceptions as wz_exc
+from werkzeug import wrappers
 
 from powervc_osc.simulator import identity
 from powervc_osc.simulator import microversion
 from powervc_osc.simulator import records as sim_records
 from powervc_osc.simulator import responses
+from powervc_osc.simulator import settings as sim_settings
+from powervc_osc.simulator import state as sim_state
 from powervc_osc.simulator import views as sim_views
 
 _TRUE = ('', '1', 'true', 't', 'yes', 'y', 'on')
 _FALSE = ('0', 'false', 'f', 'no', 'n', 'off')
 
 
-def check_project_scope(ctx, project_id):
+def check_project_scope(ctx: sim_records.Context, project_id: str) -> None:
     """400 unless ``ctx`` may use the project of the URL (Nova's answer)."""
     if project_id != ctx.project_id and not ctx.is_admin:
         raise sim_records.BadRequest(
@@ -42,7 +46,7 @@ def check_project_scope(ctx, project_id):
             "Context's project_id '%s'" % (project_id, ctx.project_id))
 
 
-def _metadata_body(request, key):
+def _metadata_body(request: wrappers.Request, key: str) -> dict[str, ty.Any]:
     """``{key: {...}}`` from the request body; 400 otherwise."""
     try:
         body = responses.json_body(request)
@@ -54,7 +58,7 @@ def _metadata_body(request, key):
     return body[key]
 
 
-def _all_tenants(args):
+def _all_tenants(args: ty.Mapping[str, str]) -> bool:
     if 'all_tenants' not in args:
         return False
     value = args.get('all_tenants', '').strip().lower()
@@ -65,7 +69,7 @@ def _all_tenants(args):
     raise sim_records.BadRequest("Invalid input for all_tenants: '%s'" % value)
 
 
-def _limit(args):
+def _limit(args: ty.Mapping[str, str]) -> int | None:
     if 'limit' not in args:
         return None
     try:
@@ -89,26 +93,32 @@ class ComputeAPI:
         :class:`~powervc_osc.simulator.identity.IdentityError`.
     """
 
-    def __init__(self, state, settings, context):
+    def __init__(self, state: sim_state.SimulatorState,
+                 settings: sim_settings.SimulatorSettings,
+                 context: ty.Callable[[wrappers.Request], sim_records.Context],
+                 ) -> None:
         self.state = state
         self.settings = settings
         self.context = context
 
     # -- version documents (no token) ---------------------------------
 
-    def versions(self, request):
+    def versions(self, request: wrappers.Request) -> wrappers.Response:
         doc = sim_views.compute_version(request)
         doc.pop('media-types')
         doc['links'] = doc['links'][:1]
         return responses.json_response({'versions': [doc]})
 
-    def version(self, request, project_id=None):
+    def version(self, request: wrappers.Request,
+                project_id: str | None = None) -> wrappers.Response:
         return responses.json_response(
             {'version': sim_views.compute_version(request)})
 
     # -- project-scoped calls -----------------------------------------
 
-    def call(self, request, handler, args):
+    def call(self, request: wrappers.Request,
+             handler: ty.Callable[..., wrappers.Response],
+             args: ty.Mapping[str, ty.Any]) -> wrappers.Response:
         """Answer a project-scoped request (``args`` has ``project_id``).
 
         Checks the token, the project and the microversion, then runs
@@ -119,14 +129,15 @@ class ComputeAPI:
         except sim_records.SimulatorError as exc:
             return responses.nova_error(exc.code, exc.message)
         headers = microversion.response_headers(version)
-        project_id = args.pop('project_id')
+        handler_args = dict(args)
+        project_id = handler_args.pop('project_id')
         try:
             ctx = self.context(request)
             check_project_scope(ctx, project_id)
             views = sim_views.ComputeViews(
                 request, project_id, version,
                 show_host=ctx.is_admin or not self.settings.admin_only_host)
-            response = handler(request, ctx, views, **args)
+            response = handler(request, ctx, views, **handler_args)
         except identity.IdentityError as exc:
             headers['WWW-Authenticate'] = (
                 'Keystone uri="%s"' % responses.identity_url(request))
@@ -141,7 +152,10 @@ class ComputeAPI:
             response.headers[key] = value
         return response
 
-    def _list(self, request, ctx, views, detail):
+    def _list(self, request: wrappers.Request,
+              ctx: sim_records.Context,
+              views: sim_views.ComputeViews,
+              detail: bool) -> wrappers.Response:
         args = request.args
         all_tenants = _all_tenants(args)
         if all_tenants and not ctx.is_admin:
@@ -167,17 +181,27 @@ class ComputeAPI:
             body['servers_links'] = [{'rel': 'next', 'href': href}]
         return responses.json_response(body)
 
-    def servers(self, request, ctx, views):
+    def servers(self, request: wrappers.Request,
+                ctx: sim_records.Context,
+                views: sim_views.ComputeViews) -> wrappers.Response:
         return self._list(request, ctx, views, False)
 
-    def servers_detail(self, request, ctx, views):
+    def servers_detail(self, request: wrappers.Request,
+                       ctx: sim_records.Context,
+                       views: sim_views.ComputeViews) -> wrappers.Response:
         return self._list(request, ctx, views, True)
 
-    def server(self, request, ctx, views, server_id):
+    def server(self, request: wrappers.Request,
+               ctx: sim_records.Context,
+               views: sim_views.ComputeViews,
+               server_id: str) -> wrappers.Response:
         server = self.state.get_server(ctx, server_id)
         return responses.json_response({'server': views.server(server)})
 
-    def metadata(self, request, ctx, views, server_id):
+    def metadata(self, request: wrappers.Request,
+                 ctx: sim_records.Context,
+                 views: sim_views.ComputeViews,
+                 server_id: str) -> wrappers.Response:
         if request.method == 'GET':
             metadata = self.state.get_metadata(ctx, server_id)
         elif request.method == 'POST':
@@ -188,7 +212,10 @@ class ComputeAPI:
                 ctx, server_id, _metadata_body(request, 'metadata'))
         return responses.json_response({'metadata': metadata})
 
-    def metadata_item(self, request, ctx, views, server_id, key):
+    def metadata_item(self, request: wrappers.Request,
+                      ctx: sim_records.Context,
+                      views: sim_views.ComputeViews,
+                      server_id: str, key: str) -> wrappers.Response:
         if request.method == 'GET':
             value = self.state.get_metadata_item(ctx, server_id, key)
             return responses.json_response({'meta': {key: value}})
@@ -204,34 +231,50 @@ class ComputeAPI:
         value = self.state.set_metadata_item(ctx, server_id, key, meta[key])
         return responses.json_response({'meta': {key: value}})
 
-    def volume_attachments(self, request, ctx, views, server_id):
+    def volume_attachments(self, request: wrappers.Request,
+                           ctx: sim_records.Context,
+                           views: sim_views.ComputeViews,
+                           server_id: str) -> wrappers.Response:
         self.state.get_server(ctx, server_id)
         return responses.json_response({'volumeAttachments': []})
 
-    def ips(self, request, ctx, views, server_id):
+    def ips(self, request: wrappers.Request,
+            ctx: sim_records.Context,
+            views: sim_views.ComputeViews,
+            server_id: str) -> wrappers.Response:
         self.state.get_server(ctx, server_id)
         return responses.json_response({'addresses': {}})
 
-    def flavors(self, request, ctx, views):
+    def flavors(self, request: wrappers.Request,
+                ctx: sim_records.Context,
+                views: sim_views.ComputeViews) -> wrappers.Response:
         return responses.json_response({'flavors': [
             views.flavor_summary(f) for f in self.state.flavors()]})
 
-    def flavors_detail(self, request, ctx, views):
+    def flavors_detail(self, request: wrappers.Request,
+                       ctx: sim_records.Context,
+                       views: sim_views.ComputeViews) -> wrappers.Response:
         return responses.json_response({'flavors': [
             views.flavor(f) for f in self.state.flavors()]})
 
-    def _find_flavor(self, flavor_id):
+    def _find_flavor(self, flavor_id: str) -> sim_records.Flavor:
         for flavor in self.state.flavors():
             if flavor.id == flavor_id:
                 return flavor
         raise sim_records.NotFound('Flavor %s could not be found.'
                                    % flavor_id)
 
-    def flavor(self, request, ctx, views, flavor_id):
+    def flavor(self, request: wrappers.Request,
+               ctx: sim_records.Context,
+               views: sim_views.ComputeViews,
+               flavor_id: str) -> wrappers.Response:
         flavor = self._find_flavor(flavor_id)
         return responses.json_response({'flavor': views.flavor(flavor)})
 
-    def flavor_extra_specs(self, request, ctx, views, flavor_id):
+    def flavor_extra_specs(self, request: wrappers.Request,
+                           ctx: sim_records.Context,
+                           views: sim_views.ComputeViews,
+                           flavor_id: str) -> wrappers.Response:
         flavor = self._find_flavor(flavor_id)
         return responses.json_response(
             {'extra_specs': dict(flavor.extra_specs)})

@@ -49,6 +49,8 @@ import threading
 import time
 import typing
 
+from werkzeug import wrappers
+
 from powervc_osc.simulator import app as sim_app
 from powervc_osc.simulator import identity
 from powervc_osc.simulator import identity_api
@@ -85,7 +87,7 @@ class KeystoneAuth:
     interface: str = 'internal'
     token_cache_time: int = 300
 
-    def middleware_config(self):
+    def middleware_config(self) -> dict[str, typing.Any]:
         """``(paste_conf, oslo_conf)`` for :class:`AuthProtocol`."""
         from keystoneauth1 import loading
         from oslo_config import cfg
@@ -104,7 +106,7 @@ class KeystoneAuth:
                             ('project_domain_name',
                              self.project_domain_name)):
             conf.set_override(name, value, group=AUTHTOKEN_GROUP)
-        paste = {
+        paste: dict[str, typing.Any] = {
             'oslo_config_config': conf,
             'auth_type': 'password',
             'www_authenticate_uri': self.auth_url,
@@ -137,18 +139,18 @@ class TokenRecord(typing.NamedTuple):
 class KeystoneIdentityAPI(identity_api.IdentityAPI):
     """Callers come from ``auth_token``; the built-in identity is off."""
 
-    def __init__(self, tokens):
+    def __init__(self, tokens: identity.TokenStore) -> None:
         super().__init__(tokens)
         self._seen_lock = threading.Lock()
-        self._seen = []
+        self._seen: list[TokenRecord] = []
 
     @property
-    def seen_tokens(self):
+    def seen_tokens(self) -> list[TokenRecord]:
         """:class:`TokenRecord` of every compute request, oldest first."""
         with self._seen_lock:
             return list(self._seen)
 
-    def context(self, request):
+    def context(self, request: wrappers.Request) -> sim_records.Context:
         headers = request.headers
         if headers.get('X-Identity-Status') != 'Confirmed':
             raise identity.unauthorized()
@@ -160,7 +162,8 @@ class KeystoneIdentityAPI(identity_api.IdentityAPI):
         self._remember(request, ctx)
         return ctx
 
-    def _remember(self, request, ctx):
+    def _remember(self, request: wrappers.Request,
+                  ctx: sim_records.Context) -> None:
         token = request.headers.get('X-Auth-Token') or ''
         auth = request.environ.get('keystone.token_auth')
         expires = None
@@ -173,7 +176,7 @@ class KeystoneIdentityAPI(identity_api.IdentityAPI):
         with self._seen_lock:
             self._seen.append(record)
 
-    def auth_tokens(self, request):
+    def auth_tokens(self, request: wrappers.Request) -> wrappers.Response:
         raise identity.IdentityError(
             404, 'Not Found', 'This simulator uses an external Keystone.')
 
@@ -186,12 +189,13 @@ class KeystoneSimulatorApp(sim_app.SimulatorApp):
     identity_class = KeystoneIdentityAPI
 
     @property
-    def seen_tokens(self):
+    def seen_tokens(self) -> list[TokenRecord]:
         """See :attr:`KeystoneIdentityAPI.seen_tokens`."""
         return typing.cast(KeystoneIdentityAPI, self.identity).seen_tokens
 
 
-def wrap(app, auth):
+def wrap(app: typing.Callable[..., typing.Any],
+         auth: KeystoneAuth) -> typing.Callable[..., typing.Any]:
     """Wrap a WSGI application in ``auth_token`` configured by ``auth``."""
     from keystonemiddleware import auth_token
 

@@ -139,7 +139,7 @@ NOVA_FAULT_NAMES = {400: 'badRequest', 401: 'unauthorized',
                     503: 'serviceUnavailable'}
 
 
-def nova_fault_name(code):
+def nova_fault_name(code: int) -> str:
     """Nova's error body key for HTTP status ``code``."""
     return NOVA_FAULT_NAMES.get(code, 'computeFault')
 
@@ -149,12 +149,12 @@ class SimulatorError(Exception):
 
     code = 500
 
-    def __init__(self, message):
+    def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
     @property
-    def kind(self):
+    def kind(self) -> str:
         return nova_fault_name(self.code)
 
 
@@ -186,11 +186,11 @@ class Context(typing.NamedTuple):
     roles: tuple = ('member',)
 
     @property
-    def is_admin(self):
+    def is_admin(self) -> bool:
         return 'admin' in self.roles
 
     @classmethod
-    def for_user(cls, name):
+    def for_user(cls, name: str) -> 'Context':
         user = USERS[name]
         return cls(user.id, PROJECTS[user.project], tuple(user.roles))
 
@@ -258,33 +258,34 @@ class Server:
     boot_runs: int = 0
 
     @property
-    def vm_state(self):
+    def vm_state(self) -> str:
         return STATUSES.get(self.status, ('active', 1))[0]
 
     @property
-    def power_state(self):
+    def power_state(self) -> int:
         return STATUSES.get(self.status, ('active', 1))[1]
 
     @property
-    def refcode_required(self):
+    def refcode_required(self) -> bool:
         return is_true(self.metadata.get(REQUIRED))
 
-    def copy(self):
+    def copy(self) -> 'Server':
         return dataclasses.replace(self, metadata=dict(self.metadata),
                                    boot_steps=list(self.boot_steps))
 
 
-def is_true(value):
+def is_true(value: typing.Any) -> bool:
     return isinstance(value, str) and value.strip().lower() == 'true'
 
 
-def server_uuid(name, index=1):
+def server_uuid(name: str, index: int = 1) -> str:
     """The stable id of the ``index``-th server called ``name``."""
     key = name if index == 1 else '%s#%d' % (name, index)
     return str(uuid.uuid5(SERVER_NAMESPACE, key))
 
 
-def format_query_ts(microseconds, zone_offset_minutes=0):
+def format_query_ts(microseconds: int,
+                    zone_offset_minutes: int = 0) -> str:
     """Format epoch microseconds as PowerVC's ``YYYYMMDDhhmmssffffff``.
 
     In the local time of a zone ``zone_offset_minutes`` east of UTC.
@@ -295,14 +296,14 @@ def format_query_ts(microseconds, zone_offset_minutes=0):
     return moment.strftime('%Y%m%d%H%M%S%f')
 
 
-def format_time(epoch_seconds):
+def format_time(epoch_seconds: float) -> str:
     """Nova's ``2025-01-06T09:00:00Z``."""
     moment = datetime.datetime.fromtimestamp(int(epoch_seconds),
                                              datetime.timezone.utc)
     return moment.strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
-def default_fleet():
+def default_fleet() -> list[dict[str, typing.Any]]:
     """The ten servers of the default fleet, as add_server() keywords."""
     owner = {'owner': 'finance', 'app': 'erp'}
     return [
@@ -334,7 +335,8 @@ def default_fleet():
     ]
 
 
-def generated_fleet(count, seed):
+def generated_fleet(count: int, seed: typing.Any,
+                    ) -> list[dict[str, typing.Any]]:
     """``count`` generated servers, the same for the same ``seed``."""
     # A simulation, not security.
     rng = random.Random('fleet/%s' % seed)  # nosec B311
@@ -347,13 +349,14 @@ def generated_fleet(count, seed):
         host = hosts[(i - 1) % len(hosts)]
         allowed = (os_type == OS_AIX or
                    (os_type == OS_IBMI and host != HOST_HMC))
-        spec = dict(name='%s-%04d' % (os_type, i), os_type=os_type,
-                    host=host, created=FLEET_EPOCH + i,
-                    refcode=allowed and rng.random() < 0.8,
-                    boot_progress=(1.0 if rng.random() < 0.5
-                                   else rng.random()),
-                    metadata={'owner': 'team-%d' % (i % 7),
-                              'app': 'app-%d' % (i % 13)})
+        spec: dict[str, typing.Any] = dict(
+            name='%s-%04d' % (os_type, i), os_type=os_type,
+            host=host, created=FLEET_EPOCH + i,
+            refcode=allowed and rng.random() < 0.8,
+            boot_progress=(1.0 if rng.random() < 0.5
+                           else rng.random()),
+            metadata={'owner': 'team-%d' % (i % 7),
+                      'app': 'app-%d' % (i % 13)})
         if i % 20 == 0:
             spec.update(project=PROJECT_OTHER, user='other')
         specs.append(spec)

@@ -117,7 +117,7 @@ class Simulator:
         """Start serving in a daemon thread; returns self."""
         if self._server is not None:
             raise RuntimeError('the simulator is already running')
-        app = self.app
+        app: ty.Callable[..., ty.Any] = self.app
         if self.keystone is not None:
             # Keystone mode hook: auth_token validates every token.
             from powervc_osc.simulator import keystone_mode

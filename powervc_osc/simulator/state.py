@@ -39,6 +39,7 @@ Refcode semantics:
 
 import re
 import threading
+import typing as ty
 
 from powervc_osc.simulator import bootseq
 from powervc_osc.simulator import records
@@ -57,22 +58,25 @@ class SimulatorState:
     :param fields: settings fields replacing those of ``settings``.
     """
 
-    def __init__(self, settings=None, **fields):
+    def __init__(self, settings: sim_settings.SimulatorSettings | None = None,
+                 **fields: ty.Any) -> None:
         settings = sim_settings.resolve(settings, **fields)
         self.lock = threading.RLock()
         self.seed = settings.seed
         self.step_seconds = settings.step_seconds
         self.max_limit = settings.max_limit
         self.admin_only_host_filter = settings.admin_only_host
-        self._clock = settings.clock
-        self._wall_clock = settings.wall_clock
+        # SimulatorSettings.__post_init__ fills the clocks left None.
+        self._clock = ty.cast(ty.Callable[[], float], settings.clock)
+        self._wall_clock = ty.cast(ty.Callable[[], float],
+                                   settings.wall_clock)
         self.zone_offset_minutes = settings.zone_offset_minutes
         self._offset = 0.0
         self._last_ts = 0
-        self._servers = {}
-        self._name_counts = {}
+        self._servers: dict[str, records.Server] = {}
+        self._name_counts: dict[str, int] = {}
         self._instance_counter = 0
-        self.hosts = {}
+        self.hosts: dict[str, records.Host] = {}
         for name, manager in ((records.HOST_NL1, records.NOVALINK),
                               (records.HOST_NL2, records.NOVALINK),
                               ('S924_78ABCDX', records.NOVALINK),
@@ -92,20 +96,20 @@ class SimulatorState:
 
     # -- clocks -------------------------------------------------------
 
-    def now(self):
+    def now(self) -> float:
         """The monotonic time (with the :meth:`advance` offset)."""
         return self._clock() + self._offset
 
-    def wall_now(self):
+    def wall_now(self) -> float:
         """Epoch seconds (with the :meth:`advance` offset)."""
         return self._wall_clock() + self._offset
 
-    def advance(self, seconds):
+    def advance(self, seconds: float) -> None:
         """Move both clocks forward by ``seconds``."""
         with self.lock:
             self._offset += float(seconds)
 
-    def _next_query_ts(self):
+    def _next_query_ts(self) -> str:
         micros = int(round(self.wall_now() * 1000000))
         if micros <= self._last_ts:
             micros = self._last_ts + 1
@@ -114,8 +118,8 @@ class SimulatorState:
 
     # -- fleet management (no authorization) --------------------------
 
-    def add_host(self, name, manager=records.NOVALINK,
-                 hypervisor_hostname=None):
+    def add_host(self, name: str, manager: str = records.NOVALINK,
+                 hypervisor_hostname: str | None = None) -> records.Host:
         if manager not in (records.NOVALINK, records.HMC):
             raise ValueError('manager must be %r or %r'
                              % (records.NOVALINK, records.HMC))
@@ -124,11 +128,17 @@ class SimulatorState:
             self.hosts[name] = host
             return host
 
-    def add_server(self, name, os_type=records.OS_IBMI, host=records.HOST_NL1,
-                   project=records.PROJECT_DEFAULT, user=None, status='ACTIVE',
-                   metadata=None, refcode=False, boot_progress=1.0,
-                   stuck_at=None, server_id=None, created=None,
-                   flavor=None, pace=1.0, boot_loop=False):
+    def add_server(self, name: str, os_type: str = records.OS_IBMI,
+                   host: str = records.HOST_NL1,
+                   project: str = records.PROJECT_DEFAULT,
+                   user: str | None = None, status: str = 'ACTIVE',
+                   metadata: ty.Mapping[str, str] | None = None,
+                   refcode: bool = False, boot_progress: float = 1.0,
+                   stuck_at: str | None = None,
+                   server_id: str | None = None,
+                   created: float | None = None, flavor: str | None = None,
+                   pace: float = 1.0, boot_loop: bool = False,
+                   ) -> records.Server:
         """Add a server; returns a copy of it.
 
         :param os_type: ``ibmi``, ``aix`` or ``linux``.
@@ -198,33 +208,33 @@ class SimulatorState:
                 self._refresh(server)
             return server.copy()
 
-    def servers(self):
+    def servers(self) -> list[records.Server]:
         """Copies of every server, in listing order."""
         with self.lock:
             return [s.copy() for s in self._sorted(self._servers.values())]
 
-    def find(self, name):
+    def find(self, name: str) -> list[records.Server]:
         """Copies of the servers called exactly ``name``."""
         return [s for s in self.servers() if s.name == name]
 
-    def server_id(self, name):
+    def server_id(self, name: str) -> str:
         """The id of the only server called ``name``."""
         found = self.find(name)
         if len(found) != 1:
             raise LookupError('%d servers called %r' % (len(found), name))
         return found[0].id
 
-    def raw_metadata(self, server_id):
+    def raw_metadata(self, server_id: str) -> dict[str, ty.Any]:
         """The stored metadata, without refresh or authorization."""
         with self.lock:
             return dict(self._servers[server_id].metadata)
 
-    def flavors(self):
+    def flavors(self) -> list[records.Flavor]:
         return list(records.FLAVORS.values())
 
     # -- the compute API ----------------------------------------------
 
-    def _lookup(self, ctx, server_id):
+    def _lookup(self, ctx: records.Context, server_id: str) -> records.Server:
         server = self._servers.get(server_id)
         # Nova reads a server within the caller's project unless the
         # caller is an admin: another project's server is not found.
@@ -234,20 +244,26 @@ class SimulatorState:
                 'Instance %s could not be found.' % server_id)
         return server
 
-    def get_server(self, ctx, server_id):
+    def get_server(self, ctx: records.Context,
+                   server_id: str) -> records.Server:
         with self.lock:
             return self._lookup(ctx, server_id).copy()
 
     @staticmethod
-    def _sort_key(server):
+    def _sort_key(server: records.Server) -> tuple[float, str]:
         return (server.created, server.id)
 
-    def _sorted(self, servers):
+    def _sorted(self, servers: ty.Iterable[records.Server],
+                ) -> list[records.Server]:
         return sorted(servers, key=self._sort_key, reverse=True)
 
-    def list_servers(self, ctx, name=None, host=None, status=None,
-                     all_tenants=False, project_id=None, limit=None,
-                     marker=None):
+    def list_servers(self, ctx: records.Context, name: str | None = None,
+                     host: str | None = None,
+                     status: str | ty.Sequence[str] | None = None,
+                     all_tenants: bool = False,
+                     project_id: str | None = None,
+                     limit: int | None = None, marker: str | None = None,
+                     ) -> tuple[list[records.Server], str | None]:
         """One page of servers, newest first (created, then id, desc).
 
         :param status: a status or a list of statuses (case-insensitive).
@@ -308,7 +324,7 @@ class SimulatorState:
     # -- metadata -----------------------------------------------------
 
     @staticmethod
-    def validate_metadata(metadata):
+    def validate_metadata(metadata: ty.Any) -> None:
         """Nova's schema: a dict of 1-255 char keys to <= 255 char str."""
         if not isinstance(metadata, dict):
             raise records.BadRequest('Malformed request body')
@@ -326,7 +342,8 @@ class SimulatorState:
                     'Invalid input for field/attribute %s. Value is too '
                     'long (max 255 characters)' % key)
 
-    def _check_refcode_rules(self, server, metadata):
+    def _check_refcode_rules(self, server: records.Server,
+                             metadata: ty.Mapping[str, str]) -> bool:
         """400 unless the refcode flag may be set on ``server``."""
         if records.REQUIRED not in metadata:
             return False
@@ -349,14 +366,14 @@ class SimulatorState:
         return True
 
     @staticmethod
-    def _check_quota(metadata):
+    def _check_quota(metadata: ty.Mapping[str, str]) -> None:
         if len(metadata) > records.MAX_METADATA_ITEMS:
             raise records.Forbidden(
                 'Quota exceeded for metadata_items: Requested %d, but '
                 'already used 0 of %d metadata_items'
                 % (len(metadata), records.MAX_METADATA_ITEMS))
 
-    def _start_boot(self, server):
+    def _start_boot(self, server: records.Server) -> None:
         server.boot_runs += 1
         if server.status == 'SHUTOFF':
             server.boot_steps = bootseq.not_activated(server.os_type)
@@ -366,7 +383,8 @@ class SimulatorState:
                 run=server.boot_runs - 1, stuck_at=server.stuck_at)
         server.boot_started = self.now()
 
-    def _write(self, server, new_metadata):
+    def _write(self, server: records.Server,
+               new_metadata: dict[str, ty.Any]) -> None:
         """Store ``new_metadata``, handling refcode flag transitions."""
         was = server.refcode_required
         now = records.is_true(new_metadata.get(records.REQUIRED))
@@ -381,7 +399,7 @@ class SimulatorState:
             server.metadata = new_metadata
         server.updated = max(server.updated, self.wall_now())
 
-    def _refresh(self, server):
+    def _refresh(self, server: records.Server) -> None:
         if (not server.refcode_required or server.boot_started is None or
                 server.os_type not in records.REFCODE_OS_TYPES):
             return
@@ -397,27 +415,30 @@ class SimulatorState:
         server.metadata[records.QUERY_TS] = self._next_query_ts()
 
     @staticmethod
-    def _check_vm_state(server, action):
+    def _check_vm_state(server: records.Server, action: str) -> None:
         """409, as Nova, unless ``server``'s metadata may change now."""
         if server.vm_state not in records.METADATA_VM_STATES:
             raise records.Conflict(
                 "Cannot '%s' instance %s while it is in vm_state %s"
                 % (action, server.id, server.vm_state))
 
-    def _answer(self, server, with_host):
+    def _answer(self, server: records.Server,
+                with_host: bool) -> dict[str, ty.Any]:
         answer = dict(server.metadata)
         if with_host:
             answer[records.ORIGINAL_HOST] = server.host
         return answer
 
-    def get_metadata(self, ctx, server_id):
+    def get_metadata(self, ctx: records.Context,
+                     server_id: str) -> dict[str, ty.Any]:
         """``GET /servers/{id}/metadata``: refreshes refcode keys."""
         with self.lock:
             server = self._lookup(ctx, server_id)
             self._refresh(server)
             return dict(server.metadata)
 
-    def update_metadata(self, ctx, server_id, metadata):
+    def update_metadata(self, ctx: records.Context, server_id: str,
+                        metadata: dict[str, ty.Any]) -> dict[str, ty.Any]:
         """``POST /servers/{id}/metadata``: merge.
 
         The answer is the merged metadata, plus ``original_host`` when the
@@ -434,7 +455,8 @@ class SimulatorState:
             self._write(server, merged)
             return self._answer(server, flag)
 
-    def replace_metadata(self, ctx, server_id, metadata):
+    def replace_metadata(self, ctx: records.Context, server_id: str,
+                         metadata: dict[str, ty.Any]) -> dict[str, ty.Any]:
         """``PUT /servers/{id}/metadata``: replace everything."""
         self.validate_metadata(metadata)
         with self.lock:
@@ -445,7 +467,8 @@ class SimulatorState:
             self._write(server, dict(metadata))
             return self._answer(server, flag)
 
-    def get_metadata_item(self, ctx, server_id, key):
+    def get_metadata_item(self, ctx: records.Context, server_id: str,
+                          key: str) -> ty.Any:
         with self.lock:
             server = self._lookup(ctx, server_id)
             if key in records.REFCODE_KEYS:
@@ -454,7 +477,8 @@ class SimulatorState:
                 raise records.NotFound('Metadata item was not found')
             return server.metadata[key]
 
-    def set_metadata_item(self, ctx, server_id, key, value):
+    def set_metadata_item(self, ctx: records.Context, server_id: str, key: str,
+                          value: ty.Any) -> ty.Any:
         """``PUT /servers/{id}/metadata/{key}``."""
         self.validate_metadata({key: value})
         with self.lock:
@@ -467,7 +491,8 @@ class SimulatorState:
             self._write(server, merged)
             return value
 
-    def delete_metadata_item(self, ctx, server_id, key):
+    def delete_metadata_item(self, ctx: records.Context, server_id: str,
+                             key: str) -> None:
         """``DELETE /servers/{id}/metadata/{key}``."""
         with self.lock:
             server = self._lookup(ctx, server_id)
