@@ -36,28 +36,13 @@ configuration file reaches Keystone through ``OS_KEYSTONE_CONFIG_DIR`` and
 """
 
 import argparse
-import ipaddress
 import os
-import signal
 import sys
-import threading
-import time
 
-from werkzeug import serving
-
-
-def _loopback(host):
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == 'localhost'
-
-
-def _write(path, text):
-    tmp = path + '.tmp'
-    with open(tmp, 'w') as stream:
-        stream.write(text)
-    os.replace(tmp, path)
+# Started as ``python tools/<name>/serve.py``: tools/ holds loopback_wsgi.
+sys.path.insert(
+    0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import loopback_wsgi  # noqa: E402
 
 
 def _not_ready(environ, start_response):
@@ -66,54 +51,13 @@ def _not_ready(environ, start_response):
     return [b'keystone is starting\n']
 
 
-class _Handler(serving.WSGIRequestHandler):
-    """One line per request in the access log (or nothing)."""
-
-    access_log = None
-
-    def log_request(self, code='-', size='-'):
-        stream = self.access_log
-        if stream is not None:
-            stream.write('%.3f %s %s\n' % (time.time(), self.requestline,
-                                           code))
-            stream.flush()
-
-    def log(self, type, message, *args):
-        pass
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--config-file', required=True)
-    parser.add_argument('--port-file', required=True)
-    parser.add_argument('--host', default='127.0.0.1')
-    parser.add_argument('--port', type=int, default=0)
-    parser.add_argument('--access-log')
-    parser.add_argument('--wait-for', metavar='PATH',
-                        help='load Keystone only once PATH exists')
-    parser.add_argument('--wait-timeout', type=float, default=300.0)
-    args = parser.parse_args(argv)
-    if not _loopback(args.host):
-        parser.error('only loopback addresses are allowed: %s' % args.host)
-
-    if args.access_log:
-        _Handler.access_log = open(args.access_log, 'a', buffering=1)
-    server = serving.make_server(args.host, args.port, _not_ready,
-                                 threaded=True, request_handler=_Handler)
-    port = server.socket.getsockname()[1]
-    serving_started = threading.Event()
-
-    def stop(signum, frame):
-        if not serving_started.is_set():
-            # Waiting or loading: shutdown() would wait for a
-            # serve_forever() that never starts.
-            raise SystemExit(128 + signum)
-        # shutdown() waits for serve_forever(): call it from a thread.
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    _write(args.port_file, '%d\n' % port)
+    loopback_wsgi.add_arguments(parser,
+                                'load Keystone only once PATH exists')
+    args = loopback_wsgi.parse_args(parser, argv)
+    server = loopback_wsgi.LoopbackServer(args, _not_ready)
 
     config = os.path.abspath(args.config_file)
     os.environ['OS_KEYSTONE_CONFIG_DIR'] = os.path.dirname(config)
@@ -124,20 +68,8 @@ def main(argv=None):
     from keystone.server import wsgi
 
     if args.wait_for:
-        deadline = time.monotonic() + args.wait_timeout
-        while not os.path.exists(args.wait_for):
-            if time.monotonic() > deadline:
-                sys.exit('%s did not appear within %gs'
-                         % (args.wait_for, args.wait_timeout))
-            time.sleep(0.05)
-    server.app = wsgi.initialize_public_application()
-    _write(args.port_file, '%d\nready\n' % port)
-    serving_started.set()
-    try:
-        server.serve_forever(poll_interval=0.2)
-    finally:
-        server.server_close()
-    return 0
+        loopback_wsgi.wait_for(args.wait_for, args.wait_timeout)
+    return server.serve(wsgi.initialize_public_application())
 
 
 if __name__ == '__main__':

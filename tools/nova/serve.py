@@ -45,34 +45,21 @@ and the configuration reaches Nova through ``OS_NOVA_CONFIG_DIR`` and
 """
 
 import argparse
-import ipaddress
 import json
 import os
-import signal
 import sys
 import threading
 import time
 import urllib.parse
 
-from werkzeug import serving
+# Started as ``python tools/<name>/serve.py``: tools/ holds loopback_wsgi.
+sys.path.insert(
+    0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import loopback_wsgi  # noqa: E402
 
 NEUTRON_PREFIX = '/stub-neutron'
 NEUTRON_CONF = 'neutron.conf'
 CONFIG_FILES = ('api-paste.ini', 'nova.conf', NEUTRON_CONF)
-
-
-def _loopback(host):
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == 'localhost'
-
-
-def _write(path, text):
-    tmp = path + '.tmp'
-    with open(tmp, 'w') as stream:
-        stream.write(text)
-    os.replace(tmp, path)
 
 
 def _json(start_response, body, status='200 OK'):
@@ -121,47 +108,14 @@ class StubNeutron:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--config-dir', required=True)
-    parser.add_argument('--port-file', required=True)
-    parser.add_argument('--host', default='127.0.0.1')
-    parser.add_argument('--port', type=int, default=0)
-    parser.add_argument('--access-log')
-    parser.add_argument('--wait-for', metavar='PATH',
-                        help='load the application only once PATH exists')
-    parser.add_argument('--wait-timeout', type=float, default=300.0)
+    loopback_wsgi.add_arguments(
+        parser, 'load the application only once PATH exists')
     parser.add_argument('--broken-server', metavar='UUID')
-    args = parser.parse_args(argv)
-    if not _loopback(args.host):
-        parser.error('only loopback addresses are allowed: %s' % args.host)
+    args = loopback_wsgi.parse_args(parser, argv)
 
     started = time.monotonic()
-    access_log = None
-    if args.access_log:
-        access_log = open(args.access_log, 'a', buffering=1)
-
-    class Handler(serving.WSGIRequestHandler):
-        def log_request(self, code='-', size='-'):
-            if access_log is not None:
-                access_log.write('%.3f %s %s\n' % (time.time(),
-                                                   self.requestline, code))
-
-        def log(self, type, message, *args):
-            pass
-
-    server = serving.make_server(args.host, args.port, None, threaded=True,
-                                 request_handler=Handler)
-    port = server.socket.getsockname()[1]
-    serving_started = threading.Event()
-
-    def stop(signum, frame):
-        if not serving_started.is_set():
-            # Still loading Nova: nothing to shut down yet.
-            raise SystemExit(128 + signum)
-        # shutdown() waits for serve_forever(): call it from a thread.
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    _write(args.port_file, '%d\n' % port)
+    server = loopback_wsgi.LoopbackServer(args)
+    port = server.port
 
     config_dir = os.path.abspath(args.config_dir)
     with open(os.path.join(config_dir, NEUTRON_CONF), 'w') as stream:
@@ -179,25 +133,13 @@ def main(argv=None):
     from nova.api.openstack import wsgi_app  # noqa: F401
 
     if args.wait_for:
-        deadline = time.monotonic() + args.wait_timeout
-        while not os.path.exists(args.wait_for):
-            if time.monotonic() > deadline:
-                sys.exit('%s did not appear within %gs'
-                         % (args.wait_for, args.wait_timeout))
-            time.sleep(0.05)
+        loopback_wsgi.wait_for(args.wait_for, args.wait_timeout)
 
     from nova.wsgi import osapi_compute
 
-    server.app = StubNeutron(OneWriterAtATime(osapi_compute.application),
-                             args.broken_server)
-    _write(args.port_file, '%d\nready %.2f\n'
-           % (port, time.monotonic() - started))
-    serving_started.set()
-    try:
-        server.serve_forever(poll_interval=0.2)
-    finally:
-        server.server_close()
-    return 0
+    app = StubNeutron(OneWriterAtATime(osapi_compute.application),
+                      args.broken_server)
+    return server.serve(app, 'ready %.2f' % (time.monotonic() - started))
 
 
 if __name__ == '__main__':

@@ -128,7 +128,85 @@ def wait_for_file(path, process, timeout=START_TIMEOUT):
     return False
 
 
-class KeystoneServer(fixtures.Fixture):
+class ServeProcess(fixtures.Fixture):
+    """A ``tools/<name>/serve.py`` subprocess and its port file.
+
+    Subclasses set :attr:`name` (``keystone``, ``nova``: the log is
+    ``<name>.log``) and :attr:`error`, the exception a failed start raises,
+    and call :meth:`_spawn` from ``_setUp`` once :attr:`dir` exists.
+    """
+
+    name = 'serve'
+    error = Exception
+
+    def __init__(self):
+        super().__init__()
+        self.port = None
+        self.process = None
+        self.timings = {}
+
+    @property
+    def url(self):
+        return 'http://127.0.0.1:%d' % self.port
+
+    def _spawn(self, command):
+        """Start ``command`` in :attr:`dir`; returns the port it bound."""
+        self.log_file = os.path.join(self.dir, self.name + '.log')
+        self.access_log = os.path.join(self.dir, 'access.log')
+        self.output_file = os.path.join(self.dir, 'serve.out')
+        self._port_file = os.path.join(self.dir, 'port')
+        command = command + ['--port-file', self._port_file,
+                             '--access-log', self.access_log,
+                             '--host', '127.0.0.1']
+        with open(self.output_file, 'wb') as output:
+            self.process = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=output,
+                stderr=subprocess.STDOUT, cwd=self.dir)
+        self.addCleanup(self._stop)
+        return int(self._wait_port_file(lambda lines: lines)[0])
+
+    def _wait_port_file(self, done):
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            try:
+                with open(self._port_file) as stream:
+                    lines = stream.read().split()
+            except FileNotFoundError:
+                lines = []
+            if lines and done(lines):
+                return lines
+            if self.process.poll() is not None:
+                raise self.error('%s exited with status %s:\n%s' % (
+                    self.name, self.process.returncode, self.logs()))
+            if time.monotonic() > deadline:
+                raise self.error('%s did not start within %gs:\n%s'
+                                 % (self.name, START_TIMEOUT, self.logs()))
+            time.sleep(0.05)
+
+    def wait_ready(self):
+        self._wait_port_file(lambda lines: 'ready' in lines)
+        self.timings['start'] = time.monotonic() - self._started
+
+    def _stop(self):
+        process, self.process = self.process, None
+        if process is not None:
+            stop_process(process)
+
+    def logs(self):
+        """The serve wrapper's output and the end of ``<name>.log``."""
+        return '%s\n--- %s.log ---\n%s' % (
+            _tail(self.output_file), self.name, _tail(self.log_file))
+
+    def _access_log(self):
+        """Each access log line so far, split: time, method, path ..."""
+        try:
+            with open(self.access_log) as stream:
+                return [line.split() for line in stream]
+        except OSError:
+            return []
+
+
+class KeystoneServer(ServeProcess):
     """Keystone served from a subprocess, in three steps.
 
     :meth:`start` (via ``setUp``) binds the port, :meth:`bootstrap` fills
@@ -140,18 +218,14 @@ class KeystoneServer(fixtures.Fixture):
     :param python: the interpreter that has Keystone installed.
     """
 
+    name = 'keystone'
+    error = KeystoneError
+
     def __init__(self, expiration=3600, share=None, python=None):
         super().__init__()
         self.expiration = expiration
         self.share = share
         self.python = python or sys.executable
-        self.port = None
-        self.process = None
-        self.timings = {}
-
-    @property
-    def url(self):
-        return 'http://127.0.0.1:%d' % self.port
 
     @property
     def auth_url(self):
@@ -166,44 +240,12 @@ class KeystoneServer(fixtures.Fixture):
             stream.write(KEYSTONE_CONF.format(
                 dir=self.dir, expiration=self.expiration,
                 data=self.share.dir if self.share else self.dir))
-        self.log_file = os.path.join(self.dir, 'keystone.log')
-        self.access_log = os.path.join(self.dir, 'access.log')
-        self.output_file = os.path.join(self.dir, 'serve.out')
         self.result_file = os.path.join(self.dir, 'bootstrap.json')
-        self._port_file = os.path.join(self.dir, 'port')
         # Keystone loads once the bootstrap made its keys.
         wait_for = (self.share or self).result_file
-        with open(self.output_file, 'wb') as output:
-            self.process = subprocess.Popen(
-                [self.python, os.path.join(TOOLS_DIR, 'serve.py'),
-                 '--config-file', self.config_file,
-                 '--port-file', self._port_file,
-                 '--access-log', self.access_log, '--host', '127.0.0.1',
-                 '--wait-for', wait_for],
-                stdin=subprocess.DEVNULL, stdout=output,
-                stderr=subprocess.STDOUT, cwd=self.dir)
-        self.addCleanup(self._stop)
-        lines = self._wait_port_file(lambda lines: lines)
-        self.port = int(lines[0])
-
-    def _wait_port_file(self, done):
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            try:
-                with open(self._port_file) as stream:
-                    lines = stream.read().split()
-            except FileNotFoundError:
-                lines = []
-            if lines and done(lines):
-                return lines
-            if self.process.poll() is not None:
-                raise KeystoneError(
-                    'keystone exited with status %s:\n%s'
-                    % (self.process.returncode, self.logs()))
-            if time.monotonic() > deadline:
-                raise KeystoneError('keystone did not start within %gs:\n%s'
-                                    % (START_TIMEOUT, self.logs()))
-            time.sleep(0.05)
+        self.port = self._spawn(
+            [self.python, os.path.join(TOOLS_DIR, 'serve.py'),
+             '--config-file', self.config_file, '--wait-for', wait_for])
 
     def bootstrap(self, spec):
         """Run the bootstrap helper with ``spec``; returns its result."""
@@ -226,32 +268,10 @@ class KeystoneServer(fixtures.Fixture):
         with open(result_file) as stream:
             return json.load(stream)
 
-    def wait_ready(self):
-        self._wait_port_file(lambda lines: 'ready' in lines)
-        self.timings['start'] = time.monotonic() - self._started
-
-    def _stop(self):
-        process, self.process = self.process, None
-        if process is not None:
-            stop_process(process)
-
-    def logs(self):
-        """The serve wrapper's output and the end of keystone.log."""
-        return '%s\n--- keystone.log ---\n%s' % (
-            _tail(self.output_file), _tail(self.log_file))
-
     def token_requests(self):
         """``(time, status)`` of each ``POST /v3/auth/tokens`` so far."""
-        found = []
-        try:
-            with open(self.access_log) as stream:
-                for line in stream:
-                    parts = line.split()
-                    if parts[1:3] == ['POST', '/v3/auth/tokens']:
-                        found.append((float(parts[0]), parts[-1]))
-        except OSError:
-            pass
-        return found
+        return [(float(parts[0]), parts[-1]) for parts in self._access_log()
+                if parts[1:3] == ['POST', '/v3/auth/tokens']]
 
 
 class SimulatorProcess(fixtures.Fixture):

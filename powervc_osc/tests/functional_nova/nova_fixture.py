@@ -202,7 +202,7 @@ def database_template():
     return _TEMPLATE['path'], _TEMPLATE['seconds']
 
 
-class NovaServer(fixtures.Fixture):
+class NovaServer(kf.ServeProcess):
     """Nova's compute API served from a subprocess, in three steps.
 
     :meth:`start` (via ``setUp``) copies the databases and binds the port,
@@ -213,17 +213,13 @@ class NovaServer(fixtures.Fixture):
     :param broken_server: the ID of a server that Nova fails on (500).
     """
 
+    name = 'nova'
+    error = NovaError
+
     def __init__(self, auth_url, broken_server=None):
         super().__init__()
         self.auth_url = auth_url
         self.broken_server = broken_server
-        self.port = None
-        self.process = None
-        self.timings = {}
-
-    @property
-    def url(self):
-        return 'http://127.0.0.1:%d' % self.port
 
     def _setUp(self):
         self._started = time.monotonic()
@@ -236,41 +232,12 @@ class NovaServer(fixtures.Fixture):
         _write_conf(self.dir, AUTHTOKEN_CONF.format(
             auth_url=self.auth_url, username=SERVICE_USER,
             password=PASSWORD, project=kf.SERVICE_PROJECT))
-        self.log_file = os.path.join(self.dir, 'nova.log')
-        self.access_log = os.path.join(self.dir, 'access.log')
-        self.output_file = os.path.join(self.dir, 'serve.out')
-        self._port_file = os.path.join(self.dir, 'port')
         self._prepared = os.path.join(self.dir, 'servers.json')
         command = [sys.executable, os.path.join(TOOLS_DIR, 'serve.py'),
-                   '--config-dir', self.dir, '--port-file', self._port_file,
-                   '--access-log', self.access_log, '--host', '127.0.0.1',
-                   '--wait-for', self._prepared]
+                   '--config-dir', self.dir, '--wait-for', self._prepared]
         if self.broken_server:
             command += ['--broken-server', self.broken_server]
-        with open(self.output_file, 'wb') as output:
-            self.process = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=output,
-                stderr=subprocess.STDOUT, cwd=self.dir)
-        self.addCleanup(self._stop)
-        self.port = int(self._wait_port_file(lambda lines: lines)[0])
-
-    def _wait_port_file(self, done):
-        deadline = time.monotonic() + kf.START_TIMEOUT
-        while True:
-            try:
-                with open(self._port_file) as stream:
-                    lines = stream.read().split()
-            except FileNotFoundError:
-                lines = []
-            if lines and done(lines):
-                return lines
-            if self.process.poll() is not None:
-                raise NovaError('nova exited with status %s:\n%s'
-                                % (self.process.returncode, self.logs()))
-            if time.monotonic() > deadline:
-                raise NovaError('nova did not start within %gs:\n%s'
-                                % (kf.START_TIMEOUT, self.logs()))
-            time.sleep(0.05)
+        self.port = self._spawn(command)
 
     def prepare(self, servers):
         """Write ``servers`` (dicts with the keys of ``prepare.py``)."""
@@ -283,31 +250,10 @@ class NovaServer(fixtures.Fixture):
         os.replace(spec, self._prepared)
         self.timings['servers'] = time.monotonic() - started
 
-    def wait_ready(self):
-        self._wait_port_file(lambda lines: 'ready' in lines)
-        self.timings['start'] = time.monotonic() - self._started
-
-    def _stop(self):
-        process, self.process = self.process, None
-        if process is not None:
-            kf.stop_process(process)
-
-    def logs(self):
-        """The serve wrapper's output and the end of nova.log."""
-        return '%s\n--- nova.log ---\n%s' % (
-            _tail(self.output_file), _tail(self.log_file))
-
     def requests(self):
         """``(method, path, status)`` of each request so far."""
-        found = []
-        try:
-            with open(self.access_log) as stream:
-                for line in stream:
-                    parts = line.split()
-                    found.append((parts[1], parts[2], parts[-1]))
-        except OSError:
-            pass
-        return found
+        return [(parts[1], parts[2], parts[-1])
+                for parts in self._access_log()]
 
 
 class NovaEnvironment(fixtures.Fixture):
