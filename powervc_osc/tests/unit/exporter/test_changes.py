@@ -140,9 +140,11 @@ class TestHistoryChanges(testtools.TestCase):
         closer.join(10)
         self.assertEqual(1, self.count_rows())
 
-    def test_close_does_not_wait_long_for_a_blocked_write(self):
-        # A write that waits for another process's lock (up to SQLite's
-        # busy timeout) must not hold up a stop beyond close_wait.
+    def start_blocked_write(self):
+        """A tracker whose write waits for ``release`` inside the store.
+
+        Returns the tracker, the writer thread (under way) and ``release``.
+        """
         entered = threading.Event()
         release = threading.Event()
         real_record = self.store.record_cycle
@@ -160,6 +162,12 @@ class TestHistoryChanges(testtools.TestCase):
             target=tracker.update, args=('c', [row('a', 'X')], 0))
         writer.start()
         entered.wait(10)
+        return tracker, writer, release
+
+    def test_close_does_not_wait_long_for_a_blocked_write(self):
+        # A write that waits for another process's lock (up to SQLite's
+        # busy timeout) must not hold up a stop beyond close_wait.
+        tracker, writer, release = self.start_blocked_write()
         with self.assertLogs('powervc_osc.exporter.changes', 'WARNING'):
             tracker.close()
         self.assertTrue(writer.is_alive())
@@ -173,23 +181,7 @@ class TestHistoryChanges(testtools.TestCase):
         self.assertEqual(1, self.count_rows())
 
     def test_a_write_queued_behind_a_blocked_one_fails_on_close(self):
-        entered = threading.Event()
-        release = threading.Event()
-        real_record = self.store.record_cycle
-
-        def blocked_record(*args, **kwargs):
-            entered.set()
-            release.wait(10)
-            return real_record(*args, **kwargs)
-
-        self.useFixture(fixtures.MonkeyPatch(
-            'powervc_osc.history.HistoryStore.record_cycle',
-            lambda self, *a, **k: blocked_record(*a, **k)))
-        tracker = changes.HistoryChanges(self.store, None, close_wait=0)
-        writer = threading.Thread(
-            target=tracker.update, args=('c', [row('a', 'X')], 0))
-        writer.start()
-        entered.wait(10)
+        tracker, writer, release = self.start_blocked_write()
         errors = []
 
         def queued_update():
