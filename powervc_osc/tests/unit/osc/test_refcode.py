@@ -16,7 +16,6 @@ import gc
 import io
 import json
 import os
-import sys
 import time
 import types
 
@@ -64,7 +63,10 @@ class CommandTestCase(fakes.TestCase):
         out, err = io.StringIO(), io.StringIO()
         self.useFixture(fixtures.MonkeyPatch('sys.stdout', out))
         self.useFixture(fixtures.MonkeyPatch('sys.stderr', err))
-        status = shell.main(list(argv))
+        try:
+            status = shell.main(list(argv))
+        except SystemExit as exc:  # argparse, for usage errors
+            status = exc.code
         self.assertNotIn('Traceback', err.getvalue())
         return status, out.getvalue(), err.getvalue()
 
@@ -280,11 +282,7 @@ class TestSet(CommandTestCase):
                      ['--disable', '--wait', fakes.SERVER_ID],
                      ['--enable', '--wait', '--timeout', '-1',
                       fakes.SERVER_ID]):
-            try:
-                status, _, err = self.run_osc('server', 'refcode', 'set',
-                                              *argv)
-            except SystemExit as exc:
-                status = exc.code
+            status, _, err = self.run_osc('server', 'refcode', 'set', *argv)
             self.assertEqual(2, status, argv)
         self.assertEqual([], self.compute_methods())
 
@@ -346,11 +344,8 @@ class TestListCommand(fakes.FleetMixin, CommandTestCase):
         self.assertNotIn('IBM i', err)
 
     def test_bad_max_workers_is_usage_error(self):
-        try:
-            status, _, _ = self.run_osc('server', 'refcode', 'list',
-                                        '--max-workers', '0')
-        except SystemExit as exc:
-            status = exc.code
+        status, _, _ = self.run_osc('server', 'refcode', 'list',
+                                    '--max-workers', '0')
         self.assertEqual(2, status)
 
 
@@ -768,14 +763,6 @@ class TestQuietWatch(CommandTestCase):
 
 
 class TestGentleByDefault(fakes.FleetMixin, CommandTestCase):
-
-    def run_osc(self, *argv):
-        try:
-            return super().run_osc(*argv)
-        except SystemExit as exc:  # argparse, for usage errors
-            err = sys.stderr.getvalue()
-            self.assertNotIn('Traceback', err)
-            return exc.code, sys.stdout.getvalue(), err
 
     def test_interval_below_a_second_is_a_usage_error(self):
         for mode in ('--wait', '--watch'):
