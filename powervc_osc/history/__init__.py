@@ -32,14 +32,10 @@ import typing as ty
 import powervc_osc
 
 _EXPORTS = {
-    'HistoryStore': 'powervc_osc.history.store',
-    'HistoryError': 'powervc_osc.history.store',
-    'HistoryNotFound': 'powervc_osc.history.store',
-    'default_path': 'powervc_osc.history.store',
-    'parse_duration': 'powervc_osc.history.store',
-    'parse_since': 'powervc_osc.history.store',
-    'Change': 'powervc_osc.history.rows',
-    'Cycle': 'powervc_osc.history.rows',
+    **dict.fromkeys(('HistoryStore', 'HistoryError', 'HistoryNotFound',
+                     'default_path', 'parse_duration', 'parse_since'),
+                    'powervc_osc.history.store'),
+    **dict.fromkeys(('Change', 'Cycle'), 'powervc_osc.history.rows'),
 }
 
 __all__ = sorted(_EXPORTS)
