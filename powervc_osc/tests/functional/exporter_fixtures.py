@@ -39,7 +39,7 @@ EXPORTER = os.path.join(os.path.dirname(sys.executable),
                         'powervc-osc-exporter')
 #: Bound of every wait: a hang fails the test instead of blocking CI.
 WAIT = 60.0
-_SERVING = re.compile(r'Serving metrics on (http://\S+/metrics)')
+_SERVING = re.compile(r'Serving metrics on (https?://\S+/metrics)')
 
 PACKAGE = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
