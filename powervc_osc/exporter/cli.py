@@ -145,7 +145,7 @@ class _WebReloader:
         try:
             web = webconfig.load(self.path)
         except webconfig.WebConfigError as exc:
-            LOG.error('SIGHUP: %s; the web configuration in force is kept',
+            LOG.error('SIGHUP: the web configuration in force is kept: %s',
                       exc)
             return
         self.server.reload(web)

@@ -154,18 +154,19 @@ def _tls_context(section: ty.Any, folder: str) -> ssl.SSLContext:
     if not cert or not key:
         raise WebConfigError('tls_server_config needs cert_file and '
                              'key_file')
-    cert, key = os.path.join(folder, cert), os.path.join(folder, key)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = _version(section, 'min_version',
                                        DEFAULT_MIN_VERSION)
     context.maximum_version = _version(section, 'max_version', 'TLS13')
     if context.minimum_version > context.maximum_version:
         raise WebConfigError('min_version is above max_version')
+    # Faults name the files as the configuration writes them.
     for name in (cert, key):
-        if not os.access(name, os.R_OK):
+        if not os.access(os.path.join(folder, name), os.R_OK):
             raise WebConfigError('cannot read %s' % name)
     try:
-        context.load_cert_chain(cert, key)
+        context.load_cert_chain(os.path.join(folder, cert),
+                                os.path.join(folder, key))
     except ssl.SSLError as exc:
         if 'KEY_VALUES_MISMATCH' in str(exc):
             raise WebConfigError('key_file %s does not match cert_file %s'
@@ -209,9 +210,8 @@ def _client_auth(context: ssl.SSLContext, section: dict,
     if not ca:
         raise WebConfigError('client_auth_type %s needs client_ca_file'
                              % kind)
-    ca = os.path.join(folder, ca)
     try:
-        context.load_verify_locations(cafile=ca)
+        context.load_verify_locations(cafile=os.path.join(folder, ca))
     except ssl.SSLError as exc:
         raise WebConfigError('client_ca_file %s holds no PEM CA '
                              'certificate (%s)' % (ca, exc.reason or exc))
