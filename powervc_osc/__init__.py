@@ -83,9 +83,19 @@ if ty.TYPE_CHECKING:
     from powervc_osc.model import Refcode  # noqa: F401
 
 
-def __getattr__(name: str) -> ty.Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError('module %r has no attribute %r'
-                             % (__name__, name))
-    return getattr(importlib.import_module(module), name)
+def lazy_exports(package: str, exports: dict[str, str],
+                 ) -> ty.Callable[[str], ty.Any]:
+    """A package face's ``__getattr__``, importing its names on first use.
+
+    :param exports: each public name -> the module it lives in.
+    """
+    def __getattr__(name: str) -> ty.Any:
+        module = exports.get(name)
+        if module is None:
+            raise AttributeError('module %r has no attribute %r'
+                                 % (package, name))
+        return getattr(importlib.import_module(module), name)
+    return __getattr__
+
+
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -27,15 +27,15 @@ import urllib.parse
 
 from keystoneauth1 import session as ks_session
 
-from powervc_osc import budget
-from powervc_osc import concurrency
 from powervc_osc import defaults
 from powervc_osc import exceptions
-from powervc_osc import freshness
+from powervc_osc.fleet import budget
+from powervc_osc.fleet import freshness
+from powervc_osc.fleet import listing
+from powervc_osc.fleet import reads
 from powervc_osc.http import compute
+from powervc_osc.http import concurrency
 from powervc_osc.http import errors as http_errors
-from powervc_osc import listed_reads
-from powervc_osc import listing
 from powervc_osc import model
 from powervc_osc import nova
 from powervc_osc import text
@@ -341,8 +341,8 @@ class RefcodeClient:
 
         With ``max_age`` (seconds), a code PowerVC stamped at most that
         long ago by its clock is yielded as listed, with no metadata GET
-        (:mod:`~.listed_reads`); ``refresh(row)`` says whether to read an
-        older one now (default: yes).
+        (:mod:`~powervc_osc.fleet.reads`); ``refresh(row)`` says whether to
+        read an older one now (default: yes).
         """
         failures: list[Failure] = []
 
@@ -359,8 +359,8 @@ class RefcodeClient:
                         for s in servers]
             else:
                 plan = freshness.ReadPlan(max_age, self.zone_offset, refresh)
-                reads = listed_reads.ListedReads(self, pool, plan)
-                jobs = self._submit_listed(reads, listing.Filters(
+                reader = reads.ListedReads(self, pool, plan)
+                jobs = self._submit_listed(reader, listing.Filters(
                     host=host, all_projects=all_projects, project=project,
                     name=name, status=status))
             for row in _results(jobs, report, on_progress):
@@ -368,7 +368,7 @@ class RefcodeClient:
                     continue
                 yield row
         if not servers:
-            reads.finish()
+            reader.finish()
         if failures and on_error is None:
             raise PartialFailure(failures)
 
@@ -539,7 +539,7 @@ class RefcodeClient:
                     break
                 self._sleep(min(left, _MAX_SLEEP if stop is None else 0.2))
 
-    def _submit_listed(self, reads: listed_reads.ListedReads,
+    def _submit_listed(self, reader: reads.ListedReads,
                        filters: listing.Filters) -> ty.List[_Job]:
         """Walk the listing; submit a read for each server the filters admit.
 
@@ -547,7 +547,7 @@ class RefcodeClient:
         read until the listing shows one: before that, it may be refused,
         so the entries wait in ``held``, in listing order (also while
         PowerVC's zone is unknown, a page at a time: see
-        :class:`~.listed_reads.ListedReads`).
+        :class:`~.reads.ListedReads`).
 
         :raises AdminRequired: when PowerVC hid what a filter needs.
         """
@@ -556,15 +556,15 @@ class RefcodeClient:
         jobs: ty.List[_Job] = []
         held: ty.List[nova.Server | exceptions.RefcodeError] = []
         for entry in listing.walk(self._http.request, filters,
-                                  own_project, reads.page):
+                                  own_project, reader.page):
             if isinstance(entry, exceptions.RefcodeError) or (
                     check.admits(entry)):
                 held.append(entry)
-            if check.scope_confirmed and reads.ready():
-                jobs.extend(reads.submit(held))
+            if check.scope_confirmed and reader.ready():
+                jobs.extend(reader.submit(held))
                 held.clear()
         check.finish()
-        jobs.extend(reads.submit(held))
+        jobs.extend(reader.submit(held))
         return jobs
 
 

@@ -32,7 +32,7 @@ from powervc_osc.exporter import service
 from powervc_osc.exporter import serving
 from powervc_osc.exporter import state
 from powervc_osc.exporter import webconfig
-from powervc_osc import list_options
+from powervc_osc.options import filters
 
 LOG = logging.getLogger('powervc_osc.exporter')
 #: Loggers that would repeat per request, retry or cycle (the poller logs
@@ -99,7 +99,7 @@ def build(args: argparse.Namespace) -> service.Exporter:
             raise SetupError('cloud %s: %s' % (name or '(default)', exc))
         pollers.append(poller_mod.CloudPoller(
             name or 'default', client, tracker,
-            list_options.list_filters(args), max_age=args.max_age,
+            filters.list_filters(args), max_age=args.max_age,
             interval=args.interval.total_seconds(), health=health))
     return service.Exporter(pollers, state.Board(), tracker,
                             args.interval.total_seconds(), health=health)

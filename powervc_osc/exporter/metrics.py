@@ -50,6 +50,27 @@ from powervc_osc.exporter import state
 SERVER_LABELS = ('cloud', 'server_id')
 INFO_LABELS = ('server_name', 'host', 'refcode', 'led_code', 'category')
 
+_Value = ty.Callable[[state.CloudState], ty.Optional[float]]
+#: The series of each cloud, labelled ``cloud`` only: family, name, help,
+#: and the cloud's value (None: no sample).
+_CLOUD_SERIES: tuple[tuple[type, str, str, _Value], ...] = (
+    (core.GaugeMetricFamily, 'powervc_up',
+     '1 when the last poll of the cloud succeeded',
+     lambda cloud: 1 if cloud.up else 0),
+    (core.GaugeMetricFamily, 'powervc_poll_duration_seconds',
+     'Seconds the last poll of the cloud took',
+     lambda cloud: cloud.duration),
+    (core.CounterMetricFamily, 'powervc_poll_failures',
+     'Polls of the cloud that failed since the exporter started',
+     lambda cloud: cloud.failures),
+    (core.GaugeMetricFamily, 'powervc_poll_server_errors',
+     'Servers whose code the last successful poll could not read',
+     lambda cloud: cloud.server_errors),
+    (core.GaugeMetricFamily, 'powervc_last_success_timestamp_seconds',
+     'Unix time of the last successful poll of the cloud',
+     lambda cloud: cloud.last_success),
+)
+
 
 def register_build_info(target: registry.CollectorRegistry,
                         version: str) -> None:
@@ -118,39 +139,20 @@ class RefcodeCollector(registry.Collector):
     @staticmethod
     def _cloud_metrics(clouds: list[state.CloudState],
                        ) -> ty.Iterator[core.Metric]:
-        up = core.GaugeMetricFamily(
-            'powervc_up', '1 when the last poll of the cloud succeeded',
-            labels=('cloud',))
-        duration = core.GaugeMetricFamily(
-            'powervc_poll_duration_seconds',
-            'Seconds the last poll of the cloud took', labels=('cloud',))
-        failures = core.CounterMetricFamily(
-            'powervc_poll_failures',
-            'Polls of the cloud that failed since the exporter started',
-            labels=('cloud',))
-        server_errors = core.GaugeMetricFamily(
-            'powervc_poll_server_errors',
-            'Servers whose code the last successful poll could not read',
-            labels=('cloud',))
-        success = core.GaugeMetricFamily(
-            'powervc_last_success_timestamp_seconds',
-            'Unix time of the last successful poll of the cloud',
-            labels=('cloud',))
+        for kind, name, text, value in _CLOUD_SERIES:
+            family = kind(name, text, labels=('cloud',))
+            for cloud in clouds:
+                sample = value(cloud)
+                if sample is not None:
+                    family.add_metric([cloud.cloud], sample)
+            yield family
         failure = core.GaugeMetricFamily(
             'powervc_poll_failure',
             '1 for the reason the last poll of the cloud failed: '
             'unreachable, authentication, permission or usage',
             labels=('cloud', 'reason'))
         for cloud in clouds:
-            label = [cloud.cloud]
-            up.add_metric(label, 1 if cloud.up else 0)
-            duration.add_metric(label, cloud.duration)
-            failures.add_metric(label, cloud.failures)
-            server_errors.add_metric(label, cloud.server_errors)
-            if cloud.last_success is not None:
-                success.add_metric(label, cloud.last_success)
             for reason in state.REASONS:
                 failure.add_metric([cloud.cloud, reason],
                                    1 if reason == cloud.reason else 0)
-        return iter((up, duration, failures, server_errors, success,
-                     failure))
+        yield failure

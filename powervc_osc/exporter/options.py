@@ -19,10 +19,10 @@ import datetime
 import re
 import typing as ty
 
-from powervc_osc import argtypes
 from powervc_osc import defaults
-from powervc_osc import fleet_options
-from powervc_osc import list_options
+from powervc_osc.options import argtypes
+from powervc_osc.options import filters
+from powervc_osc.options import limits
 
 PROG = 'powervc-osc-exporter'
 #: Seconds: a shorter interval would only load PowerVC.
@@ -114,7 +114,7 @@ def parser() -> argparse.ArgumentParser:
         help='Poll once, record, print the metrics on stdout and exit '
              '(for cron); exit status 1 when a cloud failed or, with '
              '--history, the changes could not be recorded')
-    list_options.add_list_filters(p.add_argument_group(
+    filters.add_list_filters(p.add_argument_group(
         'servers to poll (as refcode list)'))
     p.add_argument(
         '--max-workers', metavar='<n>', type=argtypes.worker_count,
@@ -123,7 +123,7 @@ def parser() -> argparse.ArgumentParser:
              '--max-rate needs at the latency measured, at most %d; %d '
              'with --max-rate 0)' % (defaults.MAX_WORKERS_CAP,
                                      defaults.MAX_WORKERS))
-    fleet_options.add_budget_options(
+    limits.add_budget_options(
         p, DEFAULT_MAX_AGE, DEFAULT_MAX_RATE,
         ', or half of --interval if that is shorter; keep it under '
         '--interval, so that the servers due in a cycle are read')

@@ -26,7 +26,7 @@ last stamped it. A cycle then reads fresh:
   cycle, hot ones included).
 
 A code PowerVC stamped within ``--max-age`` is never read again (the
-client's :class:`~powervc_osc.freshness.ReadPlan` decides that first).
+client's :class:`~powervc_osc.fleet.freshness.ReadPlan` decides that first).
 """
 
 from __future__ import annotations

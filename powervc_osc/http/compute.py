@@ -40,8 +40,8 @@ from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import session as ks_session
 import requests
 
-from powervc_osc import concurrency
 from powervc_osc import exceptions
+from powervc_osc.http import concurrency
 from powervc_osc.http import deadline
 from powervc_osc.http import errors
 from powervc_osc.http import tokens

@@ -25,7 +25,7 @@ import typing as ty
 
 from osc_lib.command import command
 
-from powervc_osc import argtypes
+from powervc_osc.options import argtypes
 from powervc_osc.osc import mixins
 
 if ty.TYPE_CHECKING:

@@ -24,7 +24,7 @@ import atexit
 import gc
 import typing as ty
 
-from powervc_osc import argtypes
+from powervc_osc.options import argtypes
 
 
 class UsageChecked:

@@ -25,10 +25,10 @@ import typing as ty
 
 from osc_lib.command import command
 
-from powervc_osc import argtypes
 from powervc_osc import defaults
-from powervc_osc import fleet_options
-from powervc_osc import list_options
+from powervc_osc.options import argtypes
+from powervc_osc.options import filters
+from powervc_osc.options import limits
 from powervc_osc.osc import mixins
 
 if ty.TYPE_CHECKING:
@@ -277,7 +277,7 @@ class ListRefcode(mixins.SaysInterrupted, mixins.FreezeGCAtExit,
         parser.add_argument(
             'servers', metavar='<server>', nargs='*',
             help='Only these servers (names or IDs); default: all in scope')
-        list_options.add_list_filters(parser, project_names=True)
+        filters.add_list_filters(parser, project_names=True)
         parser.add_argument(
             '--category', metavar='<category>[,<category>...]',
             type=argtypes.categories, default=None,
@@ -294,7 +294,7 @@ class ListRefcode(mixins.SaysInterrupted, mixins.FreezeGCAtExit,
                  '--max-rate needs at the latency measured, at most %d; '
                  '%d with --max-rate 0)'
                  % (defaults.MAX_WORKERS_CAP, defaults.MAX_WORKERS))
-        fleet_options.add_budget_options(
+        limits.add_budget_options(
             parser, defaults.LIST_MAX_AGE, defaults.LIST_MAX_RATE,
             '; the Queried At column shows each code\'s age')
         return parser
@@ -335,17 +335,17 @@ class ListRefcode(mixins.SaysInterrupted, mixins.FreezeGCAtExit,
                     parsed_args.servers or None,
                     on_error=self._failures.append, on_progress=count,
                     max_age=parsed_args.max_age,
-                    **dict(list_options.list_filters(parsed_args),
+                    **dict(filters.list_filters(parsed_args),
                            project=project)))
         finally:
             if endpoint is not None:
                 zone_cache.save(endpoint, client.zone_offset)
         if parsed_args.category:
             rows = [rc for rc in rows if rc.category in parsed_args.category]
-        filters = self._filters(parsed_args)
-        if filters and not (rows or self._failures):
+        given = self._filters(parsed_args)
+        if given and not (rows or self._failures):
             self.app.stderr.write('No server matched %s.\n'
-                                  % ' '.join(filters))
+                                  % ' '.join(given))
         columns = fields.LIST_COLUMNS + (
             fields.LONG_COLUMNS if parsed_args.long else ())
         return columns, [fields.list_values(rc, parsed_args.long)

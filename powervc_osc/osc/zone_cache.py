@@ -13,7 +13,7 @@
 """PowerVC's zone, remembered between ``refcode list --max-age`` runs.
 
 A one-shot command learns PowerVC's UTC offset from one metadata GET
-(:mod:`powervc_osc.freshness`); a warm fleet needs no GET at all, so the
+(:mod:`powervc_osc.fleet.freshness`); a warm fleet needs no GET at all, so the
 offset learned is kept for :data:`KEEP_DAYS` days per compute endpoint in
 ``$XDG_CACHE_HOME/powervc-osc/zones.json`` (``~/.cache`` by default). A
 remembered zone that proves wrong (a listed query time in the future) is

@@ -26,7 +26,7 @@ import sys
 import threading
 import typing
 
-from powervc_osc import argtypes
+from powervc_osc.options import argtypes
 from powervc_osc.simulator import server as sim_server
 from powervc_osc.simulator import settings as sim_settings
 
@@ -41,6 +41,29 @@ _non_negative_int = argtypes.number(int, minimum=0)
 _non_negative_float = argtypes.number(float, minimum=0)
 _positive_int = argtypes.number(int, minimum=1)
 _zone_offset = argtypes.number(int, minimum=-720, maximum=840)
+
+#: The options that set a field of the settings: option, field, type,
+#: metavar and help.
+_SETTING_OPTIONS: tuple[tuple[str, str, typing.Callable[[str], typing.Any],
+                              str | None, str], ...] = (
+    ('--latency', 'latency_ms', _non_negative_float, 'MS',
+     'delay every API answer by MS milliseconds'),
+    ('--error-rate', 'error_rate', _probability, 'P',
+     'answer compute API requests with 503 with probability P'),
+    ('--seed', 'seed', int, None,
+     'seed of boot sequences, generated fleet and random errors '
+     '(default: %(default)s)'),
+    ('--token-ttl', 'token_ttl', _non_negative_float, 'S',
+     'token lifetime in seconds (default: %(default)s)'),
+    ('--step-seconds', 'step_seconds', _non_negative_float, 'S',
+     'duration of each boot-sequence step (default: %(default)s)'),
+    ('--max-limit', 'max_limit', _positive_int, 'N',
+     'maximum page size of server listings (default: %(default)s)'),
+    ('--zone-offset', 'zone_offset_minutes', _zone_offset, 'MINUTES',
+     "PowerVC's time zone in minutes east of UTC: query times are "
+     'written in its local time (e.g. 330 for UTC+05:30; default: '
+     '%(default)s)'),
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,33 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--servers', type=_non_negative_int, metavar='N',
                         help='generate a fleet of N servers instead of the '
                              'default fleet')
-    parser.add_argument('--latency', type=_non_negative_float,
-                        default=DEFAULTS.latency_ms, metavar='MS',
-                        help='delay every API answer by MS milliseconds')
-    parser.add_argument('--error-rate', type=_probability,
-                        default=DEFAULTS.error_rate, metavar='P',
-                        help='answer compute API requests with 503 with '
-                             'probability P')
-    parser.add_argument('--seed', type=int, default=DEFAULTS.seed,
-                        help='seed of boot sequences, generated fleet and '
-                             'random errors (default: %(default)s)')
-    parser.add_argument('--token-ttl', type=_non_negative_float,
-                        default=DEFAULTS.token_ttl, metavar='S',
-                        help='token lifetime in seconds '
-                             '(default: %(default)s)')
-    parser.add_argument('--step-seconds', type=_non_negative_float,
-                        default=DEFAULTS.step_seconds, metavar='S',
-                        help='duration of each boot-sequence step '
-                             '(default: %(default)s)')
-    parser.add_argument('--max-limit', type=_positive_int,
-                        default=DEFAULTS.max_limit, metavar='N',
-                        help='maximum page size of server listings '
-                             '(default: %(default)s)')
-    parser.add_argument('--zone-offset', type=_zone_offset, metavar='MINUTES',
-                        default=DEFAULTS.zone_offset_minutes,
-                        help='PowerVC\'s time zone in minutes east of UTC: '
-                             'query times are written in its local time '
-                             '(e.g. 330 for UTC+05:30; default: %(default)s)')
+    for flag, field, kind, metavar, text in _SETTING_OPTIONS:
+        parser.add_argument(flag, type=kind, metavar=metavar,
+                            default=getattr(DEFAULTS, field), help=text)
     parser.add_argument('--verbose', '-v', action='store_true',
                         help='log every request on stderr')
     _add_keystone_arguments(parser)

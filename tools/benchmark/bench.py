@@ -114,7 +114,7 @@ COMMAND_MODULES = ('powervc_osc.osc.refcode', 'powervc_osc.osc.explain',
                    'powervc_osc.osc.history')
 #: Modules only a refcode command may load (the explanation table, the
 #: history store and sqlite3).
-LAZY_MODULES = frozenset(('powervc_osc.codes', 'powervc_osc.history',
+LAZY_MODULES = frozenset(('powervc_osc.codes', 'powervc_osc.history.store',
                           'sqlite3'))
 
 

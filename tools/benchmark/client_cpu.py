@@ -68,16 +68,16 @@ def _client(before: bool):
 
 
 def _reads(client, listed, before: bool) -> None:
+    from powervc_osc.fleet import reads as fleet_reads
     from powervc_osc.http import deadline
-    from powervc_osc import listed_reads
 
     deadline.WATCHDOG_SWEEP = 1 if before else 256
     for server in listed:
-        listed_reads.read_listed(client, server)
+        fleet_reads.read_listed(client, server)
 
 
 def measure(reads: int, rounds: int) -> dict:
-    from powervc_osc import listing
+    from powervc_osc.fleet import listing
 
     clients = {True: _client(True), False: _client(False)}
     walk = listing.walk(clients[False]._http.request, listing.Filters())

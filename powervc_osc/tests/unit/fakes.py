@@ -156,7 +156,7 @@ class NoLeftoverWorkers(fixtures.Fixture):
     """At cleanup, wait for the pool threads started meanwhile to end.
 
     A command that fails leaves its pool's threads to end on their own
-    (:func:`powervc_osc.concurrency.thread_pool`); one still running
+    (:func:`powervc_osc.http.concurrency.thread_pool`); one still running
     could send its request into the next test's requests-mock, whose
     counts would then be wrong.  Use it after the requests-mock fixture,
     so that the threads end while this test's mock still answers them.

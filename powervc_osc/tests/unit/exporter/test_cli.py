@@ -23,6 +23,7 @@ import yaml
 
 from powervc_osc.exporter import cli
 from powervc_osc.exporter import serving
+from powervc_osc.history import store as history_store
 from powervc_osc.tests import tls_fixtures as tf
 from powervc_osc.tests.unit.exporter import base
 from powervc_osc.tests.unit import fakes
@@ -275,7 +276,7 @@ class TestOnce(CliTestCase):
         store = self.record_then('SELECT 1')
         self.fleet([(1, 'ibmi-1', base.metadata('C9002960'))])
         self.useFixture(fixtures.MockPatchObject(
-            __import__('powervc_osc.history').history, 'BUSY_TIMEOUT', 0))
+            history_store, 'BUSY_TIMEOUT', 0))
         holder = sqlite3.connect(store, isolation_level=None)
         self.addCleanup(holder.close)
         # Another writer holds the store while the cycle records.

@@ -30,9 +30,9 @@ import requests_mock
 import testtools
 
 from powervc_osc import client as client_mod
-from powervc_osc import concurrency
 from powervc_osc import exceptions
 from powervc_osc.http import compute
+from powervc_osc.http import concurrency
 from powervc_osc import model
 from powervc_osc.tests.unit import fakes
 from powervc_osc.tests.unit.http import base

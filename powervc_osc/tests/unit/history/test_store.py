@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 import testtools
 
 from powervc_osc import exceptions
-from powervc_osc import history
+from powervc_osc.history import store as history
 from powervc_osc import model
 
 UTC = datetime.timezone.utc

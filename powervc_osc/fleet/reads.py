@@ -12,10 +12,10 @@
 
 """The metadata reads of one server listing (``RefcodeClient.list``).
 
-Which listed codes are read (:class:`~powervc_osc.freshness.ReadPlan`:
+Which listed codes are read (:class:`~powervc_osc.fleet.freshness.ReadPlan`:
 ``max_age`` judged by PowerVC's clock, the caller's ``refresh``), how
 PowerVC's zone is learned from a read (:func:`read_listed`), and how many
-reads run at once (:func:`~powervc_osc.budget.workers_for`, from the
+reads run at once (:func:`~powervc_osc.fleet.budget.workers_for`, from the
 client's request budget and the latency measured).
 """
 
@@ -27,23 +27,39 @@ import logging
 import time
 import typing as ty
 
-from powervc_osc import concurrency
 from powervc_osc import exceptions
-from powervc_osc import freshness
+from powervc_osc.fleet import freshness
 from powervc_osc.http import compute
+from powervc_osc.http import concurrency
 from powervc_osc import model
 
 if ty.TYPE_CHECKING:
-    from powervc_osc import client as client_mod
+    from powervc_osc.fleet import budget as budget_mod
     from powervc_osc import nova
 
 LOG = logging.getLogger(__name__)
+
+
+class Reader(ty.Protocol):
+    """What the reads need of the client.
+
+    A protocol rather than :class:`~powervc_osc.client.RefcodeClient`
+    itself, so that this module does not import the client that imports it.
+    """
+
+    budget: budget_mod.Budget
+    max_workers: int
+    zone_offset: datetime.timedelta | None
+
+    def _read(self, found: nova.Server, server: str) -> model.Refcode:
+        """The found server's fresh reference code (one request)."""
+
 
 _Job = tuple[str, 'concurrent.futures.Future[model.Refcode]']
 _NEVER = datetime.datetime.min
 
 
-def read_listed(client: client_mod.RefcodeClient, listed: nova.Server,
+def read_listed(client: Reader, listed: nova.Server,
                 plan: freshness.ReadPlan | None = None) -> model.Refcode:
     """A listed server's fresh code; it calibrates PowerVC's zone.
 
@@ -72,12 +88,13 @@ def read_listed(client: client_mod.RefcodeClient, listed: nova.Server,
 class ListedReads:
     """Submit the reads of one listing's servers, page by page.
 
-    :param client: the :class:`~powervc_osc.client.RefcodeClient`.
+    :param client: the :class:`~powervc_osc.client.RefcodeClient`
+        (a :class:`Reader`).
     :param pool: the listing's thread pool.
     :param plan: which codes to read.
     """
 
-    def __init__(self, client: client_mod.RefcodeClient,
+    def __init__(self, client: Reader,
                  pool: concurrent.futures.Executor,
                  plan: freshness.ReadPlan) -> None:
         self.client = client
@@ -141,7 +158,7 @@ class ListedReads:
         """The read of a listed server, if it needs one.
 
         No request when collection is off or the listed code is recent
-        enough (see :class:`~powervc_osc.freshness.ReadPlan`).
+        enough (see :class:`~powervc_osc.fleet.freshness.ReadPlan`).
         """
         row = listed.refcode(listed.metadata)
         if not row.required or not self.plan.wants(row):

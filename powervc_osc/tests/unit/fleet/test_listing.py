@@ -18,7 +18,7 @@ import testtools
 
 from powervc_osc import client as client_mod
 from powervc_osc import exceptions
-from powervc_osc import listing
+from powervc_osc.fleet import listing
 from powervc_osc.tests.unit import fakes
 
 OTHER_PROJECT = 'c34e37caa20c5da5b566aa31120683aa'

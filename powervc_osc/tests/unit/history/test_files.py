@@ -23,10 +23,11 @@ import threading
 import fixtures
 import testtools
 
-from powervc_osc import history
-from powervc_osc import history_file
+import powervc_osc
+from powervc_osc.history import files
+from powervc_osc.history import store as history
 from powervc_osc import model
-from powervc_osc.tests.unit import test_history as base
+from powervc_osc.tests.unit.history import test_store as base
 
 refcode = base.refcode
 by_code = base.by_code
@@ -105,13 +106,13 @@ class TestOnlyItsOwnFiles(base.StoreTestCase):
         self.addCleanup(other.close)
         other.execute('BEGIN IMMEDIATE')
         waiting = threading.Event()
-        real_pause = history_file._pause
+        real_pause = files._pause
 
         def pause(seconds):
             waiting.set()
             real_pause(seconds)
 
-        self.useFixture(fixtures.MockPatchObject(history_file, '_pause',
+        self.useFixture(fixtures.MockPatchObject(files, '_pause',
                                                  pause))
         opened = []
         second = threading.Thread(
@@ -131,7 +132,7 @@ class TestOnlyItsOwnFiles(base.StoreTestCase):
         error = self.assertRaises(history.HistoryError, self.store)
         self.assertIn('%s-shm is not a regular file' % self.path,
                       str(error))
-        error = history_file._problem(
+        error = files._problem(
             self.path, 'cannot be made private',
             PermissionError(1, 'Operation not permitted'))
         self.assertEqual('cannot be made private: Operation not permitted',
@@ -170,7 +171,7 @@ class TestOnlyItsOwnFiles(base.StoreTestCase):
                                   os.path.dirname(self.path)]:
             os.chmod(path, 0o755)
         os.chmod(self.path, 0o644)
-        package = os.path.dirname(os.path.dirname(history.__file__))
+        package = os.path.dirname(os.path.dirname(powervc_osc.__file__))
         done = subprocess.run(
             [setpriv, '--reuid=65534', '--regid=65534', '--clear-groups',
              python, '-c', code], capture_output=True, text=True,

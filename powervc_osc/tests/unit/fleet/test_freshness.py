@@ -14,7 +14,7 @@ import datetime
 
 import testtools
 
-from powervc_osc import freshness
+from powervc_osc.fleet import freshness
 
 UTC = datetime.timezone.utc
 DATE = datetime.datetime(2026, 12, 4, 17, 0, 0, tzinfo=UTC)

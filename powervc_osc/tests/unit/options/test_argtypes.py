@@ -17,7 +17,7 @@ import datetime
 
 import testtools
 
-from powervc_osc import argtypes
+from powervc_osc.options import argtypes
 
 
 class TestArgumentTypes(testtools.TestCase):

@@ -32,8 +32,8 @@ import time
 import typing as ty
 
 from powervc_osc import exceptions
-from powervc_osc import history_file
-from powervc_osc import history_rows
+from powervc_osc.history import files
+from powervc_osc.history import rows
 from powervc_osc import utc
 
 if ty.TYPE_CHECKING:
@@ -50,13 +50,13 @@ BUSY_TIMEOUT = 5.0
 #: retention deletes them).
 FORGET_AFTER_POLLS = 3
 
-FILE_MODE = history_file.FILE_MODE
-FOLDER_MODE = history_file.FOLDER_MODE
+FILE_MODE = files.FILE_MODE
+FOLDER_MODE = files.FOLDER_MODE
 # What rows hold (defined beside the reading of them).
-BadRow = history_rows.BadRow
-Change = history_rows.Change
-Cycle = history_rows.Cycle
-observed_time = history_rows.observed_time
+BadRow = rows.BadRow
+Change = rows.Change
+Cycle = rows.Cycle
+observed_time = rows.observed_time
 
 #: The schema, one step per version: ``MIGRATIONS[n]`` turns a version-n
 #: file into a version n+1 file. Append steps; never edit a released one.
@@ -242,7 +242,7 @@ class HistoryStore:
             raise HistoryNotFound(self.path)
         owned = os.path.dirname(os.path.abspath(default_path()))
         with self._file_errors():
-            self._db, version = history_file.connect(
+            self._db, version = files.connect(
                 self.path, readonly, timeout, schema_version(), owned)
         if not readonly and version < schema_version():
             try:
@@ -269,14 +269,14 @@ class HistoryStore:
         try:
             yield
         except sqlite3.Error as exc:
-            raise HistoryError(self.path, history_file.describe(exc)) from exc
+            raise HistoryError(self.path, files.describe(exc)) from exc
 
     @contextlib.contextmanager
     def _file_errors(self) -> ty.Iterator[None]:
         """Turn a file problem into a :class:`HistoryError` naming it."""
         try:
             yield
-        except history_file.FileProblem as exc:
+        except files.FileProblem as exc:
             problem = exc.problem
             if exc.path != self.path:
                 problem = '%s %s' % (exc.path, problem)
@@ -344,7 +344,7 @@ class HistoryStore:
                 if before is None and rc.observation == (None, None):
                     continue
                 if before is None or tuple(before[3:7]) != now:
-                    since = history_rows.code_since(before, rc, observed)
+                    since = rows.code_since(before, rc, observed)
                     self._insert(cloud, rc, now[3], observed, since)
                     latest[rc.server_id] = (None, cloud, rc.server_id) + (
                         now + (None, observed, 0, since))
@@ -385,8 +385,8 @@ class HistoryStore:
     def _bad_row(self, row: ty.Sequence[ty.Any], exc: Exception) -> str:
         """One line naming the store, the row and what is wrong with it."""
         return 'History store %s: row %s (cloud %s, server %s) skipped: %s' % (
-            self.path, row[0], history_rows.shown(row[1]),
-            history_rows.shown(row[2]), exc)
+            self.path, row[0], rows.shown(row[1]),
+            rows.shown(row[2]), exc)
 
     def _read_changes(self, rows: ty.Iterable[ty.Sequence[ty.Any]],
                       ) -> list[Change]:
@@ -417,8 +417,8 @@ class HistoryStore:
         with self._lock, self._errors():
             if self._empty():
                 return {}
-            rows = self._db.execute(_SELECT_LATEST, (cloud,)).fetchall()
-        return {c.server_id: c for c in self._read_changes(rows)}
+            found = self._db.execute(_SELECT_LATEST, (cloud,)).fetchall()
+        return {c.server_id: c for c in self._read_changes(found)}
 
     def changes(self, server: str | None = None, cloud: str | None = None,
                 since: datetime.datetime | None = None,
@@ -455,8 +455,8 @@ class HistoryStore:
         with self._lock, self._errors():
             if self._empty():
                 return []
-            rows = self._db.execute(sql, params).fetchall()
-        return self._read_changes(rows)
+            found = self._db.execute(sql, params).fetchall()
+        return self._read_changes(found)
 
     def servers(self, server: str,
                 cloud: str | None = None) -> list[tuple[str, str]]:

@@ -16,8 +16,8 @@ import threading
 
 import testtools
 
-from powervc_osc import concurrency
 from powervc_osc import exceptions
+from powervc_osc.http import concurrency
 
 #: Only a bound on a broken test; a passing test never waits for it.
 SAFETY = 30

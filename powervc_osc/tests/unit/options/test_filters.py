@@ -16,14 +16,14 @@ import argparse
 
 import testtools
 
-from powervc_osc import list_options
+from powervc_osc.options import filters
 
 
 class TestListFilters(testtools.TestCase):
 
     def parse(self, *argv, project_names=False):
         parser = argparse.ArgumentParser()
-        list_options.add_list_filters(parser, project_names=project_names)
+        filters.add_list_filters(parser, project_names=project_names)
         return parser.parse_args(argv)
 
     def test_every_filter_reaches_the_client(self):
@@ -32,7 +32,7 @@ class TestListFilters(testtools.TestCase):
         self.assertEqual({'host': 'h1', 'all_projects': False,
                           'project': 'p1', 'name': '^a', 'status': 'ACTIVE',
                           'enabled_only': True},
-                         list_options.list_filters(args))
+                         filters.list_filters(args))
 
     def test_project_domain_only_with_project_names(self):
         self.assertFalse(hasattr(self.parse(), 'project_domain'))

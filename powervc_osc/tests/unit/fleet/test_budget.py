@@ -12,7 +12,7 @@
 
 import testtools
 
-from powervc_osc import budget
+from powervc_osc.fleet import budget
 from powervc_osc.tests.unit import fakes
 
 

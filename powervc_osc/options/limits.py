@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import typing as ty
 
-from powervc_osc import argtypes
+from powervc_osc.options import argtypes
 
 #: The largest ``--max-age``: a day.
 MAX_AGE_LIMIT = 24 * 3600.0
