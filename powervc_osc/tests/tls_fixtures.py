@@ -25,10 +25,10 @@ import os
 import ssl
 
 import bcrypt
-from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography import x509
 from cryptography.x509.oid import NameOID
 import fixtures
 import yaml

@@ -171,7 +171,6 @@ class TestSetupErrors(CliTestCase):
         self.assertSetupError(['--os-cloud', 'prod', '--once',
                                '--history', folder], folder)
 
-
     def test_a_wrong_web_config_stops_the_start(self):
         path = os.path.join(self.tmp, 'web.yml')
         with open(path, 'w') as f:
