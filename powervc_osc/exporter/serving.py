@@ -54,6 +54,8 @@ SEND_TIMEOUT = 60.0
 MAX_REQUEST_HEAD = 16 * 1024
 #: Bytes handed to the socket at a time: the memory a slow reader holds.
 CHUNK = 64 * 1024
+#: Seconds :meth:`MetricsServer.reload` waits for the server thread.
+RELOAD_WAIT = 10.0
 #: Seconds :meth:`Exposition.stop` waits for a render under way.
 STOP_WAIT = 0.5
 #: gzip level of the rendered page: level 9 costs several times the CPU
@@ -254,8 +256,11 @@ class MetricsServer:
 
     def reload(self, web: webconfig.WebConfig | None) -> None:
         """Serve new connections with ``web`` (open ones keep theirs)."""
+        if self._thread is None:     # not serving (yet, or any more)
+            self.web = web
+            return
         asyncio.run_coroutine_threadsafe(
-            self._replace(web), self._loop).result()
+            self._replace(web), self._loop).result(RELOAD_WAIT)
 
     async def _listener(self) -> asyncio.AbstractServer:
         """A server accepting on (a duplicate of) the listening socket.
