@@ -362,7 +362,10 @@ class MetricsServer:
         return request.keep_alive
 
     def _route(self, request: Request) -> tuple[int, str, list[bytes]]:
-        """(status, content type, body) of an authorized request."""
+        """(status, content type, body) of an authorized request.
+
+        New paths go here: :meth:`_answer` has checked the credentials.
+        """
         if request.method not in ('GET', 'HEAD'):
             return 405, TEXT, [b'Only GET\n']
         if request.path in ('/metrics', '/metrics/'):
