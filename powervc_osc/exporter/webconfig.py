@@ -124,7 +124,8 @@ def _load(path: str) -> WebConfig:
     users = document.get('basic_auth_users')
     return WebConfig(
         path=path,
-        tls=None if tls is None else _tls_context(tls, folder),
+        # Empty, as in exporter-toolkit: TLS off.
+        tls=None if tls in (None, {}) else _tls_context(tls, folder),
         auth=None if not users else basic_auth.BasicAuth(_users(users)))
 
 

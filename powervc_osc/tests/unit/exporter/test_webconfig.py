@@ -69,6 +69,11 @@ class TestGoodFiles(WebConfigCase):
         self.assertEqual((None, None), (web.tls, web.auth))
         self.assertEqual('neither TLS nor basic auth', web.describe())
 
+    def test_an_empty_tls_section_is_plain_http_as_in_exporter_toolkit(self):
+        for empty in ('tls_server_config:\n', 'tls_server_config: {}\n'):
+            web = webconfig.load(self.certs.write_config(empty))
+            self.assertIsNone(web.tls)
+
     def test_relative_paths_are_read_from_the_files_folder(self):
         web = webconfig.load(self.certs.write_config({
             'tls_server_config': {
