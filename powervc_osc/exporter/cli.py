@@ -141,6 +141,8 @@ class _WebReloader:
 
     def __call__(self) -> None:
         if self.server is None or self.path is None:
+            LOG.info('SIGHUP: not serving yet; %s is read at the start',
+                     self.path)
             return
         try:
             web = webconfig.load(self.path)
@@ -148,7 +150,12 @@ class _WebReloader:
             LOG.error('SIGHUP: the web configuration in force is kept: %s',
                       exc)
             return
-        self.server.reload(web)
+        try:
+            self.server.reload(web)
+        except Exception as exc:  # the server goes on with the old one
+            LOG.error('SIGHUP: the web configuration in force is kept: '
+                      '%s could not be applied: %s', self.path, exc)
+            return
         LOG.info('SIGHUP: read %s again: %s', self.path, web.describe())
 
 
