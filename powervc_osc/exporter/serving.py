@@ -248,7 +248,8 @@ class MetricsServer:
         return 'https' if self.web and self.web.tls else 'http'
 
     def start(self) -> MetricsServer:
-        self._server = self._loop.run_until_complete(self._listener())
+        self._server = self._loop.run_until_complete(
+            self._listener(self.web))
         self._thread = threading.Thread(target=self._loop.run_forever,
                                         name='metrics-server', daemon=True)
         self._thread.start()
@@ -262,21 +263,22 @@ class MetricsServer:
         asyncio.run_coroutine_threadsafe(
             self._replace(web), self._loop).result(RELOAD_WAIT)
 
-    async def _listener(self) -> asyncio.AbstractServer:
+    async def _listener(self, web: webconfig.WebConfig | None,
+                        ) -> asyncio.AbstractServer:
         """A server accepting on (a duplicate of) the listening socket.
 
         Each server closes its own duplicate: the socket, and the
         connections waiting in its backlog, outlive a :meth:`reload`.
         """
-        tls = self.web.tls if self.web else None
+        tls = web.tls if web else None
         return await asyncio.start_server(
             self._serve, sock=self._sock.dup(), limit=MAX_REQUEST_HEAD,
             ssl=tls, ssl_handshake_timeout=self.request_timeout if tls
             else None)
 
     async def _replace(self, web: webconfig.WebConfig | None) -> None:
-        old, self.web = self._server, web
-        self._server = await self._listener()
+        new = await self._listener(web)
+        old, self._server, self.web = self._server, new, web
         if old is not None:
             old.close()
 
