@@ -24,6 +24,9 @@ Modules:
 * :mod:`.metrics`: the Prometheus collector over the last polls
 * :mod:`.serving`: the metrics page (rendered once per poll) and the
   endpoint that serves it
+* :mod:`.webconfig`: ``--web-config-file`` (TLS and basic auth, in
+  exporter-toolkit's format)
+* :mod:`.basic_auth`: the bcrypt check of a request's credentials
 * :mod:`.service`: each cloud's poll loop (never overlapping) and shutdown
 * :mod:`.options`: the command line
 * :mod:`.cli`: ``main()``: signals, logging, ``--once`` or serving

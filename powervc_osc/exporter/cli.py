@@ -31,6 +31,7 @@ from powervc_osc.exporter import poller as poller_mod
 from powervc_osc.exporter import service
 from powervc_osc.exporter import serving
 from powervc_osc.exporter import state
+from powervc_osc.exporter import webconfig
 from powervc_osc.options import filters
 
 LOG = logging.getLogger('powervc_osc.exporter')
@@ -50,17 +51,19 @@ def main(argv: ty.Sequence[str] | None = None) -> int:
     args = options.parse(argv)
     _configure_logging(args.debug)
     try:
+        web = _web_config(args.web_config_file)
         exporter = build(args)
     except SetupError as exc:
         sys.stderr.write('%s: %s\n' % (options.PROG, exc))
         return 1
     page = make_exposition(exporter.board, exporter.health)
-    _handle_signals(exporter)
+    reloader = _WebReloader(args.web_config_file)
+    _handle_signals(exporter, reloader if args.web_config_file else None)
     if args.once:
         status = _once(exporter, page)
     else:
         exporter.on_publish = page.render_soon
-        status = _serve(exporter, page, args.listen)
+        status = _serve(exporter, page, args.listen, web, reloader)
     if exporter.busy():
         # A poll is still waiting for PowerVC: its thread ("poll-<cloud>"
         # with --once, else "loop-<cloud>") and the "powervc-osc-<n>"
@@ -116,6 +119,46 @@ def _change_tracker(args: argparse.Namespace,
     return changes_mod.HistoryChanges(store, args.retention, health=health)
 
 
+def _web_config(path: str | None) -> webconfig.WebConfig | None:
+    if path is None:
+        return None
+    try:
+        return webconfig.load(path)
+    except webconfig.WebConfigError as exc:
+        raise SetupError(str(exc))
+
+
+class _WebReloader:
+    """SIGHUP with ``--web-config-file``: read the file again, in place.
+
+    A file that became wrong is logged and the configuration in force
+    is kept; a good one serves the connections opened from then on.
+    """
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self.server: serving.MetricsServer | None = None
+
+    def __call__(self) -> None:
+        if self.server is None or self.path is None:
+            LOG.info('SIGHUP: not serving yet; %s is read at the start',
+                     self.path)
+            return
+        try:
+            web = webconfig.load(self.path)
+        except webconfig.WebConfigError as exc:
+            LOG.error('SIGHUP: the web configuration in force is kept: %s',
+                      exc)
+            return
+        try:
+            self.server.reload(web)
+        except Exception as exc:  # the server goes on with the old one
+            LOG.error('SIGHUP: the web configuration in force is kept: '
+                      '%s could not be applied: %s', self.path, exc)
+            return
+        LOG.info('SIGHUP: read %s again: %s', self.path, web.describe())
+
+
 def _check_clouds_yaml() -> None:
     """Fail clearly on a clouds.yaml that openstacksdk would skip.
 
@@ -160,13 +203,17 @@ def make_exposition(board: state.Board,
     return page
 
 
-def _handle_signals(exporter: service.Exporter) -> None:
+def _handle_signals(exporter: service.Exporter,
+                    reload_web: ty.Callable[[], None] | None = None,
+                    ) -> None:
     """SIGTERM, SIGINT and SIGHUP stop the exporter cleanly (exit 0).
 
     SIGHUP does not reload in place: the service manager starts the
     exporter again, which then reads its options and clouds.yaml anew
-    (the shipped systemd unit restarts it).  A SIGHUP ignored by the
-    parent (``nohup``) stays ignored.
+    (the shipped systemd unit restarts it).  With ``--web-config-file``
+    (``reload_web``), SIGHUP instead reads that file again and the
+    exporter goes on.  A SIGHUP ignored by the parent (``nohup``) stays
+    ignored.
     """
     def stop(signum: int, frame: ty.Any) -> None:
         LOG.info('Stopping (%s)', signal.Signals(signum).name)
@@ -177,10 +224,15 @@ def _handle_signals(exporter: service.Exporter) -> None:
                  'configuration')
         exporter.stop.set()
 
+    def reread(signum: int, frame: ty.Any) -> None:
+        assert reload_web is not None
+        reload_web()
+
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
-        signal.signal(signal.SIGHUP, hangup)
+        signal.signal(signal.SIGHUP, hangup if reload_web is None
+                      else reread)
 
 
 def _once(exporter: service.Exporter, page: serving.Exposition) -> int:
@@ -199,18 +251,25 @@ def _once(exporter: service.Exporter, page: serving.Exposition) -> int:
 
 
 def _serve(exporter: service.Exporter, page: serving.Exposition,
-           address: options.Listen) -> int:
+           address: options.Listen,
+           web: webconfig.WebConfig | None = None,
+           reloader: _WebReloader | None = None) -> int:
     try:
-        server = serving.MetricsServer(page, address.host,
-                                       address.port).start()
+        server = serving.MetricsServer(page, address.host, address.port,
+                                       web=web).start()
     except OSError as exc:
         exporter.close()
         sys.stderr.write('%s: cannot listen on %s:%d: %s\n' % (
             options.PROG, address.host, address.port,
             exc.strerror or exc))
         return 1
-    LOG.info('Serving metrics on http://%s:%d/metrics for %s', address.host,
-             server.port, ', '.join(p.cloud for p in exporter.pollers))
+    if reloader is not None:
+        reloader.server = server
+    LOG.info('Serving metrics on %s://%s:%d/metrics for %s', server.scheme,
+             address.host, server.port,
+             ', '.join(p.cloud for p in exporter.pollers))
+    if web is not None:
+        LOG.info('Web configuration %s: %s', web.path, web.describe())
     try:
         exporter.run()
     finally:

@@ -96,6 +96,11 @@ def parser() -> argparse.ArgumentParser:
         help='Address of the metrics endpoint (default: %s)'
              % DEFAULT_LISTEN)
     p.add_argument(
+        '--web-config-file', metavar='<file>',
+        help='TLS and basic auth of the endpoint: a web configuration '
+             'file in the format of Prometheus\' exporter-toolkit '
+             '(--web.config.file); SIGHUP reads it again')
+    p.add_argument(
         '--history', metavar='<path>', nargs='?', const='',
         help='Record every change in this SQLite history store (without '
              'a path: the default store, as "openstack server refcode '
@@ -138,6 +143,8 @@ def parse(argv: ty.Sequence[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.retention is not None and args.history is None:
         p.error('--retention needs --history')
+    if args.once and args.web_config_file:
+        p.error('--web-config-file has no use with --once (no listener)')
     if args.retention is None:
         args.retention = duration(DEFAULT_RETENTION)
     if args.name is not None:

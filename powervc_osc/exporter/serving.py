@@ -13,17 +13,20 @@
 """The ``/metrics`` endpoint: a page rendered once per poll, served fast.
 
 :class:`Exposition` renders the reference-code metrics when a poll is
-published (plain and gzip), so that a scrape only copies bytes; the
-``process_*`` metrics, a few lines, are rendered per scrape.
-:class:`MetricsServer` serves the page from one asyncio thread: a client
-that connects and sends nothing, or reads slowly, costs a socket and a
-timer, never a thread, and every connection has a deadline.
+published (text format 0.0.4 and OpenMetrics, each plain and gzip), so
+that a scrape only copies bytes; the ``process_*`` metrics, a few lines,
+are rendered per scrape.  :class:`MetricsServer` serves the page from one
+asyncio thread: a client that connects and sends nothing, or reads
+slowly, costs a socket and a timer, never a thread, and every connection
+has a deadline.  With a web configuration (:mod:`.webconfig`) it speaks
+TLS and asks every request, whatever its path, for basic auth.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import concurrent.futures
 import contextlib
 import gzip
 import logging
@@ -32,6 +35,10 @@ import threading
 import typing as ty
 
 from prometheus_client import exposition as prom_exposition
+from prometheus_client.openmetrics import exposition as om_exposition
+
+from powervc_osc.exporter import basic_auth
+from powervc_osc.exporter import webconfig
 
 LOG = logging.getLogger(__name__)
 
@@ -47,18 +54,49 @@ SEND_TIMEOUT = 60.0
 MAX_REQUEST_HEAD = 16 * 1024
 #: Bytes handed to the socket at a time: the memory a slow reader holds.
 CHUNK = 64 * 1024
+#: Seconds :meth:`MetricsServer.reload` waits for the server thread.
+RELOAD_WAIT = 10.0
 #: Seconds :meth:`Exposition.stop` waits for a render under way.
 STOP_WAIT = 0.5
 #: gzip level of the rendered page: level 9 costs several times the CPU
 #: for a few per cent less.
 GZIP_LEVEL = 6
-CONTENT_TYPE = prom_exposition.CONTENT_TYPE_LATEST
+#: Threads that run bcrypt (slow by design) off the event loop: a flood
+#: of wrong passwords takes this many cores at most.
+AUTH_WORKERS = 2
+#: The Prometheus text format, served unless OpenMetrics is asked for.
+CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
+#: OpenMetrics, served to an ``Accept: application/openmetrics-text``.
+OPENMETRICS_TYPE = om_exposition.CONTENT_TYPE_LATEST
+_OPENMETRICS = 'application/openmetrics-text'
+_EOF = b'# EOF\n'
 TEXT = 'text/plain; charset=utf-8'
 LANDING = (b'<html><head><title>PowerVC reference-code exporter</title>'
            b'</head><body><h1>PowerVC reference-code exporter</h1>'
            b'<p><a href="/metrics">Metrics</a></p></body></html>\n')
-_REASONS = {200: 'OK', 400: 'Bad Request', 404: 'Not Found',
-            405: 'Method Not Allowed'}
+_REASONS = {200: 'OK', 400: 'Bad Request', 401: 'Unauthorized',
+            404: 'Not Found', 405: 'Method Not Allowed'}
+
+
+def wants_openmetrics(accept: str | None) -> bool:
+    """Whether an ``Accept`` header asks for OpenMetrics.
+
+    As prometheus-client's own handler chooses (any
+    ``application/openmetrics-text`` entry), except that ``q=0`` refuses.
+    """
+    for entry in (accept or '').split(','):
+        media, *params = [part.strip() for part in entry.split(';')]
+        if media.lower() != _OPENMETRICS:
+            continue
+        quality = [p.partition('=')[2] for p in params
+                   if p.partition('=')[0].strip().lower() == 'q']
+        try:
+            if quality and float(quality[0]) <= 0:
+                continue
+        except ValueError:
+            continue
+        return True
+    return False
 
 
 class Exposition:
@@ -73,7 +111,8 @@ class Exposition:
         self._static = static
         self._live = live
         self._lock = threading.Lock()
-        self._page: tuple[bytes, bytes] = (b'', b'')
+        #: (text, text gzip, OpenMetrics without EOF, its gzip)
+        self._page: tuple[bytes, bytes, bytes, bytes] = (b'', b'', b'', b'')
         self._wanted = threading.Event()
         self._thread: threading.Thread | None = None
         self._starting = threading.Lock()
@@ -81,10 +120,12 @@ class Exposition:
         self.renders = 0
 
     def render(self) -> None:
-        """Render the static metrics now."""
+        """Render the static metrics now, in both formats."""
         with self._lock:
             body = prom_exposition.generate_latest(self._static)
-            self._page = (body, gzip.compress(body, GZIP_LEVEL))
+            om = _without_eof(om_exposition.generate_latest(self._static))
+            self._page = (body, gzip.compress(body, GZIP_LEVEL),
+                          om, gzip.compress(om, GZIP_LEVEL))
             self.renders += 1
 
     def render_soon(self, *_ignored: ty.Any) -> None:
@@ -125,13 +166,25 @@ class Exposition:
             except Exception:  # the next poll renders again
                 LOG.exception('The metrics could not be rendered')
 
-    def page(self, compressed: bool = False) -> list[bytes]:
-        """The page's parts; gzip members concatenate into one stream."""
-        static = self._page[1 if compressed else 0]
-        live = prom_exposition.generate_latest(self._live)
+    def page(self, compressed: bool = False,
+             openmetrics: bool = False) -> list[bytes]:
+        """The page's parts; gzip members concatenate into one stream.
+
+        OpenMetrics ends with one ``# EOF``, after the live metrics.
+        """
+        static = self._page[(2 if openmetrics else 0) + bool(compressed)]
+        if openmetrics:
+            live = _without_eof(om_exposition.generate_latest(
+                self._live)) + _EOF
+        else:
+            live = prom_exposition.generate_latest(self._live)
         if compressed:
             live = gzip.compress(live, GZIP_LEVEL)
         return [static, live]
+
+
+def _without_eof(body: bytes) -> bytes:
+    return body[:-len(_EOF)] if body.endswith(_EOF) else body
 
 
 class _Connection:
@@ -145,39 +198,89 @@ class _Connection:
         self.writer.transport.abort()
 
 
+class Request(ty.NamedTuple):
+    """What the server reads of a request head."""
+
+    method: str
+    path: str
+    keep_alive: bool
+    gzip_ok: bool
+    #: Lower-case names, values as sent.
+    headers: dict[str, str]
+
+
 class MetricsServer:
     """Serves an :class:`Exposition` on ``host:port`` from one thread.
 
     :meth:`start` binds at once (an address in use raises ``OSError``
     there) and serves from a daemon thread until :meth:`stop`.
+
+    :param web: TLS and basic auth (see :mod:`.webconfig`); None: plain
+        HTTP, open to all.  :meth:`reload` replaces it for the new
+        connections (TLS) and the new requests (users).
     """
 
     def __init__(self, exposition: Exposition, host: str, port: int,
                  max_connections: int = MAX_CONNECTIONS,
                  request_timeout: float = REQUEST_TIMEOUT,
-                 send_timeout: float = SEND_TIMEOUT) -> None:
+                 send_timeout: float = SEND_TIMEOUT,
+                 web: webconfig.WebConfig | None = None) -> None:
         self.exposition = exposition
         self.max_connections = max_connections
         self.request_timeout = request_timeout
         self.send_timeout = send_timeout
+        self.web = web
         self._sock = _listen(host, port)
         self._loop = asyncio.new_event_loop()
         self._connections: collections.OrderedDict[_Connection, None] = (
             collections.OrderedDict())
         self._server: asyncio.AbstractServer | None = None
         self._thread: threading.Thread | None = None
+        self._auth_pool = concurrent.futures.ThreadPoolExecutor(
+            AUTH_WORKERS, thread_name_prefix='metrics-auth')
 
     @property
     def port(self) -> int:
         return self._sock.getsockname()[1]
 
+    @property
+    def scheme(self) -> str:
+        return 'https' if self.web and self.web.tls else 'http'
+
     def start(self) -> MetricsServer:
-        self._server = self._loop.run_until_complete(asyncio.start_server(
-            self._serve, sock=self._sock, limit=MAX_REQUEST_HEAD))
+        self._server = self._loop.run_until_complete(
+            self._listener(self.web))
         self._thread = threading.Thread(target=self._loop.run_forever,
                                         name='metrics-server', daemon=True)
         self._thread.start()
         return self
+
+    def reload(self, web: webconfig.WebConfig | None) -> None:
+        """Serve new connections with ``web`` (open ones keep theirs)."""
+        if self._thread is None:     # not serving (yet, or any more)
+            self.web = web
+            return
+        asyncio.run_coroutine_threadsafe(
+            self._replace(web), self._loop).result(RELOAD_WAIT)
+
+    async def _listener(self, web: webconfig.WebConfig | None,
+                        ) -> asyncio.AbstractServer:
+        """A server accepting on (a duplicate of) the listening socket.
+
+        Each server closes its own duplicate: the socket, and the
+        connections waiting in its backlog, outlive a :meth:`reload`.
+        """
+        tls = web.tls if web else None
+        return await asyncio.start_server(
+            self._serve, sock=self._sock.dup(), limit=MAX_REQUEST_HEAD,
+            ssl=tls, ssl_handshake_timeout=self.request_timeout if tls
+            else None)
+
+    async def _replace(self, web: webconfig.WebConfig | None) -> None:
+        new = await self._listener(web)
+        old, self._server, self.web = self._server, new, web
+        if old is not None:
+            old.close()
 
     def stop(self) -> None:
         """Close the listener and every connection; wait for the thread."""
@@ -188,6 +291,7 @@ class MetricsServer:
             self._thread.join()
             self._thread = None
             self._loop.close()
+        self._auth_pool.shutdown(wait=False, cancel_futures=True)
         self._sock.close()
 
     async def _shutdown(self) -> None:
@@ -231,7 +335,11 @@ class MetricsServer:
 
     async def _answer(self, conn: _Connection,
                       reader: asyncio.StreamReader) -> bool:
-        """Answer one request; whether the connection stays open."""
+        """Answer one request; whether the connection stays open.
+
+        The one place where every request is let in or refused: the
+        basic-auth check comes before any path is looked at.
+        """
         conn.idle = True
         head = await asyncio.wait_for(reader.readuntil(b'\r\n\r\n'),
                                       self.request_timeout)
@@ -240,33 +348,57 @@ class MetricsServer:
         if request is None:
             await self._send(conn, 400, TEXT, [b'Bad request\n'], False)
             return False
-        method, path, keep_alive, gzip_ok = request
-        if method not in ('GET', 'HEAD'):
-            status, ctype, body = 405, TEXT, [b'Only GET\n']
-        elif path in ('/metrics', '/metrics/'):
-            status, ctype = 200, CONTENT_TYPE
-            body = self.exposition.page(gzip_ok)
-        elif path == '/':
-            status, ctype, body = 200, 'text/html', [LANDING]
+        auth = self.web.auth if self.web else None
+        extra: list[str] = []
+        if auth is not None and not await self._authorized(auth, request):
+            status, ctype, body = 401, TEXT, [b'Unauthorized\n']
+            extra.append('WWW-Authenticate: ' + basic_auth.CHALLENGE)
         else:
-            status, ctype, body = 404, TEXT, [b'Not found: see /metrics\n']
-        gzipped = gzip_ok and ctype == CONTENT_TYPE
+            status, ctype, body = self._route(request)
+        gzipped = request.gzip_ok and ctype in (CONTENT_TYPE,
+                                                OPENMETRICS_TYPE)
         await asyncio.wait_for(
-            self._send(conn, status, ctype, body, keep_alive, gzipped,
-                       method == 'HEAD'),
+            self._send(conn, status, ctype, body, request.keep_alive,
+                       gzipped, request.method == 'HEAD', extra),
             self.send_timeout)
-        return keep_alive
+        return request.keep_alive
+
+    def _route(self, request: Request) -> tuple[int, str, list[bytes]]:
+        """(status, content type, body) of an authorized request.
+
+        New paths go here: :meth:`_answer` has checked the credentials.
+        """
+        if request.method not in ('GET', 'HEAD'):
+            return 405, TEXT, [b'Only GET\n']
+        if request.path in ('/metrics', '/metrics/'):
+            openmetrics = wants_openmetrics(request.headers.get('accept'))
+            return (200, OPENMETRICS_TYPE if openmetrics else CONTENT_TYPE,
+                    self.exposition.page(request.gzip_ok, openmetrics))
+        if request.path == '/':
+            return 200, 'text/html', [LANDING]
+        return 404, TEXT, [b'Not found: see /metrics\n']
+
+    async def _authorized(self, auth: basic_auth.BasicAuth,
+                          request: Request) -> bool:
+        """Whether the request's credentials pass (bcrypt off the loop)."""
+        header = request.headers.get('authorization')
+        if auth.remembered(header):
+            return True
+        return await self._loop.run_in_executor(self._auth_pool,
+                                                auth.check, header)
 
     @staticmethod
     async def _send(conn: _Connection, status: int, ctype: str,
                     body: list[bytes], keep_alive: bool,
-                    gzipped: bool = False, head_only: bool = False) -> None:
+                    gzipped: bool = False, head_only: bool = False,
+                    extra: ty.Sequence[str] = ()) -> None:
         lines = ['HTTP/1.1 %d %s' % (status, _REASONS[status]),
                  'Content-Type: %s' % ctype,
                  'Content-Length: %d' % sum(len(part) for part in body),
                  'Connection: %s' % ('keep-alive' if keep_alive else 'close')]
         if gzipped:
             lines.append('Content-Encoding: gzip')
+        lines.extend(extra)
         writer = conn.writer
         writer.write(('\r\n'.join(lines) + '\r\n\r\n').encode('ascii'))
         if not head_only:
@@ -278,8 +410,8 @@ class MetricsServer:
         await writer.drain()
 
 
-def _parse(head: bytes) -> tuple[str, str, bool, bool] | None:
-    """(method, path, keep-alive, gzip accepted) of a request head."""
+def _parse(head: bytes) -> Request | None:
+    """The :class:`Request` of a request head, or None if malformed."""
     try:
         lines = head.decode('latin-1').split('\r\n')
         method, target, version = lines[0].split(' ')
@@ -291,14 +423,15 @@ def _parse(head: bytes) -> tuple[str, str, bool, bool] | None:
     for line in lines[1:]:
         name, sep, value = line.partition(':')
         if sep:
-            headers[name.strip().lower()] = value.strip().lower()
+            headers[name.strip().lower()] = value.strip()
     keep_alive = (version == 'HTTP/1.1'
-                  and headers.get('connection') != 'close'
+                  and headers.get('connection', '').lower() != 'close'
                   and 'content-length' not in headers
                   and 'transfer-encoding' not in headers)
-    gzip_ok = any(coding.split(';')[0].strip() == 'gzip'
+    gzip_ok = any(coding.split(';')[0].strip().lower() == 'gzip'
                   for coding in headers.get('accept-encoding', '').split(','))
-    return method, target.split('?', 1)[0], keep_alive, gzip_ok
+    return Request(method, target.split('?', 1)[0], keep_alive, gzip_ok,
+                   headers)
 
 
 def _listen(host: str, port: int) -> socket.socket:

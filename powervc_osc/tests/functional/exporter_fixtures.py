@@ -39,7 +39,7 @@ EXPORTER = os.path.join(os.path.dirname(sys.executable),
                         'powervc-osc-exporter')
 #: Bound of every wait: a hang fails the test instead of blocking CI.
 WAIT = 60.0
-_SERVING = re.compile(r'Serving metrics on (http://\S+/metrics)')
+_SERVING = re.compile(r'Serving metrics on (https?://\S+/metrics)')
 
 PACKAGE = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -49,6 +49,8 @@ RULE_TESTS = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                           'rules', 'powervc-refcode-alerts.test.yml')
 DEPLOY = os.path.join(PACKAGE, 'exporter', 'deploy')
 DASHBOARD = os.path.join(DEPLOY, 'grafana-dashboard.json')
+WEB_CONFIG = os.path.join(DEPLOY, 'web.yml')
+SCRAPE_CONFIG = os.path.join(DEPLOY, 'prometheus-scrape.yml')
 JOB = 'powervc-refcode'
 
 
@@ -164,15 +166,20 @@ class PrometheusProcess(fixtures.Fixture):
 
     Its storage is a temporary directory; it listens on a free
     127.0.0.1 port.
+
+    :param job: the scrape configuration of the job (its targets are
+        replaced); default: plain HTTP.
     """
 
     def __init__(self, binary: str, targets, rules: dict,
-                 interval: str = '1s') -> None:
+                 interval: str = '1s', job: dict | None = None) -> None:
         super().__init__()
         self.binary = binary
         self.targets = list(targets)
         self.rules = rules
         self.interval = interval
+        self.job = dict(job or {'job_name': JOB}, static_configs=[
+            {'targets': self.targets}])
 
     def _setUp(self) -> None:
         workdir = self.useFixture(fixtures.TempDir()).path
@@ -183,8 +190,7 @@ class PrometheusProcess(fixtures.Fixture):
             'global': {'scrape_interval': self.interval,
                        'evaluation_interval': self.interval},
             'rule_files': [rules_path],
-            'scrape_configs': [{'job_name': JOB, 'static_configs': [
-                {'targets': self.targets}]}],
+            'scrape_configs': [self.job],
         }
         config_path = os.path.join(workdir, 'prometheus.yml')
         with open(config_path, 'w') as f:

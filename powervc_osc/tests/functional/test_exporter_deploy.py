@@ -36,6 +36,8 @@ from powervc_osc.tests.functional import base
 from powervc_osc.tests.functional import exporter_fixtures as ef
 
 UNIT = os.path.join(ef.DEPLOY, 'powervc-osc-exporter.service')
+#: Where the unit runs the exporter from (a venv out of the homes).
+UNIT_EXPORTER = '/opt/powervc-osc-exporter/bin/powervc-osc-exporter'
 ALERTMANAGER = os.path.join(ef.DEPLOY, 'alertmanager.yml')
 #: ``systemd-analyze security`` score (0 best, 10 worst) the unit keeps.
 MAX_EXPOSURE = 2.0
@@ -69,7 +71,8 @@ class TestPackaged(testtools.TestCase):
     def test_the_operator_files_ship_inside_the_package(self):
         deploy = importlib.resources.files('powervc_osc.exporter') / 'deploy'
         for name in ('powervc-osc-exporter.service', 'alertmanager.yml',
-                     'grafana-dashboard.json'):
+                     'grafana-dashboard.json', 'web.yml',
+                     'prometheus-scrape.yml'):
             self.assertTrue((deploy / name).is_file(), name)
         rules = importlib.resources.files('powervc_osc.exporter') / 'rules'
         self.assertTrue((rules / 'powervc-refcode-alerts.yml').is_file())
@@ -123,6 +126,38 @@ class TestSystemdUnit(testtools.TestCase):
         self.assertEqual('/var/lib/powervc-osc-exporter/history.sqlite3',
                          args.history)
 
+    def test_the_exporter_runs_from_outside_the_home_directories(self):
+        # ProtectHome=yes: a venv under /home or /root would not start.
+        exec_start = unit_settings()[('Service', 'ExecStart')][0]
+        self.assertTrue(exec_start.startswith(UNIT_EXPORTER + ' '),
+                        exec_start)
+        with open(UNIT) as f:
+            text = f.read()
+        self.assertIn('ProtectHome=yes below hides /home', text)
+        self.assertIn('python3 -m venv /opt/powervc-osc-exporter', text)
+
+    def test_the_commented_web_config_example_is_valid(self):
+        with open(UNIT) as f:
+            lines = f.read().splitlines()
+        [option] = [line.strip('# ') for line in lines
+                    if line.lstrip('# ').startswith('--web-config-file')]
+        exec_start = unit_settings()[('Service', 'ExecStart')][0]
+        argv = shlex.split(exec_start.replace(
+            '${STATE_DIRECTORY}', '/var/lib/powervc-osc-exporter'))
+        args = options.parse(argv[1:] + shlex.split(option.replace(
+            '%d', '/run/credentials/powervc-osc-exporter.service')))
+        self.assertEqual(
+            '/run/credentials/powervc-osc-exporter.service/web.yml',
+            args.web_config_file)
+        credentials = {line.lstrip('#').split('=', 1)[1].split(':')[0]
+                       for line in lines
+                       if line.startswith('#LoadCredential=')}
+        self.assertEqual({'web.yml', 'tls.crt', 'tls.key'}, credentials)
+        with open(ef.WEB_CONFIG) as f:
+            tls = yaml.safe_load(f)['tls_server_config']
+        self.assertEqual(('tls.crt', 'tls.key'),
+                         (tls['cert_file'], tls['key_file']))
+
     def installed_copy(self):
         """The unit, pointing at this test's exporter (verify checks it)."""
         folder = self.useFixture(fixtures.TempDir()).path
@@ -130,8 +165,7 @@ class TestSystemdUnit(testtools.TestCase):
         with open(UNIT) as f:
             text = f.read()
         with open(path, 'w') as f:
-            f.write(text.replace('/usr/local/bin/powervc-osc-exporter',
-                                 ef.EXPORTER))
+            f.write(text.replace(UNIT_EXPORTER, ef.EXPORTER))
         return path
 
     def test_systemd_analyze_verify(self):

@@ -27,6 +27,8 @@ import yaml
 
 from powervc_osc.tests.functional import base
 from powervc_osc.tests.functional import exporter_fixtures as ef
+from powervc_osc.tests.functional import test_exporter_webconfig
+from powervc_osc.tests import tls_fixtures as tf
 
 #: The simulator's server hung at an IPL progress code, for PowerVCIPLStuck.
 HUNG = 'ibmi-ipl-hang'
@@ -271,3 +273,41 @@ class TestPrometheus(base.FunctionalTestCase):
             ef.wait_for('data for the panel %r (%s)' % (title, promql),
                         lambda: self.prometheus.query(promql) if instant
                         else self.prometheus.query_range(promql, 60))
+
+
+class TestPrometheusOverTLS(base.FunctionalTestCase):
+    """Prometheus scrapes the exporter over TLS with basic auth.
+
+    The exporter reads the shipped ``web.yml`` and Prometheus the shipped
+    scrape job (``deploy/prometheus-scrape.yml``), their paths pointed at
+    this test's CA, certificate and password file.
+    """
+
+    def test_up_with_the_shipped_examples(self):
+        binary = ef.require_binary(self, 'prometheus')
+        certs = self.useFixture(tf.Certificates())
+        web_yml = certs.write_config(
+            test_exporter_webconfig.shipped_web_config(certs))
+        exporter = self.useFixture(ef.ExporterProcess(
+            ['--os-cloud', base.ADMIN, '--interval', '1',
+             '--web-config-file', web_yml], self.environment()))
+        self.assertTrue(exporter.url.startswith('https://'))
+        password_file = os.path.join(certs.folder, 'password')
+        with open(password_file, 'w') as f:
+            f.write(tf.PASSWORD + '\n')
+        with open(ef.SCRAPE_CONFIG) as f:
+            [job] = yaml.safe_load(f)
+        self.assertEqual(('https', ef.JOB), (job['scheme'], job['job_name']))
+        job['scrape_interval'] = '1s'
+        job['tls_config']['ca_file'] = certs.ca_file
+        job['basic_auth']['password_file'] = password_file
+        self.assertEqual(tf.USER, job['basic_auth']['username'])
+        prometheus = self.useFixture(ef.PrometheusProcess(
+            binary, [exporter.url.split('/')[2]], quick_rules(), job=job))
+        up = ef.wait_for('the scrape over TLS', lambda: prometheus.query(
+            'up{job="%s"} == 1' % ef.JOB))
+        self.assertEqual('1', up[0]['value'][1])
+        ef.wait_for('the polled codes in Prometheus', lambda: (
+            prometheus.query('powervc_up{cloud="%s"} == 1' % base.ADMIN)))
+        self.assertNotIn(tf.PASSWORD, prometheus.log())
+        self.assertNotIn(tf.PASSWORD, exporter.stderr)

@@ -22,7 +22,9 @@ import testtools
 import yaml
 
 from powervc_osc.exporter import cli
+from powervc_osc.exporter import serving
 from powervc_osc.history import store as history_store
+from powervc_osc.tests import tls_fixtures as tf
 from powervc_osc.tests.unit.exporter import base
 from powervc_osc.tests.unit import fakes
 
@@ -105,6 +107,10 @@ class TestUsage(CliTestCase):
         self.assertUsageError(['--os-cloud', 'prod', '--os-cloud', 'prod'],
                               'cloud prod given twice')
 
+    def test_a_web_config_has_no_use_with_once(self):
+        self.assertUsageError(['--once', '--web-config-file', 'web.yml'],
+                              '--web-config-file has no use with --once')
+
     def test_a_name_that_is_no_regular_expression(self):
         self.assertUsageError(['--os-cloud', 'prod', '--once', '--name', '('],
                               "--name '(' is not a regular expression")
@@ -164,6 +170,19 @@ class TestSetupErrors(CliTestCase):
         os.mkdir(folder)
         self.assertSetupError(['--os-cloud', 'prod', '--once',
                                '--history', folder], folder)
+
+    def test_a_wrong_web_config_stops_the_start(self):
+        path = os.path.join(self.tmp, 'web.yml')
+        with open(path, 'w') as f:
+            f.write('basic_auth_users:\n  prometheus: %s\n'
+                    % fakes.PASSWORD)
+        self.assertSetupError(['--os-cloud', 'prod', '--web-config-file',
+                               path], path, 'not a bcrypt hash')
+
+    def test_a_missing_web_config(self):
+        path = os.path.join(self.tmp, 'absent.yml')
+        self.assertSetupError(['--os-cloud', 'prod', '--web-config-file',
+                               path], '%s: cannot read it' % path)
 
 
 class TestOnce(CliTestCase):
@@ -333,6 +352,33 @@ class TestVersionAndSignals(CliTestCase):
         self.assertTrue(exporter.stop.wait(5))
         self.assertIn('Stopping (SIGHUP): start the exporter again to read '
                       'its configuration', self.log.output)
+
+    def test_sighup_with_a_web_config_rereads_it_and_goes_on(self):
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+        certs = self.useFixture(tf.Certificates())
+        path = certs.write_config({})
+        server = serving.MetricsServer(cli.make_exposition(self.board),
+                                       '127.0.0.1', 0).start()
+        self.addCleanup(server.stop)
+        reloader = cli._WebReloader(path)
+        reloader.server = server
+        exporter = self.exporter()
+        cli._handle_signals(exporter, reloader)
+        certs.write_config({'basic_auth_users': {
+            tf.USER: tf.hash_password()}})
+        os.kill(os.getpid(), signal.SIGHUP)
+        self.assertFalse(exporter.stop.is_set())
+        self.assertEqual(1, len(server.web.auth.users))
+        self.assertIn('SIGHUP: read %s again: basic auth (1 user(s))'
+                      % path, self.log.output)
+        # A file that became wrong: logged, the one in force is kept.
+        in_force = server.web
+        certs.write_config('basic_auth_users: [')
+        os.kill(os.getpid(), signal.SIGHUP)
+        self.assertIs(in_force, server.web)
+        self.assertIn('SIGHUP: the web configuration in force is kept: '
+                      '%s: not valid YAML (line 1)' % path, self.log.output)
+        self.assertFalse(exporter.stop.is_set())
 
     def test_sighup_ignored_by_the_parent_stays_ignored(self):
         signal.signal(signal.SIGHUP, signal.SIG_IGN)

@@ -15,12 +15,16 @@
 import gzip
 import http.client
 import socket
+import ssl
 import threading
 
+from prometheus_client.openmetrics import parser as om_parser
 from prometheus_client import parser
 
 from powervc_osc.exporter import cli
 from powervc_osc.exporter import serving
+from powervc_osc.exporter import webconfig
+from powervc_osc.tests import tls_fixtures as tf
 from powervc_osc.tests.unit.exporter import base
 from powervc_osc.tests.unit.exporter import test_metrics
 
@@ -202,3 +206,188 @@ class TestIdleClients(ServingTestCase):
         sock = self.idle_socket(server)
         server.stop()
         self.assertEqual(b'', sock.recv(1))
+
+
+class TestNegotiation(ServingTestCase):
+    """Text 0.0.4 by default, OpenMetrics when asked for."""
+
+    def test_text_0_0_4_by_default(self):
+        for accept in (None, 'text/plain', '*/*',
+                       'text/plain;version=1.0.0;q=0.9'):
+            answer, body = self.get(headers={'Accept': accept} if accept
+                                    else None)
+            self.assertEqual('text/plain; version=0.0.4; charset=utf-8',
+                             answer.getheader('Content-Type'), accept)
+            self.assertNotIn(b'# EOF', body)
+
+    def test_openmetrics_when_asked(self):
+        self.publish(test_metrics.STUCK)
+        # What Prometheus sends by default.
+        accept = ('application/openmetrics-text;version=1.0.0;q=0.5,'
+                  'application/openmetrics-text;version=0.0.1;q=0.4,'
+                  'text/plain;version=0.0.4;q=0.3,*/*;q=0.2')
+        for encoding in ('identity', 'gzip'):
+            answer, body = self.get(headers={'Accept': accept,
+                                             'Accept-Encoding': encoding})
+            self.assertEqual(serving.OPENMETRICS_TYPE,
+                             answer.getheader('Content-Type'))
+            self.assertTrue(answer.getheader('Content-Type').startswith(
+                'application/openmetrics-text; version='))
+            if encoding == 'gzip':
+                body = gzip.decompress(body)
+            text = body.decode('utf-8')
+            # One EOF, at the very end, after the live metrics.
+            self.assertEqual(1, text.count('# EOF'))
+            self.assertTrue(text.endswith('# EOF\n'))
+            families = {f.name: f for f in
+                        om_parser.text_string_to_metric_families(text)}
+            # The OpenMetrics names of the info and counter families.
+            self.assertEqual('info', families['powervc_refcode'].type)
+            self.assertEqual('counter',
+                             families['process_cpu_seconds'].type)
+
+    def test_q_0_refuses_openmetrics(self):
+        answer, _body = self.get(headers={
+            'Accept': 'application/openmetrics-text;q=0, text/plain'})
+        self.assertEqual(serving.CONTENT_TYPE,
+                         answer.getheader('Content-Type'))
+
+    def test_both_formats_are_rendered_once_per_poll(self):
+        self.publish(test_metrics.STUCK)
+        renders = self.page.renders
+        self.get(headers={'Accept': 'application/openmetrics-text'})
+        self.get()
+        self.assertEqual(renders, self.page.renders)
+
+
+class SecuredCase(ServingTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.certs = self.useFixture(tf.Certificates())
+
+    def web(self, **document):
+        return webconfig.load(self.certs.write_config(document))
+
+    def users(self):
+        return {tf.USER: tf.hash_password()}
+
+    def get_tls(self, server, path='/metrics', headers=None,
+                with_cert=False):
+        conn = http.client.HTTPSConnection(
+            '127.0.0.1', server.port, timeout=SAFETY,
+            context=self.certs.client_context(with_cert))
+        self.addCleanup(conn.close)
+        conn.request('GET', path, headers=headers or {})
+        answer = conn.getresponse()
+        return answer, answer.read()
+
+
+class TestBasicAuth(SecuredCase):
+
+    def setUp(self):
+        super().setUp()
+        self.secured = self.serve(web=self.web(basic_auth_users=self.users()))
+
+    def test_every_path_and_method_asks_for_credentials(self):
+        for path in ('/metrics', '/', '/nothing', '/api/fleet'):
+            for headers in ({}, {'Authorization': tf.basic(password='no')},
+                            {'Authorization': tf.basic('root')}):
+                answer, body = self.get(path, headers, self.secured)
+                self.assertEqual(401, answer.status, (path, headers))
+                self.assertTrue(answer.getheader(
+                    'WWW-Authenticate').startswith('Basic realm='))
+                self.assertNotIn(b'powervc_', body)
+        conn = http.client.HTTPConnection('127.0.0.1', self.secured.port,
+                                          timeout=SAFETY)
+        self.addCleanup(conn.close)
+        conn.request('HEAD', '/metrics')
+        self.assertEqual(401, conn.getresponse().status)
+
+    def test_the_right_password_is_served(self):
+        self.publish(test_metrics.STUCK)
+        answer, body = self.get(headers={'Authorization': tf.basic()},
+                                server=self.secured)
+        self.assertEqual(200, answer.status)
+        self.assertIn(b'refcode="B2008105"', body)
+        self.assertEqual(404, self.get('/nothing', {
+            'Authorization': tf.basic()}, self.secured)[0].status)
+
+    def test_bcrypt_runs_off_the_event_loop_thread(self):
+        threads = []
+        check = self.secured.web.auth.check
+
+        def recorded(header):
+            threads.append(threading.current_thread().name)
+            return check(header)
+
+        self.secured.web.auth.check = recorded
+        self.assertEqual(200, self.get(headers={
+            'Authorization': tf.basic()}, server=self.secured)[0].status)
+        self.assertEqual(1, len(threads))
+        self.assertTrue(threads[0].startswith('metrics-auth'), threads)
+        # Remembered: the next scrape does not queue for a bcrypt thread.
+        self.assertEqual(200, self.get(headers={
+            'Authorization': tf.basic()}, server=self.secured)[0].status)
+        self.assertEqual(1, len(threads))
+
+    def test_a_401_keeps_the_connection_for_the_retry(self):
+        conn = http.client.HTTPConnection('127.0.0.1', self.secured.port,
+                                          timeout=SAFETY)
+        self.addCleanup(conn.close)
+        conn.request('GET', '/metrics')
+        conn.getresponse().read()
+        conn.request('GET', '/metrics',
+                     headers={'Authorization': tf.basic()})
+        self.assertEqual(200, conn.getresponse().status)
+
+    def test_an_open_server_asks_nothing(self):
+        self.assertEqual(200, self.get()[0].status)
+
+
+class TestTLS(SecuredCase):
+
+    def test_https_is_served_and_plain_http_gets_no_answer(self):
+        server = self.serve(web=self.web(
+            tls_server_config=self.certs.tls_section()))
+        self.assertEqual('https', server.scheme)
+        answer, body = self.get_tls(server)
+        self.assertEqual(200, answer.status)
+        self.assertIn(b'process_', body)
+        sock = self.idle_socket(server)
+        sock.sendall(b'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n')
+        received = b''
+        chunk = sock.recv(4096)
+        while chunk:
+            received += chunk
+            chunk = sock.recv(4096)
+        self.assertNotIn(b'HTTP/', received)
+        self.assertNotIn(b'process_', received)
+
+    def test_mutual_tls_refuses_a_client_without_a_certificate(self):
+        server = self.serve(web=self.web(tls_server_config=(
+            self.certs.tls_section(
+                client_ca_file=self.certs.ca_file,
+                client_auth_type='RequireAndVerifyClientCert'))))
+        self.assertEqual(200, self.get_tls(server, with_cert=True)[0].status)
+        self.assertRaises((ssl.SSLError, ConnectionError), self.get_tls,
+                          server)
+
+    def test_reload_serves_new_connections_with_the_new_config(self):
+        server = self.serve(web=self.web(
+            tls_server_config=self.certs.tls_section()))
+        kept = http.client.HTTPSConnection(
+            '127.0.0.1', server.port, timeout=SAFETY,
+            context=self.certs.client_context())
+        self.addCleanup(kept.close)
+        kept.request('GET', '/metrics')
+        kept.getresponse().read()
+        server.reload(self.web(tls_server_config=self.certs.tls_section(),
+                               basic_auth_users=self.users()))
+        self.assertEqual(401, self.get_tls(server)[0].status)
+        self.assertEqual(200, self.get_tls(server, headers={
+            'Authorization': tf.basic()})[0].status)
+        # Back to plain HTTP, open.
+        server.reload(None)
+        self.assertEqual(200, self.get(server=server)[0].status)
+        self.assertEqual('http', server.scheme)
