@@ -16,8 +16,10 @@ import datetime
 import hashlib
 import logging
 import os
+import shutil
 import sqlite3
 import stat
+import subprocess
 import threading
 
 import fixtures
@@ -159,29 +161,50 @@ class TestOnlyItsOwnFiles(base.StoreTestCase):
         self.assertEqual(['history.sqlite3'], os.listdir(folder))
 
     def as_nobody(self, code):
-        """Run ``code`` as user nobody (it may read, not write, the store)."""
-        import shutil
-        import subprocess
+        """Run ``code`` as user nobody (it may read, not write, the store).
 
+        nobody runs a copy of the package in the test's own folder: the
+        checkout may be where nobody cannot reach (a 0700 home).
+        """
         setpriv = shutil.which('setpriv')
         python = '/usr/bin/python3'
         if not setpriv or not os.access(python, os.X_OK):
             self.skipTest('setpriv and /usr/bin/python3 are needed as root')
-        for path in [self.dir] + [os.path.join(self.dir, 'state'),
-                                  os.path.dirname(self.path)]:
+        unreachable = _not_searchable_by_others(os.path.dirname(self.dir))
+        if unreachable:
+            self.skipTest('nobody cannot reach the temporary folder (%s is '
+                          'not searchable by others): set TMPDIR'
+                          % unreachable)
+        code_dir = os.path.join(self.dir, 'code')
+        shutil.copytree(os.path.dirname(powervc_osc.__file__),
+                        os.path.join(code_dir, 'powervc_osc'),
+                        ignore=shutil.ignore_patterns('tests', '__pycache__'))
+        for path in [self.dir, os.path.join(self.dir, 'state'),
+                     os.path.dirname(self.path)]:
             os.chmod(path, 0o755)
+        for top, dirs, names in os.walk(code_dir):
+            os.chmod(top, 0o755)
+            for name in names:
+                os.chmod(os.path.join(top, name), 0o644)
         os.chmod(self.path, 0o644)
-        package = os.path.dirname(os.path.dirname(powervc_osc.__file__))
         done = subprocess.run(
             [setpriv, '--reuid=65534', '--regid=65534', '--clear-groups',
              python, '-c', code], capture_output=True, text=True,
-            env={'PYTHONPATH': package, 'PATH': '/usr/bin:/bin'},
-            timeout=60)
-        if 'Permission denied' in done.stderr and 'powervc_osc' not in \
-                done.stderr:
-            self.skipTest('the package is not readable by nobody')
+            env={'PYTHONPATH': code_dir, 'PATH': '/usr/bin:/bin',
+                 'PYTHONDONTWRITEBYTECODE': '1'},
+            cwd='/', timeout=60)
         self.assertEqual('', done.stderr)
         return done.stdout
+
+
+def _not_searchable_by_others(path):
+    """The first folder from / to ``path`` that others may not enter."""
+    folder = '/'
+    for part in os.path.abspath(path).split(os.sep):
+        folder = os.path.join(folder, part)
+        if not os.stat(folder).st_mode & stat.S_IXOTH:
+            return folder
+    return None
 
 
 class TestChurn(base.StoreTestCase):
