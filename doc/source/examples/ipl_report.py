@@ -15,8 +15,9 @@
 
 Usage: ipl_report.py [CLOUD]   (default: $OS_CLOUD, as ``openstack``)
 
-Prints one line per server whose reference code is not the steady
-"running" code, and exits 1 if any server could not be read.
+Prints one line per server that is not running: not ACTIVE (a SHUTOFF
+partition keeps its last code, often the steady one), or not at the steady
+"running" code.  Exits 1 if any server could not be read.
 """
 
 import sys
@@ -26,15 +27,20 @@ import powervc_osc
 STEADY = {'00000000', '0000'}
 
 
+def is_running(rc):
+    """ACTIVE in Nova and at the steady code of IBM i or AIX."""
+    return (rc.status or '').upper() == 'ACTIVE' and rc.refcode in STEADY
+
+
 def main(argv):
     cloud = argv[1] if len(argv) > 1 else None
     client = powervc_osc.RefcodeClient.from_cloud(cloud)
     failed = []
     for rc in client.list(enabled_only=True, on_error=failed.append):
-        if rc.refcode not in STEADY:
-            print('%-20s %-10s %-32s %s' % (
-                rc.server_name, rc.refcode or '-', rc.led_code or '',
-                rc.queried_at_text or ''))
+        if not is_running(rc):
+            print('%-20s %-8s %-10s %-32s %s' % (
+                rc.server_name, rc.status or '-', rc.refcode or '-',
+                rc.led_code or '', rc.queried_at_text or ''))
     for failure in failed:
         print('could not read %s: %s' % (failure.server, failure.error),
               file=sys.stderr)

@@ -75,3 +75,7 @@ class TestPythonAPI(base.FunctionalTestCase):
         self.assertIn('ibmi-stuck-1', '\n'.join(lines))
         self.assertIn('B2008105', '\n'.join(lines))
         self.assertNotIn('ibmi-prod-1 ', '\n'.join(lines))
+        # Off, at the steady code it kept: not running all the same.
+        off = [line.split()[:3] for line in lines
+               if line.startswith('ibmi-off-1 ')]
+        self.assertEqual([['ibmi-off-1', 'SHUTOFF', '00000000']], off)
