@@ -50,14 +50,6 @@ BUSY_TIMEOUT = 5.0
 #: retention deletes them).
 FORGET_AFTER_POLLS = 3
 
-FILE_MODE = files.FILE_MODE
-FOLDER_MODE = files.FOLDER_MODE
-# What rows hold (defined beside the reading of them).
-BadRow = rows.BadRow
-Change = rows.Change
-Cycle = rows.Cycle
-observed_time = rows.observed_time
-
 #: The schema, one step per version: ``MIGRATIONS[n]`` turns a version-n
 #: file into a version n+1 file. Append steps; never edit a released one.
 MIGRATIONS: list[tuple[str, ...]] = [
@@ -314,7 +306,7 @@ class HistoryStore:
     def record_cycle(self, cloud: str, refcodes: ty.Iterable[model.Refcode],
                      category: ty.Callable[[model.Refcode], str],
                      keep: ty.Collection[str] = (),
-                     complete: bool = True) -> Cycle:
+                     complete: bool = True) -> rows.Cycle:
         """Record one poll of ``cloud``: what changed, and who is gone.
 
         A row is written for a server whose refcode, LED text, category
@@ -351,12 +343,13 @@ class HistoryStore:
                     written += 1
             for server_id in seen & latest.keys():
                 try:
-                    times[server_id] = observed_time(latest[server_id][10])
-                except BadRow as exc:
+                    times[server_id] = rows.observed_time(
+                        latest[server_id][10])
+                except rows.BadRow as exc:
                     bad.append(self._bad_row(latest[server_id], exc))
             forgotten = (self._count_missing(db, cloud, latest, seen)
                          if complete else 0)
-        return Cycle(written, times, bad, forgotten)
+        return rows.Cycle(written, times, bad, forgotten)
 
     def _insert(self, cloud: str, rc: model.Refcode, category: str,
                 observed: float, since: float) -> None:
@@ -388,28 +381,28 @@ class HistoryStore:
             self.path, row[0], rows.shown(row[1]),
             rows.shown(row[2]), exc)
 
-    def _read_changes(self, rows: ty.Iterable[ty.Sequence[ty.Any]],
-                      ) -> list[Change]:
+    def _read_changes(self, found: ty.Iterable[ty.Sequence[ty.Any]],
+                      ) -> list[rows.Change]:
         """Changes from rows; a row that cannot be read is logged once.
 
         A row without a time is left out; one whose query time is not a
         time is kept without it.
         """
         changes = []
-        for row in rows:
+        for row in found:
             try:
-                changes.append(Change.from_row(row))
-            except BadRow as exc:
+                changes.append(rows.Change.from_row(row))
+            except rows.BadRow as exc:
                 if row[0] not in self._reported:
                     self._reported.add(row[0])
                     LOG.warning('%s', self._bad_row(row, exc))
                 if exc.column == 'queried_at':
                     # Only PowerVC's query time is lost: keep the change.
-                    changes.append(Change.from_row(
+                    changes.append(rows.Change.from_row(
                         tuple(row[:7]) + (None,) + tuple(row[8:])))
         return changes
 
-    def last_changed(self, cloud: str) -> dict[str, Change]:
+    def last_changed(self, cloud: str) -> dict[str, rows.Change]:
         """Each server's latest change in ``cloud``, by server ID.
 
         A row that cannot be read is left out and logged (once).
@@ -423,7 +416,7 @@ class HistoryStore:
     def changes(self, server: str | None = None, cloud: str | None = None,
                 since: datetime.datetime | None = None,
                 limit: int | None = None,
-                server_id: str | None = None) -> list[Change]:
+                server_id: str | None = None) -> list[rows.Change]:
         """Recorded changes, newest first.
 
         A row that cannot be read is left out and logged (once).

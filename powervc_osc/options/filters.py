@@ -53,19 +53,14 @@ def add_list_filters(parser: ty.Any, project_names: bool = False) -> None:
     parser.add_argument(
         '--all-projects', action='store_true',
         help='Servers of every project (admin only)')
+    parser.add_argument(
+        '--project', metavar='<project>' if project_names else '<project-id>',
+        help='Only servers of this project %s; implies --all-projects)' % (
+            '(name or ID; admin only' if project_names else 'ID (admin only'))
     if project_names:
-        parser.add_argument(
-            '--project', metavar='<project>',
-            help='Only servers of this project (name or ID; admin only; '
-                 'implies --all-projects)')
         from openstackclient.identity import common as identity_common
 
         identity_common.add_project_domain_option_to_parser(parser)
-    else:
-        parser.add_argument(
-            '--project', metavar='<project-id>',
-            help='Only servers of this project ID (admin only; implies '
-                 '--all-projects)')
     parser.add_argument(
         '--name', metavar='<regex>',
         help='Only servers whose name matches this regular expression '
