@@ -23,10 +23,12 @@ import typing as ty
 
 from osc_lib.command import command
 
+from powervc_osc.osc import mixins
+
 EXPLAIN_COLUMNS = ('Code', 'Category', 'Meaning', 'Source')
 
 
-class ExplainRefcode(command.Lister):
+class ExplainRefcode(mixins.NeedsNoCloud, command.Lister):
     _description = (
         "Explain reference codes (IBM i SRCs, AIX LED codes).\n\n"
         "Looks each code up in the plugin's table of public IBM "
@@ -36,9 +38,6 @@ class ExplainRefcode(command.Lister):
         "text that is not a code (or an empty argument) gets 'unknown' "
         "too. A 4-digit AIX code with a leading 0 is read as its last "
         "three digits (0553 is LED 553).")
-
-    #: osc-lib: no authentication, so no cloud configuration is needed.
-    auth_required = False
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)

@@ -65,7 +65,8 @@ def _row(change: history.Change) -> tuple[ty.Any, ...]:
             queried.isoformat() if queried else None)
 
 
-class HistoryRefcode(mixins.FreezeGCAtExit, command.Lister):
+class HistoryRefcode(mixins.NeedsNoCloud, mixins.FreezeGCAtExit,
+                     command.Lister):
     _description = (
         "Show the recorded reference-code changes of a server.\n\n"
         "Reads only the local history store that powervc-osc-exporter "
@@ -75,9 +76,6 @@ class HistoryRefcode(mixins.FreezeGCAtExit, command.Lister):
         "rows (none when nothing changed in --since), 1 when the store is "
         "missing, unreadable or has no record of <server>, 2 for a usage "
         "error.")
-
-    #: Only the local file is read: OSC must not ask for credentials.
-    auth_required = False
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)

@@ -11,10 +11,11 @@
 # under the License.
 
 
-"""The ``run()`` mixins of the refcode commands.
+"""The mixins of the refcode commands.
 
 Usage checks, the ``Interrupted.`` line, the line naming an option that
-needs the admin role, and no GC walk at exit.
+needs the admin role, no GC walk at exit, and no credentials for a
+command that sends nothing.
 """
 
 from __future__ import annotations
@@ -125,3 +126,12 @@ class FreezeGCAtExit:
                     FreezeGCAtExit._freeze_registered):
                 FreezeGCAtExit._freeze_registered = True
                 atexit.register(gc.freeze)
+
+
+class NeedsNoCloud:
+    """Mixin: a command that sends nothing (``explain``, ``history``).
+
+    osc-lib then asks for no credentials: no cloud configuration is needed.
+    """
+
+    auth_required = False

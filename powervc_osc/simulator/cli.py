@@ -99,6 +99,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 KEYSTONE_PASSWORD_ENV = 'POWERVC_OSC_SIM_KEYSTONE_PASSWORD'  # nosec B105
 
+#: The options of Keystone mode: option, metavar, default and help (the
+#: password's default is $KEYSTONE_PASSWORD_ENV when the parser is built).
+_KEYSTONE_OPTIONS: tuple[tuple[str, str, str | None, str], ...] = (
+    ('--keystone-url', 'URL', None,
+     'Keystone v3 URL, e.g. http://127.0.0.1:5000/v3 (turns Keystone mode '
+     'on)'),
+    ('--keystone-username', 'NAME', 'powervc-sim',
+     'service user of auth_token, with the service role (default: '
+     '%(default)s)'),
+    ('--keystone-password', 'PASSWORD', None,
+     'its password (default: $%s)' % KEYSTONE_PASSWORD_ENV),
+    ('--keystone-project', 'NAME', 'service',
+     "the service user's project (default: %(default)s)"),
+    ('--keystone-region', 'REGION', None,
+     'region of the identity endpoint that validates tokens (default: any)'),
+)
+
 
 def _add_keystone_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group(
@@ -107,24 +124,10 @@ def _add_keystone_arguments(parser: argparse.ArgumentParser) -> None:
         ') instead of the built-in identity service; project scope and '
         'roles come from the validated token.  Register the printed compute '
         'URL in Keystone\'s catalog.  Needs keystonemiddleware.')
-    group.add_argument('--keystone-url', metavar='URL',
-                       help='Keystone v3 URL, e.g. http://127.0.0.1:5000/v3 '
-                            '(turns Keystone mode on)')
-    group.add_argument('--keystone-username', metavar='NAME',
-                       default='powervc-sim',
-                       help='service user of auth_token, with the service '
-                            'role (default: %(default)s)')
-    group.add_argument('--keystone-password', metavar='PASSWORD',
-                       default=os.environ.get(KEYSTONE_PASSWORD_ENV),
-                       help='its password (default: $%s)'
-                            % KEYSTONE_PASSWORD_ENV)
-    group.add_argument('--keystone-project', metavar='NAME',
-                       default='service',
-                       help="the service user's project "
-                            "(default: %(default)s)")
-    group.add_argument('--keystone-region', metavar='REGION',
-                       help='region of the identity endpoint that validates '
-                            'tokens (default: any)')
+    defaults = {'--keystone-password': os.environ.get(KEYSTONE_PASSWORD_ENV)}
+    for flag, metavar, default, text in _KEYSTONE_OPTIONS:
+        group.add_argument(flag, metavar=metavar,
+                           default=defaults.get(flag, default), help=text)
 
 
 def _keystone_auth(args: argparse.Namespace,
