@@ -159,13 +159,17 @@ class TestSystemdUnit(testtools.TestCase):
                          (tls['cert_file'], tls['key_file']))
 
     def installed_copy(self):
-        """The unit, pointing at this test's exporter (verify checks it)."""
+        """The unit, pointing at this test's exporter (verify checks it).
+
+        The path is quoted, as systemd allows: the checkout may be in a
+        folder whose name has a space.
+        """
         folder = self.useFixture(fixtures.TempDir()).path
         path = os.path.join(folder, 'powervc-osc-exporter.service')
         with open(UNIT) as f:
             text = f.read()
         with open(path, 'w') as f:
-            f.write(text.replace(UNIT_EXPORTER, ef.EXPORTER))
+            f.write(text.replace(UNIT_EXPORTER, '"%s"' % ef.EXPORTER))
         return path
 
     def test_systemd_analyze_verify(self):
