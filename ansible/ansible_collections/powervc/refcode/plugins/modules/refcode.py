@@ -125,7 +125,7 @@ refcode:
     id:
       description: The server ID.
       type: str
-      sample: 0b6c8a43-1f7d-5c5e-9d0f-3c1b2a4e5f60
+      sample: b86f3613-437d-5708-beea-71012bec4538
     name:
       description: The server name.
       type: str
@@ -137,7 +137,7 @@ refcode:
     led_code:
       description: The operator-panel text, without its trailing padding.
       type: str
-      sample: IPL in progress
+      sample: LIC IPL in progress
     queried_at:
       description:
         - When PowerVC asked the hypervisor, ISO 8601 in PowerVC's zone
@@ -157,7 +157,7 @@ refcode:
     meaning:
       description: What the code means, from public IBM sources.
       type: str
-      sample: Licensed Internal Code IPL in progress
+      sample: Licensed Internal Code IPL status (C6xx)
 '''
 
 import re

@@ -112,14 +112,14 @@ refcodes:
   type: list
   elements: dict
   sample:
-    - id: 0b6c8a43-1f7d-5c5e-9d0f-3c1b2a4e5f60
+    - id: b86f3613-437d-5708-beea-71012bec4538
       name: ibmi-prod-1
       refcode: '00000000'
-      led_code: null
+      led_code: Running
       queried_at: '2020-10-14T05:21:53.955450'
       required: true
       category: running
-      meaning: The partition is running
+      meaning: The operator-panel text says the virtual machine is running
 '''
 
 from ansible_collections.powervc.refcode.plugins.module_utils.powervc import (
