@@ -29,6 +29,7 @@ import typing as ty
 
 import yaml
 
+from powervc_osc.tests import cli_runner
 from powervc_osc.tests.functional import base
 
 #: The folder ANSIBLE_COLLECTIONS_PATH names: ansible_collections/ is in it.
@@ -77,8 +78,8 @@ class AnsibleTestCase(base.FunctionalTestCase):
             PYTHONWARNINGS='ignore', **extra)
 
     def playbook(self, tasks: list[dict[str, ty.Any]],
-                 *options: str, status: base.cli_runner.Status = 0,
-                 interpreter: str | None = None) -> base.cli_runner.Result:
+                 *options: str, status: cli_runner.Status = 0,
+                 interpreter: str | None = None) -> cli_runner.Result:
         """Run one play of ``tasks`` on localhost, as an operator sees it.
 
         Each task's result is registered; :meth:`results` reads them.
@@ -107,7 +108,7 @@ class AnsibleTestCase(base.FunctionalTestCase):
             [ansible_tool('ansible-playbook'), '-i', 'localhost,', path]
             + list(options), env=self.ansible_environment(), status=status)
 
-    def results(self, result: base.cli_runner.Result,
+    def results(self, result: cli_runner.Result,
                 ) -> list[dict[str, ty.Any]]:
         """Each task's result in the last :meth:`playbook` (``result``)."""
         self.assertNotIn('Traceback', result.out)

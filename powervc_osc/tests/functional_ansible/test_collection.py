@@ -30,6 +30,7 @@ import fixtures
 import yaml
 
 from powervc_osc.simulator import records
+from powervc_osc.tests import cli_runner
 from powervc_osc.tests.functional_ansible import base
 
 MODULES = ('refcode', 'refcode_info')
@@ -39,7 +40,7 @@ DOC_PLAYBOOK = os.path.normpath(os.path.join(
 
 class TestDocumentation(base.AnsibleTestCase):
 
-    def ansible_doc(self, *args: str) -> base.cli_runner.Result:
+    def ansible_doc(self, *args: str) -> cli_runner.Result:
         return self.run_command([base.ansible_tool('ansible-doc')]
                                 + list(args),
                                 env=self.ansible_environment())

@@ -127,4 +127,3 @@ def _import_powervc_osc(module):
                 'ansible_python_interpreter at a Python that has it'
                 % (sys.executable, exc))
     return powervc_osc
-

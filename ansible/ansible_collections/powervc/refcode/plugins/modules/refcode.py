@@ -16,7 +16,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r'''
 module: refcode
-short_description: Turn PowerVC reference-code collection on or off, wait for a code
+short_description: Turn PowerVC reference-code collection on or off, wait
 description:
   - Reads the reference code of one IBM PowerVC virtual machine (the SRC
     of IBM i, the LED code of AIX), as C(openstack server refcode show)
