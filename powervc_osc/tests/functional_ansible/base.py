@@ -51,14 +51,14 @@ def ansible_tool(name: str) -> str:
 class AnsibleTestCase(base.FunctionalTestCase):
     """Run playbooks against this test's simulator.
 
-    The simulator's clock moves only when it is read (a step of the boot
-    sequences at each read), so that an IPL progresses with the polls
-    that watch it, not with the wall clock.
+    The simulator's clock moves only when it is read (two steps of the
+    boot sequences at each read), so that an IPL progresses with the
+    polls that watch it, not with the wall clock.
     """
 
     def setUp(self) -> None:
         step = 1.0
-        ticks = itertools.count(0.0, step)
+        ticks = itertools.count(0.0, 2 * step)
         self.simulator_kwargs = dict(self.simulator_kwargs,
                                      step_seconds=step,
                                      clock=lambda: next(ticks))
