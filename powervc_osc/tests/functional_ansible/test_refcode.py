@@ -135,7 +135,8 @@ class TestFailures(base.AnsibleTestCase):
         self.assertIn("More than one server is named 'twin'", twin)
         self.assertIn('HTTP 400', linux)
         self.assertIn('linux', linux)
-        self.assertIn('no reference code within 1 second', timeout)
+        self.assertEqual('Server slow reported no reference code within 1 '
+                         'second', timeout)
         self.assertEqual([], [r for r in self.metadata_posts()
                               if r.status < 400])
 

@@ -242,7 +242,13 @@ def _wait(rm, client, rc, pattern, posted, timeout, interval):
     if pattern is None:
         if rc.refcode is not None and not posted:
             return rc
-        return client.wait(rc.server_id, timeout=timeout, interval=interval)
+        try:
+            return client.wait(rc.server_id, timeout=timeout,
+                               interval=interval)
+        except exceptions.WaitTimeout:
+            rm.fail('Server %s reported no reference code within %s'
+                    % (server, exceptions.seconds_text(timeout)),
+                    changed=posted)
     if _matches(pattern, rc):
         return rc
     last = rc
@@ -256,7 +262,7 @@ def _wait(rm, client, rc, pattern, posted, timeout, interval):
         pass
     rm.fail('Server %s reported no code matching %r within %s (last: %s)'
             % (server, pattern.pattern, exceptions.seconds_text(timeout),
-               last.refcode), refcode=rm.refcode_dict(last))
+               last.refcode), changed=posted, refcode=rm.refcode_dict(last))
 
 
 def _matches(pattern, rc):
