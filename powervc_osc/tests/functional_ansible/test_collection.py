@@ -102,6 +102,9 @@ class TestDocPlaybook(base.AnsibleTestCase):
 
     def test_fleet_playbook(self):
         host = records.HOST_NL2
+        # Named as IBM i, but Linux: PowerVC refuses it, the play goes on.
+        self.sim.state.add_server('ibmi-misnamed-1', os_type='linux',
+                                  host=host)
         result = self.run_command(
             [base.ansible_tool('ansible-playbook'), '-i', 'localhost,',
              DOC_PLAYBOOK, '-e', 'cloud=%s' % base.ADMIN,
@@ -110,11 +113,17 @@ class TestDocPlaybook(base.AnsibleTestCase):
             env=self.ansible_environment())
         self.assertIn(' changed=1 ', result.out)     # ibmi-dev-1
         self.assertIn(' failed=0 ', result.out)
+        self.assertIn(' ignored=1 ', result.out)
+        self.assertRegex(result.out, r'"msg": "ibmi-misnamed-1: PowerVC '
+                                     r'rejected the request .*HTTP 400')
         self.assertIn('ibmi-stuck-1: B2008105 error', result.out)
         rows = self.openstack('server', 'refcode', 'list', '--host', host,
                               '--name', '^ibmi-', '-f', 'json').json()
-        self.assertEqual({'ibmi-dev-1', 'ibmi-stuck-1', 'ibmi-off-1'},
-                         {r['Name'] for r in rows})
+        self.assertEqual({'ibmi-dev-1', 'ibmi-stuck-1', 'ibmi-off-1',
+                          'ibmi-misnamed-1'}, {r['Name'] for r in rows})
         for row in rows:
+            if row['Name'] == 'ibmi-misnamed-1':
+                self.assertIs(False, row['Required'])
+                continue
             self.assertIs(True, row['Required'], row)
             self.assertFalse(row['Refcode'].startswith('C'), row)
