@@ -154,7 +154,8 @@ class FleetView:
                  interval: float = 60.0,
                  clock: ty.Callable[[], float] = time.time) -> None:
         self._board = board
-        self._history = getattr(changes, 'recent', None)
+        #: The tracker that has a store (``--history``), else None.
+        self._store = changes if hasattr(changes, 'recent') else None
         low, high = REFRESH_BOUNDS
         self.refresh = min(max(interval, low), high)
         self._clock = clock
@@ -168,7 +169,7 @@ class FleetView:
     @property
     def history(self) -> bool:
         """Whether ``/api/history`` has a store to read."""
-        return self._history is not None
+        return self._store is not None
 
     def render(self) -> None:
         """Build the document of the board now (after every poll)."""
@@ -193,9 +194,9 @@ class FleetView:
 
         Reads the store: call it off the event loop.
         """
-        if self._history is None:
+        if self._store is None:
             return None
-        changes = self._history(server_id, HISTORY_LIMIT)
+        changes = self._store.recent(server_id, HISTORY_LIMIT)
         document = timeline(changes, self._clock())
         document['server'] = server_id
         return json.dumps(document, separators=(',', ':')).encode('utf-8')
