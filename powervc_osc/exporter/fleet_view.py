@@ -14,9 +14,10 @@
 
 The data are the :class:`~.state.Board` the metrics are rendered from:
 the page never calls PowerVC.  :meth:`FleetView.render` builds the
-document once per poll (beside the metrics); a request adds the time
-``now`` and copies bytes.  ``/api/history`` reads the history store
-(``--history``).  The page (``static/``) inserts every value as text.
+document once per poll (beside the metrics), plain and gzip; a request
+copies bytes (the page reads the time from the answer's ``Date``).
+``/api/history`` reads the history store (``--history``).  The page
+(``static/``) inserts every value as text.
 """
 
 from __future__ import annotations
@@ -97,8 +98,8 @@ def _order(entry: dict[str, ty.Any]) -> tuple[ty.Any, ...]:
 
 def document(clouds: ty.Sequence[state.CloudState],
              history: bool = False, refresh: float = 10.0,
-             ) -> dict[str, ty.Any]:
-    """The data of ``/api/fleet`` (without ``now``)."""
+             generated_at: float | None = None) -> dict[str, ty.Any]:
+    """The data of ``/api/fleet``."""
     meaning = _Meanings()
     servers = sorted((server_entry(cloud, server, meaning)
                       for cloud in clouds for server in cloud.servers),
@@ -112,7 +113,8 @@ def document(clouds: ty.Sequence[state.CloudState],
                     'failures': c.failures, 'server_errors': c.server_errors,
                     'servers': len(c.servers)} for c in clouds],
         'counts': counts, 'order': list(ORDER), 'history': history,
-        'refresh': refresh, 'servers': servers,
+        'refresh': refresh, 'generated_at': generated_at,
+        'servers': servers,
     }
 
 
@@ -146,7 +148,8 @@ class FleetView:
         :class:`~.changes.HistoryChanges` (``--history``) answers
         ``/api/history``.
     :param interval: the poll interval (sets the page's refresh).
-    :param clock: returns Unix seconds (``now``).
+    :param clock: returns Unix seconds (``generated_at``, and the
+        ``now`` of ``/api/history``).
     """
 
     def __init__(self, board: state.Board,
@@ -162,8 +165,7 @@ class FleetView:
         self._lock = threading.Lock()
         self.files = {path: (ctype, read_file(name))
                       for path, (ctype, name) in FILES.items()}
-        self._body = b'{}'
-        self._gzipped = gzip.compress(b'}')
+        self._body = self._gzipped = b''
         self.render()
 
     @property
@@ -174,20 +176,19 @@ class FleetView:
     def render(self) -> None:
         """Build the document of the board now (after every poll)."""
         body = json.dumps(document(self._board.states(), self.history,
-                                   self.refresh),
+                                   self.refresh, self._clock()),
                           separators=(',', ':')).encode('utf-8')
-        gzipped = gzip.compress(body[1:], GZIP_LEVEL)
+        gzipped = gzip.compress(body, GZIP_LEVEL)
         with self._lock:
             self._body, self._gzipped = body, gzipped
 
     def fleet(self, compressed: bool = False) -> list[bytes]:
-        """The body of ``/api/fleet``: the last render, and ``now``."""
+        """The body of ``/api/fleet``: the last render.
+
+        One gzip member: browsers read no more than one.
+        """
         with self._lock:
-            body, gzipped = self._body, self._gzipped
-        head = b'{"now":%s,' % json.dumps(self._clock()).encode('ascii')
-        if compressed:
-            return [gzip.compress(head, GZIP_LEVEL), gzipped]
-        return [head, body[1:]]
+            return [self._gzipped if compressed else self._body]
 
     def server_history(self, server_id: str) -> bytes | None:
         """The body of ``/api/history?server=ID`` (None: no store).

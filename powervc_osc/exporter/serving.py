@@ -28,6 +28,7 @@ import asyncio
 import collections
 import concurrent.futures
 import contextlib
+import email.utils
 import gzip
 import logging
 import socket
@@ -413,18 +414,19 @@ class MetricsServer:
                 return (200, fleet_view.JSON_TYPE,
                         self.fleet.fleet(request.gzip_ok))
             if request.path == '/api/history':
-                return await self._history(request.query)
+                return await self._history(request)
         if request.path == '/':
             return 200, 'text/html', [LANDING]
         return 404, TEXT, [b'Not found: see /metrics\n']
 
-    async def _history(self, query: str) -> tuple[int, str, list[bytes]]:
+    async def _history(self, request: Request,
+                       ) -> tuple[int, str, list[bytes]]:
         """``/api/history?server=ID``: the store read off the loop."""
         assert self.fleet is not None
         if not self.fleet.history:
             return 404, TEXT, [b'No history: the exporter runs without '
                                b'--history\n']
-        found = urllib.parse.parse_qs(query).get('server', [])
+        found = urllib.parse.parse_qs(request.query).get('server', [])
         server = nova.valid_id(found[0]) if len(found) == 1 else None
         if server is None:
             return 400, TEXT, [b'Give one server ID: ?server=ID\n']
@@ -435,7 +437,10 @@ class MetricsServer:
             LOG.warning('The history of server %s could not be read: %s',
                         server, exc)
             return 503, TEXT, [b'The history store cannot be read\n']
-        return 200, fleet_view.JSON_TYPE, [body or b'{}']
+        body = body or b'{}'
+        if request.gzip_ok:      # as every answer of this type
+            body = gzip.compress(body, GZIP_LEVEL)
+        return 200, fleet_view.JSON_TYPE, [body]
 
     async def _authorized(self, auth: basic_auth.BasicAuth,
                           request: Request) -> bool:
@@ -455,6 +460,7 @@ class MetricsServer:
                  'Content-Type: %s' % ctype,
                  'Content-Length: %d' % sum(len(part) for part in body),
                  'Connection: %s' % ('keep-alive' if keep_alive else 'close')]
+        lines.append('Date: ' + email.utils.formatdate(usegmt=True))
         lines.extend(SECURITY_HEADERS)
         if gzipped:
             lines.append('Content-Encoding: gzip')

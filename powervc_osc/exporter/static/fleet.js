@@ -20,6 +20,7 @@
 
   const view = {
     data: null,        // the last api/fleet document
+    loads: 0,          // the documents read since the page opened
     sortKey: null,     // null: the exporter's order
     sortDown: false,
     category: null,    // the category chosen in the counts, or null
@@ -239,11 +240,17 @@
     fetch('api/fleet', {cache: 'no-store', credentials: 'same-origin'})
       .then(function (answer) {
         if (!answer.ok) { throw new Error('HTTP ' + answer.status); }
-        return answer.json();
+        // Ages are reckoned by the exporter's clock, not the browser's.
+        const date = Date.parse(answer.headers.get('Date') || '');
+        return answer.json().then(function (data) {
+          data.now = isNaN(date) ? Date.now() / 1000 : date / 1000;
+          return data;
+        });
       })
       .then(function (data) {
         view.data = data;
-        document.body.dataset.loaded = String(data.now);
+        view.loads += 1;
+        document.body.dataset.loads = String(view.loads);
         draw();
         schedule(data.refresh);
       })

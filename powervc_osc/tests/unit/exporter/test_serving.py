@@ -424,6 +424,7 @@ class TestFleetPage(FleetPageCase):
                              (answer.status, answer.getheader('Content-Type')))
             self.assertEqual('nosniff',
                              answer.getheader('X-Content-Type-Options'))
+            self.assertTrue(answer.getheader('Date').endswith(' GMT'))
             policy = answer.getheader('Content-Security-Policy')
             self.assertIn("script-src 'self';", policy)
             self.assertIn("style-src 'self';", policy)
@@ -496,6 +497,11 @@ class TestFleetHistory(ServingTestCase):
                           for c in doc['changes']])
         self.assertEqual(1, len(threads))
         self.assertTrue(threads[0].startswith('metrics-history'), threads)
+        answer, zipped = self.get(
+            '/api/history?server=%s' % base.server_id(2),
+            {'Accept-Encoding': 'gzip'}, self.served)
+        self.assertEqual('gzip', answer.getheader('Content-Encoding'))
+        self.assertEqual(doc, json.loads(gzip.decompress(zipped)))
 
     def test_one_server_id_is_asked_for(self):
         for query in ('', '?server=', '?server=a&server=b', '?server=..',
