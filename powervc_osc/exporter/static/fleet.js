@@ -56,7 +56,8 @@
 
   function stamp(seconds) {
     return seconds === null || seconds === undefined ? ''
-      : new Date(seconds * 1000).toISOString().replace('.000', '');
+      : new Date(seconds * 1000).toISOString()
+        .replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
   }
 
   // What a row shows in a column (text only).
