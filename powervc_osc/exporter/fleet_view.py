@@ -57,7 +57,7 @@ GZIP_LEVEL = 6
 def read_file(name: str) -> bytes:
     """One of the page's files, from the installed package."""
     return (importlib.resources.files('powervc_osc.exporter')
-            .joinpath('static', name).read_bytes())
+            .joinpath('static').joinpath(name).read_bytes())
 
 
 class _Meanings:
@@ -125,7 +125,7 @@ def timeline(changes: ty.Sequence[ty.Any], now: float) -> dict[str, ty.Any]:
         first (as the store returns them).
     """
     meaning = _Meanings()
-    entries = []
+    entries: list[dict[str, ty.Any]] = []
     ends = [now]
     for change in changes:       # newest first: each ends the one before
         at = change.observed_at.timestamp()

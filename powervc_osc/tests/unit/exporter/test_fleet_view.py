@@ -181,7 +181,8 @@ class TestFleetView(testtools.TestCase):
                          store.asked)
 
     def test_the_refresh_follows_the_interval_within_bounds(self):
-        self.assertEqual(2.0, fleet_view.FleetView(board(), interval=1).refresh)
+        self.assertEqual(2.0,
+                         fleet_view.FleetView(board(), interval=1).refresh)
         self.assertEqual(15.0,
                          fleet_view.FleetView(board(), interval=15).refresh)
 
