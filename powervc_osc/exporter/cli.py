@@ -273,6 +273,9 @@ def _serve(exporter: service.Exporter, page: serving.Exposition,
     LOG.info('Serving metrics on %s://%s:%d/metrics for %s', server.scheme,
              address.host, server.port,
              ', '.join(p.cloud for p in exporter.pollers))
+    if fleet is not None:
+        LOG.info('The fleet page: %s://%s:%d/', server.scheme, address.host,
+                 server.port)
     if web is not None:
         LOG.info('Web configuration %s: %s', web.path, web.describe())
     try:

@@ -23,6 +23,8 @@ import json
 import os
 import shutil
 
+import yaml
+
 from powervc_osc.exporter import fleet_view
 from powervc_osc.tests.functional import base
 from powervc_osc.tests.functional import chromium
@@ -48,13 +50,17 @@ class PageTestCase(base.FunctionalTestCase):
         self.ipl_id = state.add_server(
             'ibmi-ipl-1', refcode=True, boot_progress=0.0).id
         self.workdir = self.useFixture(ef.fixtures.TempDir()).path
-        exporter = self.useFixture(ef.ExporterProcess(
+        self.exporter = self.useFixture(ef.ExporterProcess(
             ['--os-cloud', base.ADMIN, '--interval', '1', '--history',
-             os.path.join(self.workdir, 'history.sqlite3')],
-            self.environment()))
-        self.base_url = exporter.url[:-len('metrics')]
+             os.path.join(self.workdir, 'history.sqlite3')] +
+            self.more_clouds(), self.environment()))
+        self.base_url = self.exporter.url[:-len('metrics')]
         self.fleet = ef.wait_for('the first poll', self._polled)
         self.browser = self.useFixture(chromium.Chromium(self.browser_binary))
+
+    def more_clouds(self):
+        """Options of more clouds to poll (none)."""
+        return []
 
     def _polled(self):
         doc = self.api('api/fleet')
@@ -106,6 +112,10 @@ class TestFleetPage(PageTestCase):
             "document.getElementById('counts').textContent"))
         self.assertIn('Last poll', self.browser.evaluate(
             "document.getElementById('status').textContent"))
+        self.assertEqual('', self.browser.evaluate(
+            "document.getElementById('clouds-down').textContent"))
+        self.assertIn('The fleet page: %s' % self.base_url,
+                      self.exporter.stderr)
         self.assertNoScriptRan()
 
     def test_filter_counts_and_sort(self):
@@ -168,4 +178,30 @@ class TestTimeline(PageTestCase):
         keep = os.environ.get('FLEET_PAGE_SCREENSHOT')
         if keep:
             shutil.copyfile(shot, keep)
+        self.assertNoScriptRan()
+
+
+class TestFailedCloud(PageTestCase):
+
+    def more_clouds(self):
+        with open(self.sim.clouds_yaml) as f:
+            clouds = yaml.safe_load(f)
+        broken = dict(clouds['clouds'][base.ADMIN])
+        broken['auth'] = dict(broken['auth'], auth_url='http://127.0.0.1:%d/v3'
+                              % ef.free_port())
+        clouds['clouds']['broken'] = broken
+        with open(self.sim.clouds_yaml, 'w') as f:
+            yaml.safe_dump(clouds, f)
+        return ['--os-cloud', 'broken']
+
+    def test_a_failed_cloud_is_named_at_the_top(self):
+        rows = self.open_page()
+        self.assertEqual(
+            'Cloud broken cannot be reached: no server values yet.',
+            self.browser.wait_for(
+                'the failed cloud',
+                "document.getElementById('clouds-down').textContent"))
+        # Two clouds: the cloud column is shown.
+        self.assertEqual('Cloud', self.browser.evaluate(HEADERS)[0])
+        self.assertEqual({base.ADMIN}, {row['cells']['cloud'] for row in rows})
         self.assertNoScriptRan()
