@@ -253,6 +253,9 @@
         view.loads += 1;
         document.body.dataset.loads = String(view.loads);
         draw();
+        if (view.selected && data.history) {
+          openTimeline(view.selected);   // the open timeline follows too
+        }
         schedule(data.refresh);
       })
       .catch(function (error) {
@@ -331,16 +334,23 @@
   }
 
   function openTimeline(server) {
-    view.selected = server;
-    drawRows();
+    if (!view.selected || view.selected.id !== server.id) {
+      view.selected = server;
+      drawRows();
+    }
     fetch('api/history?server=' + encodeURIComponent(server.id),
           {cache: 'no-store', credentials: 'same-origin'})
       .then(function (answer) {
         if (!answer.ok) { throw new Error('HTTP ' + answer.status); }
         return answer.json();
       })
-      .then(function (history) { drawTimeline(server, history); })
+      .then(function (history) {
+        if (view.selected && view.selected.id === server.id) {
+          drawTimeline(server, history);
+        }
+      })
       .catch(function (error) {
+        if (!view.selected || view.selected.id !== server.id) { return; }
         $('timeline-title').textContent = 'The history of ' + server.id +
           ' could not be read (' + error.message + ')';
         $('timeline-chart').replaceChildren();
