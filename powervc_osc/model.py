@@ -92,6 +92,8 @@ class Refcode:
         default_factory=dict, compare=False, repr=False)
     host: str | None = None
     status: str | None = None
+    #: The server's project ID (Nova's ``tenant_id``), when listed.
+    project_id: str | None = None
 
     @classmethod
     def from_metadata(
@@ -101,6 +103,7 @@ class Refcode:
         metadata: ty.Mapping[str, ty.Any] | None,
         host: str | None = None,
         status: str | None = None,
+        project_id: str | None = None,
     ) -> Refcode:
         """Decode a server's metadata dictionary into a Refcode."""
         metadata = metadata if isinstance(metadata, dict) else {}
@@ -114,6 +117,7 @@ class Refcode:
             raw=dict(metadata),
             host=host,
             status=status,
+            project_id=project_id,
         )
 
     @property

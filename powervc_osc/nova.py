@@ -111,4 +111,5 @@ class Server(ty.NamedTuple):
     def refcode(self, metadata: ty.Mapping[str, ty.Any] | None,
                 ) -> model.Refcode:
         return model.Refcode.from_metadata(
-            self.id, self.name, metadata, host=self.host, status=self.status)
+            self.id, self.name, metadata, host=self.host, status=self.status,
+            project_id=self.project_id)

@@ -183,6 +183,20 @@ class HistoryChanges:
         self._store.prune(self._retention)
         self._pruned_at = now
 
+    def recent(self, server_id: str, limit: int) -> list[history.Change]:
+        """The server's last ``limit`` recorded changes, newest first.
+
+        The fleet page's timeline; empty once the exporter is stopping.
+
+        :raises StoreFailed: when the store cannot be read.
+        """
+        if self._closed:
+            return []
+        try:
+            return self._store.changes(server_id=server_id, limit=limit)
+        except history.HistoryError as exc:
+            raise StoreFailed(str(exc))
+
     def close(self) -> None:
         """Refuse further writes; close the store after the one under way.
 

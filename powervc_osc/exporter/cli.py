@@ -24,6 +24,7 @@ import typing as ty
 import yaml
 
 from powervc_osc.exporter import changes as changes_mod
+from powervc_osc.exporter import fleet_view
 from powervc_osc.exporter import health as health_mod
 from powervc_osc.exporter import metrics
 from powervc_osc.exporter import options
@@ -62,8 +63,11 @@ def main(argv: ty.Sequence[str] | None = None) -> int:
     if args.once:
         status = _once(exporter, page)
     else:
+        fleet = fleet_view.FleetView(exporter.board, exporter.changes,
+                                     args.interval.total_seconds())
+        page.also.append(fleet.render)
         exporter.on_publish = page.render_soon
-        status = _serve(exporter, page, args.listen, web, reloader)
+        status = _serve(exporter, page, args.listen, web, reloader, fleet)
     if exporter.busy():
         # A poll is still waiting for PowerVC: its thread ("poll-<cloud>"
         # with --once, else "loop-<cloud>") and the "powervc-osc-<n>"
@@ -253,10 +257,11 @@ def _once(exporter: service.Exporter, page: serving.Exposition) -> int:
 def _serve(exporter: service.Exporter, page: serving.Exposition,
            address: options.Listen,
            web: webconfig.WebConfig | None = None,
-           reloader: _WebReloader | None = None) -> int:
+           reloader: _WebReloader | None = None,
+           fleet: fleet_view.FleetView | None = None) -> int:
     try:
         server = serving.MetricsServer(page, address.host, address.port,
-                                       web=web).start()
+                                       web=web, fleet=fleet).start()
     except OSError as exc:
         exporter.close()
         sys.stderr.write('%s: cannot listen on %s:%d: %s\n' % (
@@ -268,6 +273,9 @@ def _serve(exporter: service.Exporter, page: serving.Exposition,
     LOG.info('Serving metrics on %s://%s:%d/metrics for %s', server.scheme,
              address.host, server.port,
              ', '.join(p.cloud for p in exporter.pollers))
+    if fleet is not None:
+        LOG.info('The fleet page: %s://%s:%d/', server.scheme, address.host,
+                 server.port)
     if web is not None:
         LOG.info('Web configuration %s: %s', web.path, web.describe())
     try:

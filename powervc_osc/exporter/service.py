@@ -165,6 +165,11 @@ class Exporter:
                               poller.cloud)
         return result
 
+    @property
+    def changes(self) -> changes_mod.ChangeTracker:
+        """The change tracker (the fleet page reads its history)."""
+        return self._changes
+
     def busy(self) -> bool:
         """Whether a poll is still waiting for PowerVC."""
         return any(t.is_alive() for t in self._threads)

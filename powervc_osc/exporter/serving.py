@@ -28,17 +28,21 @@ import asyncio
 import collections
 import concurrent.futures
 import contextlib
+import email.utils
 import gzip
 import logging
 import socket
 import threading
 import typing as ty
+import urllib.parse
 
 from prometheus_client import exposition as prom_exposition
 from prometheus_client.openmetrics import exposition as om_exposition
 
 from powervc_osc.exporter import basic_auth
+from powervc_osc.exporter import fleet_view
 from powervc_osc.exporter import webconfig
+from powervc_osc import nova
 
 LOG = logging.getLogger(__name__)
 
@@ -75,7 +79,20 @@ LANDING = (b'<html><head><title>PowerVC reference-code exporter</title>'
            b'</head><body><h1>PowerVC reference-code exporter</h1>'
            b'<p><a href="/metrics">Metrics</a></p></body></html>\n')
 _REASONS = {200: 'OK', 400: 'Bad Request', 401: 'Unauthorized',
-            404: 'Not Found', 405: 'Method Not Allowed'}
+            404: 'Not Found', 405: 'Method Not Allowed',
+            503: 'Service Unavailable'}
+#: Sent with every answer: the fleet page runs only its own files (no
+#: inline script or style, nothing from elsewhere), and a body is never
+#: read as another type than it is sent as.
+SECURITY_HEADERS = (
+    "Content-Security-Policy: default-src 'none'; script-src 'self'; "
+    "style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    'X-Content-Type-Options: nosniff',
+    'Referrer-Policy: no-referrer',
+)
+#: Types sent gzip-compressed to a client that accepts it.
+_COMPRESSED = (CONTENT_TYPE, OPENMETRICS_TYPE, fleet_view.JSON_TYPE)
 
 
 def wants_openmetrics(accept: str | None) -> bool:
@@ -107,9 +124,12 @@ class Exposition:
     :param live: a registry read at every scrape (process metrics).
     """
 
-    def __init__(self, static: ty.Any, live: ty.Any) -> None:
+    def __init__(self, static: ty.Any, live: ty.Any,
+                 also: ty.Sequence[ty.Callable[[], None]] = ()) -> None:
         self._static = static
         self._live = live
+        #: Rendered after the metrics, by the same thread (the fleet page).
+        self.also = list(also)
         self._lock = threading.Lock()
         #: (text, text gzip, OpenMetrics without EOF, its gzip)
         self._page: tuple[bytes, bytes, bytes, bytes] = (b'', b'', b'', b'')
@@ -127,6 +147,8 @@ class Exposition:
             self._page = (body, gzip.compress(body, GZIP_LEVEL),
                           om, gzip.compress(om, GZIP_LEVEL))
             self.renders += 1
+        for render in self.also:
+            render()
 
     def render_soon(self, *_ignored: ty.Any) -> None:
         """Have the page rendered by its own thread (after every poll).
@@ -207,6 +229,8 @@ class Request(ty.NamedTuple):
     gzip_ok: bool
     #: Lower-case names, values as sent.
     headers: dict[str, str]
+    #: What follows the ``?`` of the target.
+    query: str = ''
 
 
 class MetricsServer:
@@ -218,14 +242,18 @@ class MetricsServer:
     :param web: TLS and basic auth (see :mod:`.webconfig`); None: plain
         HTTP, open to all.  :meth:`reload` replaces it for the new
         connections (TLS) and the new requests (users).
+    :param fleet: the fleet page and its JSON (None: ``/`` links to
+        ``/metrics``).
     """
 
     def __init__(self, exposition: Exposition, host: str, port: int,
                  max_connections: int = MAX_CONNECTIONS,
                  request_timeout: float = REQUEST_TIMEOUT,
                  send_timeout: float = SEND_TIMEOUT,
-                 web: webconfig.WebConfig | None = None) -> None:
+                 web: webconfig.WebConfig | None = None,
+                 fleet: fleet_view.FleetView | None = None) -> None:
         self.exposition = exposition
+        self.fleet = fleet
         self.max_connections = max_connections
         self.request_timeout = request_timeout
         self.send_timeout = send_timeout
@@ -238,6 +266,9 @@ class MetricsServer:
         self._thread: threading.Thread | None = None
         self._auth_pool = concurrent.futures.ThreadPoolExecutor(
             AUTH_WORKERS, thread_name_prefix='metrics-auth')
+        #: Reads of the history store, off the event loop.
+        self._read_pool = concurrent.futures.ThreadPoolExecutor(
+            1, thread_name_prefix='metrics-history')
 
     @property
     def port(self) -> int:
@@ -292,6 +323,7 @@ class MetricsServer:
             self._thread = None
             self._loop.close()
         self._auth_pool.shutdown(wait=False, cancel_futures=True)
+        self._read_pool.shutdown(wait=False, cancel_futures=True)
         self._sock.close()
 
     async def _shutdown(self) -> None:
@@ -354,16 +386,16 @@ class MetricsServer:
             status, ctype, body = 401, TEXT, [b'Unauthorized\n']
             extra.append('WWW-Authenticate: ' + basic_auth.CHALLENGE)
         else:
-            status, ctype, body = self._route(request)
-        gzipped = request.gzip_ok and ctype in (CONTENT_TYPE,
-                                                OPENMETRICS_TYPE)
+            status, ctype, body = await self._route(request)
+        gzipped = request.gzip_ok and ctype in _COMPRESSED
         await asyncio.wait_for(
             self._send(conn, status, ctype, body, request.keep_alive,
                        gzipped, request.method == 'HEAD', extra),
             self.send_timeout)
         return request.keep_alive
 
-    def _route(self, request: Request) -> tuple[int, str, list[bytes]]:
+    async def _route(self, request: Request,
+                     ) -> tuple[int, str, list[bytes]]:
         """(status, content type, body) of an authorized request.
 
         New paths go here: :meth:`_answer` has checked the credentials.
@@ -374,9 +406,41 @@ class MetricsServer:
             openmetrics = wants_openmetrics(request.headers.get('accept'))
             return (200, OPENMETRICS_TYPE if openmetrics else CONTENT_TYPE,
                     self.exposition.page(request.gzip_ok, openmetrics))
+        if self.fleet is not None:
+            if request.path in self.fleet.files:
+                ctype, body = self.fleet.files[request.path]
+                return 200, ctype, [body]
+            if request.path == '/api/fleet':
+                return (200, fleet_view.JSON_TYPE,
+                        self.fleet.fleet(request.gzip_ok))
+            if request.path == '/api/history':
+                return await self._history(request)
         if request.path == '/':
             return 200, 'text/html', [LANDING]
         return 404, TEXT, [b'Not found: see /metrics\n']
+
+    async def _history(self, request: Request,
+                       ) -> tuple[int, str, list[bytes]]:
+        """``/api/history?server=ID``: the store read off the loop."""
+        assert self.fleet is not None
+        if not self.fleet.history:
+            return 404, TEXT, [b'No history: the exporter runs without '
+                               b'--history\n']
+        found = urllib.parse.parse_qs(request.query).get('server', [])
+        server = nova.valid_id(found[0]) if len(found) == 1 else None
+        if server is None:
+            return 400, TEXT, [b'Give one server ID: ?server=ID\n']
+        try:
+            body = await self._loop.run_in_executor(
+                self._read_pool, self.fleet.server_history, server)
+        except Exception as exc:  # a store that fails answers 503
+            LOG.warning('The history of server %s could not be read: %s',
+                        server, exc)
+            return 503, TEXT, [b'The history store cannot be read\n']
+        body = body or b'{}'
+        if request.gzip_ok:      # as every answer of this type
+            body = gzip.compress(body, GZIP_LEVEL)
+        return 200, fleet_view.JSON_TYPE, [body]
 
     async def _authorized(self, auth: basic_auth.BasicAuth,
                           request: Request) -> bool:
@@ -396,6 +460,8 @@ class MetricsServer:
                  'Content-Type: %s' % ctype,
                  'Content-Length: %d' % sum(len(part) for part in body),
                  'Connection: %s' % ('keep-alive' if keep_alive else 'close')]
+        lines.append('Date: ' + email.utils.formatdate(usegmt=True))
+        lines.extend(SECURITY_HEADERS)
         if gzipped:
             lines.append('Content-Encoding: gzip')
         lines.extend(extra)
@@ -430,8 +496,8 @@ def _parse(head: bytes) -> Request | None:
                   and 'transfer-encoding' not in headers)
     gzip_ok = any(coding.split(';')[0].strip().lower() == 'gzip'
                   for coding in headers.get('accept-encoding', '').split(','))
-    return Request(method, target.split('?', 1)[0], keep_alive, gzip_ok,
-                   headers)
+    path, _mark, query = target.partition('?')
+    return Request(method, path, keep_alive, gzip_ok, headers, query)
 
 
 def _listen(host: str, port: int) -> socket.socket:

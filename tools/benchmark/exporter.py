@@ -19,7 +19,10 @@
   rows each cycle writes for a fleet whose codes do not change;
 * serving under load (issue 20): a fleet of 10,000 servers, 2,000 client
   connections that send nothing, then 200 scrapes at once (plain, then
-  gzip) from another process; the exporter's memory meanwhile.
+  gzip) from another process; the exporter's memory meanwhile;
+* the fleet page of those 10,000 servers (issue 26): building its JSON
+  once per poll, and GETs of ``/api/fleet`` (plain, gzip) and ``/``
+  beside the scrapes.
 
 The exporter runs in its own process (``exporter_probe.py``), built as the
 ``powervc-osc-exporter`` command builds it; the simulator runs in the
@@ -52,6 +55,9 @@ TARGETS = {
     'load_scrape_ms': 100.0,
     'load_unanswered': 0,
     'load_rss_growth_mib': 50.0,
+    # The page costs no more than a scrape (issue 26): its JSON is built
+    # once per poll, as the metrics are rendered, and served as bytes.
+    'fleet_over_scrape': 1.0,
 }
 
 
@@ -168,6 +174,13 @@ def _section_load(runner: ty.Any, prefix: str, cloud: str, profile: dict,
         'rss_before_mib': load['rss_before_mib'],
         'rss_peak_mib': load['rss_peak_mib'],
         'rss_growth_mib': load['rss_peak_mib'] - load['rss_before_mib'],
+        'fleet_render_s': probe['fleet_render_s'],
+        'fleet_ms': stats.summary([1000 * s for s in probe['fleet_s']]),
+        'fleet_gzip_ms': stats.summary(
+            [1000 * s for s in probe['fleet_gzip_s']]),
+        'page_ms': stats.summary([1000 * s for s in probe['page_s']]),
+        'fleet_bytes': probe['fleet_bytes'],
+        'fleet_gzip_bytes': probe['fleet_gzip_bytes'],
     }
 
 
@@ -220,6 +233,22 @@ def _evaluate_load(load: dict, add: ty.Callable[..., None]) -> None:
     add('exporter: RSS growth under that load (MiB)', round(growth, 1),
         '< %g' % TARGETS['load_rss_growth_mib'],
         growth < TARGETS['load_rss_growth_mib'])
+    if 'fleet_ms' in load:
+        _evaluate_fleet_page(load, add)
+
+
+def _evaluate_fleet_page(load: dict, add: ty.Callable[..., None]) -> None:
+    limit = TARGETS['fleet_over_scrape']
+    for kind, fleet, scrape in (
+            ('plain', load['fleet_ms'], load['http_scrape_ms']),
+            ('gzip', load['fleet_gzip_ms'], load['http_gzip_scrape_ms'])):
+        ratio = stats.ratio(fleet['median'], scrape['median'])
+        add('exporter: /api/fleet / scrape of %d servers (%s)'
+            % (load['servers'], kind), round(ratio, 2), '<= %g' % limit,
+            ratio <= limit)
+    ratio = stats.ratio(load['fleet_render_s'], load['render_s'])
+    add('exporter: fleet JSON build / metrics render per poll',
+        round(ratio, 2), '<= %g' % limit, ratio <= limit)
 
 
 def render(section: dict) -> list[str]:
@@ -264,4 +293,13 @@ def _render_load(load: dict) -> list[str]:
                 burst['max_s'] or 0))
     lines.append('   RSS %.1f MiB before, %.1f MiB peak under load' % (
         load['rss_before_mib'], load['rss_peak_mib']))
+    if 'fleet_ms' in load:
+        lines.append(
+            '   fleet page: JSON built in %.2f s per poll (%d bytes, %d '
+            'gzip); GET /api/fleet %.1f ms plain, %.1f ms gzip; GET / '
+            '%.1f ms' % (
+                load['fleet_render_s'], load['fleet_bytes'],
+                load['fleet_gzip_bytes'], load['fleet_ms']['median'],
+                load['fleet_gzip_ms']['median'],
+                load['page_ms']['median']))
     return lines

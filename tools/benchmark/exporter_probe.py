@@ -18,7 +18,8 @@ exactly as the ``powervc-osc-exporter`` command does, serves its metrics
 on an ephemeral 127.0.0.1 port, runs N poll cycles back to back and prints
 one JSON object: each cycle's wall time, resident memory after it and
 history rows it wrote, and M timed scrapes (in-process and over HTTP) of
-the last poll.  With ``--concurrent``, a second process
+the last poll, and as many GETs of the fleet page's ``/api/fleet`` and
+``/`` (issue 26) beside them.  With ``--concurrent``, a second process
 (``exporter_probe.py --load URL``) then opens H connections that send
 nothing and C scrapes at once, while this one samples its memory.
 """
@@ -37,6 +38,7 @@ import urllib.parse
 import urllib.request
 
 from powervc_osc.exporter import cli
+from powervc_osc.exporter import fleet_view
 from powervc_osc.exporter import options
 from powervc_osc.exporter import serving
 
@@ -147,11 +149,17 @@ def main() -> int:
     exporter = cli.build(args)
     page = cli.make_exposition(exporter.board)
     exporter.on_publish = page.render_soon
-    server = serving.MetricsServer(page, '127.0.0.1', 0).start()
+    # Rendered by the exporter's render thread after the metrics; here
+    # apart, to time each.
+    fleet = fleet_view.FleetView(exporter.board, exporter.changes,
+                                 args.interval.total_seconds())
+    server = serving.MetricsServer(page, '127.0.0.1', 0,
+                                   fleet=fleet).start()
     url = 'http://127.0.0.1:%d/metrics' % server.port
     out: dict = {'cycle_s': [], 'rss_mib': [], 'rows': [], 'answered': [],
                  'scrape_s': [], 'http_scrape_s': [],
-                 'http_gzip_scrape_s': []}
+                 'http_gzip_scrape_s': [], 'fleet_s': [],
+                 'fleet_gzip_s': [], 'page_s': []}
     try:
         for _ in range(ours.cycles):
             before = history_rows(args.history)
@@ -163,7 +171,11 @@ def main() -> int:
         started = time.perf_counter()
         page.render()
         out['render_s'] = time.perf_counter() - started
+        started = time.perf_counter()
+        fleet.render()
+        out['fleet_render_s'] = time.perf_counter() - started
         for _ in range(ours.scrapes):
+            _time_fleet_page(url[:-len('metrics')], out)
             started = time.perf_counter()
             body = b''.join(page.page())
             out['scrape_s'].append(time.perf_counter() - started)
@@ -182,6 +194,17 @@ def main() -> int:
         exporter.close()
     json.dump(out, sys.stdout)
     return 0
+
+
+def _time_fleet_page(root: str, out: dict) -> None:
+    """GET ``/api/fleet`` (plain, gzip) and ``/`` once each, timed."""
+    for key, path, compressed in (('fleet_s', 'api/fleet', False),
+                                  ('fleet_gzip_s', 'api/fleet', True),
+                                  ('page_s', '', False)):
+        started = time.perf_counter()
+        size = scrape(root + path, compressed)
+        out[key].append(time.perf_counter() - started)
+        out[key[:-2] + '_bytes'] = size
 
 
 def _measure_load(url: str, ours: argparse.Namespace) -> dict:

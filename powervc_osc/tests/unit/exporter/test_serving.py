@@ -14,16 +14,23 @@
 
 import gzip
 import http.client
+import json
+import os
 import socket
 import ssl
 import threading
 
+import fixtures
+
 from prometheus_client.openmetrics import parser as om_parser
 from prometheus_client import parser
 
+from powervc_osc.exporter import changes
 from powervc_osc.exporter import cli
+from powervc_osc.exporter import fleet_view
 from powervc_osc.exporter import serving
 from powervc_osc.exporter import webconfig
+from powervc_osc import history
 from powervc_osc.tests import tls_fixtures as tf
 from powervc_osc.tests.unit.exporter import base
 from powervc_osc.tests.unit.exporter import test_metrics
@@ -287,10 +294,12 @@ class TestBasicAuth(SecuredCase):
 
     def setUp(self):
         super().setUp()
-        self.secured = self.serve(web=self.web(basic_auth_users=self.users()))
+        self.secured = self.serve(web=self.web(basic_auth_users=self.users()),
+                                  fleet=fleet_view.FleetView(self.board))
 
     def test_every_path_and_method_asks_for_credentials(self):
-        for path in ('/metrics', '/', '/nothing', '/api/fleet'):
+        for path in ('/metrics', '/', '/nothing', '/api/fleet',
+                     '/static/fleet.js', '/api/history?server=x'):
             for headers in ({}, {'Authorization': tf.basic(password='no')},
                             {'Authorization': tf.basic('root')}):
                 answer, body = self.get(path, headers, self.secured)
@@ -391,3 +400,122 @@ class TestTLS(SecuredCase):
         server.reload(None)
         self.assertEqual(200, self.get(server=server)[0].status)
         self.assertEqual('http', server.scheme)
+
+
+class FleetPageCase(ServingTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.view = fleet_view.FleetView(self.board, self.changes)
+        self.page.also.append(self.view.render)
+        self.served = self.serve(fleet=self.view)
+
+
+class TestFleetPage(FleetPageCase):
+
+    def test_the_page_and_its_files_with_their_headers(self):
+        for path, ctype in (('/', 'text/html; charset=utf-8'),
+                            ('/static/fleet.js',
+                             'text/javascript; charset=utf-8'),
+                            ('/static/fleet.css', 'text/css; charset=utf-8'),
+                            ('/api/fleet', fleet_view.JSON_TYPE)):
+            answer, body = self.get(path, server=self.served)
+            self.assertEqual((200, ctype),
+                             (answer.status, answer.getheader('Content-Type')))
+            self.assertEqual('nosniff',
+                             answer.getheader('X-Content-Type-Options'))
+            self.assertTrue(answer.getheader('Date').endswith(' GMT'))
+            policy = answer.getheader('Content-Security-Policy')
+            self.assertIn("script-src 'self';", policy)
+            self.assertIn("style-src 'self';", policy)
+            self.assertIn("default-src 'none'", policy)
+            self.assertNotIn('unsafe', policy)
+        self.assertIn(b'static/fleet.js', self.get('/', server=self.served)[1])
+
+    def test_the_json_is_the_last_rendered_poll(self):
+        hostile = (9, '<img src=x onerror=alert(1)>',
+                   base.metadata('A9002000', 'Attention'))
+        self.publish(test_metrics.BOOTING, test_metrics.STUCK, hostile)
+        answer, body = self.get('/api/fleet', server=self.served)
+        doc = json.loads(body)
+        self.assertEqual(
+            [('ibmi-stuck-1', 'error'), (hostile[1], 'attention'),
+             ('ibmi-prod-2', 'progress')],
+            [(s['name'], s['category']) for s in doc['servers']])
+        self.assertEqual(['prod'], [c['name'] for c in doc['clouds']])
+        answer, body = self.get('/api/fleet', {'Accept-Encoding': 'gzip'},
+                                self.served)
+        self.assertEqual('gzip', answer.getheader('Content-Encoding'))
+        self.assertEqual(doc['servers'],
+                         json.loads(gzip.decompress(body))['servers'])
+
+    def test_no_history_without_a_store(self):
+        answer, body = self.get('/api/history?server=x', server=self.served)
+        self.assertEqual(404, answer.status)
+        self.assertIn(b'--history', body)
+
+    def test_without_a_fleet_view_the_landing_page(self):
+        self.assertIn(b'/metrics', self.get('/')[1])
+        self.assertEqual(404, self.get('/api/fleet')[0].status)
+
+
+class TestFleetHistory(ServingTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.store = history.HistoryStore(
+            os.path.join(self.useFixture(fixtures.TempDir()).path, 'h.db'),
+            clock=self.wall)
+        self.changes = changes.HistoryChanges(self.store, None)
+        self.addCleanup(self.changes.close)
+        self.view = fleet_view.FleetView(self.board, self.changes,
+                                         clock=self.wall)
+        self.served = self.serve(fleet=self.view)
+
+    def test_a_servers_changes_read_off_the_event_loop(self):
+        threads = []
+        recent = self.changes.recent
+
+        def recorded(*args):
+            threads.append(threading.current_thread().name)
+            return recent(*args)
+
+        self.changes.recent = recorded
+        poller = self.poller()
+        self.fleet([test_metrics.BOOTING])
+        self.poll(poller)
+        self.wall.now += 300
+        self.fleet([(2, 'ibmi-prod-2', base.metadata('B2008105'))])
+        self.poll(poller)
+        self.wall.now += 60
+        answer, body = self.get('/api/history?server=%s' % base.server_id(2),
+                                server=self.served)
+        self.assertEqual(200, answer.status, body)
+        doc = json.loads(body)
+        self.assertEqual([('C6004031', 300.0), ('B2008105', 60.0)],
+                         [(c['refcode'], c['seconds'])
+                          for c in doc['changes']])
+        self.assertEqual(1, len(threads))
+        self.assertTrue(threads[0].startswith('metrics-history'), threads)
+        answer, zipped = self.get(
+            '/api/history?server=%s' % base.server_id(2),
+            {'Accept-Encoding': 'gzip'}, self.served)
+        self.assertEqual('gzip', answer.getheader('Content-Encoding'))
+        self.assertEqual(doc, json.loads(gzip.decompress(zipped)))
+
+    def test_one_server_id_is_asked_for(self):
+        for query in ('', '?server=', '?server=a&server=b', '?server=..',
+                      '?server=a%2Fb'):
+            answer, body = self.get('/api/history' + query,
+                                    server=self.served)
+            self.assertEqual(400, answer.status, query)
+            self.assertEqual(b'Give one server ID: ?server=ID\n', body)
+
+    def test_a_store_that_fails_is_a_503(self):
+        def broken(*args):
+            raise changes.StoreFailed('disk I/O error')
+
+        self.changes.recent = broken
+        answer, body = self.get('/api/history?server=x', server=self.served)
+        self.assertEqual(503, answer.status)
+        self.assertEqual(b'The history store cannot be read\n', body)
