@@ -20,7 +20,10 @@ they agree with the SQLite history each exporter wrote in the same run.
 
 import os
 
+import bcrypt
 import fixtures
+import requests
+import yaml
 
 from powervc_osc import history
 from powervc_osc.simulator import fixture as sim_fixture
@@ -52,10 +55,11 @@ class TestHistoryFromPrometheus(base.FunctionalTestCase):
         stores = self.useFixture(fixtures.TempDir()).path
         self.stores = {}
         ports = {cloud: ef.free_port() for cloud in IPL}
+        self.binary = binary
+        self.targets = ['127.0.0.1:%d' % port for port in ports.values()]
         # Prometheus first, so that it sees every code from the first.
         self.prometheus = self.useFixture(ef.PrometheusProcess(
-            binary, ['127.0.0.1:%d' % port for port in ports.values()],
-            {'groups': []}))
+            binary, self.targets, {'groups': []}))
         for cloud, port in ports.items():
             self.stores[cloud] = os.path.join(stores, cloud + '.sqlite3')
             self.useFixture(ef.ExporterProcess(
@@ -152,3 +156,38 @@ class TestHistoryFromPrometheus(base.FunctionalTestCase):
         self.assertTrue(err.startswith('Prometheus at %s: unreachable: '
                                        % closed), err)
         self.assertIn('refused', err.lower())
+
+    def test_basic_auth_and_a_refused_query(self):
+        folder = self.useFixture(fixtures.TempDir()).path
+        web = os.path.join(folder, 'web.yml')
+        with open(web, 'w') as f:
+            yaml.safe_dump({'basic_auth_users': {'reader': bcrypt.hashpw(
+                b'secret pass', bcrypt.gensalt(4)).decode()}}, f)
+        password = os.path.join(folder, 'password')
+        with open(password, 'w') as f:
+            f.write('secret pass\n')
+        # Too small a sample limit: Prometheus refuses every query.
+        guarded = self.useFixture(ef.PrometheusProcess(
+            self.binary, self.targets, {'groups': []}, args=[
+                '--web.config.file', web, '--query.max-samples', '1']))
+        ef.wait_for('the guarded Prometheus to scrape', lambda: requests.get(
+            guarded.url + '/api/v1/series', auth=('reader', 'secret pass'),
+            params={'match[]': 'powervc_refcode_info'},
+            timeout=10).json()['data'])
+        err = self.one_line('--prometheus', guarded.url, '--step', '1s')
+        self.assertEqual('Prometheus at %s: HTTP 401: the credentials were '
+                         'refused (see --prometheus-token-file, '
+                         '--prometheus-user and --prometheus-header)'
+                         % guarded.url, err)
+        result = self.history('--prometheus', guarded.url,
+                              '--prometheus-user', 'reader', status=1,
+                              env={'OS_REFCODE_PROMETHEUS_PASSWORD': 'wrong'})
+        self.assertIn('HTTP 401', result.err)
+        err = self.one_line('--prometheus', guarded.url, '--step', '1s',
+                            '--prometheus-user', 'reader',
+                            '--prometheus-password-file', password)
+        self.assertEqual(
+            'Prometheus at %s: the query was refused: query processing '
+            'would load too many samples into memory in query execution'
+            % guarded.url, err)
+        self.assertNotIn('secret', err)
