@@ -60,9 +60,10 @@ class TestHistoryFromPrometheus(base.FunctionalTestCase):
         # Prometheus first, so that it sees every code from the first.
         self.prometheus = self.useFixture(ef.PrometheusProcess(
             binary, self.targets, {'groups': []}))
+        self.exporters = {}
         for cloud, port in ports.items():
             self.stores[cloud] = os.path.join(stores, cloud + '.sqlite3')
-            self.useFixture(ef.ExporterProcess(
+            self.exporters[cloud] = self.useFixture(ef.ExporterProcess(
                 ['--os-cloud', cloud, '--interval', '1', '--listen',
                  '127.0.0.1:%d' % port, '--history', self.stores[cloud]],
                 self.environment()))
@@ -131,6 +132,22 @@ class TestHistoryFromPrometheus(base.FunctionalTestCase):
                                    self.prometheus.url}).json()
         self.assertEqual(codes(self.prometheus_history(
             'ipl-west').json()), codes(by_env))
+
+    def test_an_exporter_down_is_a_gap(self):
+        self.ipl()
+        exporter = self.exporters[base.ADMIN]
+        self.assertEqual(0, exporter.stop())
+        ef.wait_for('Prometheus to see the exporter down', lambda:
+                    self.prometheus.query('up == 0'))
+        self.useFixture(ef.ExporterProcess(exporter.args,
+                                           self.environment()))
+        ef.wait_for('the series again', lambda: self.prometheus.query(
+            'powervc_refcode_info{server_name="ipl-west"}'))
+        rows = self.prometheus_history('ipl-west').json()
+        stuck = IPL[base.ADMIN][1]['stuck_at']
+        self.assertEqual([(stuck, 'progress'), (None, 'gap'),
+                          (stuck, 'progress')],
+                         [(r['Refcode'], r['Category']) for r in rows[:3]])
 
     def one_line(self, *args):
         result = self.history(*args, status=1)
