@@ -20,13 +20,17 @@ them back into the :class:`~powervc_osc.history.rows.Change` rows of the
 SQLite store.
 
 Resolution: the series are read on a grid of ``step`` seconds. A code
-appears at the first grid point at which a scrape showed it, and its
-``observed_at`` is that scrape's time: the change happened between the
-last scrape that showed the old code and that one. A code held for less
-than the scrape interval (or than ``step``, when it is the larger) may be
-missing. A server without any series for a while (the exporter down, a
-target missing, the server gone) is a row of category ``gap``, never the
-old code held.
+appears at the first grid point at which a scrape showed it; its
+``observed_at`` is the exporter's own time of the change (the
+``powervc_refcode_last_change_timestamp_seconds`` it published, the
+poll that saw it) when that lies within the two steps before, else the
+grid point itself. Either way the change happened between the last scrape
+that showed the old code and the first that showed the new one. A code
+held for less than the scrape interval (or than ``step``, when it is the
+larger) may be missing. A server without any series for a while (the
+exporter down, a target missing, the server gone) is a row of category
+``gap`` placed at the first grid point without it, never the old code
+held.
 
 Cost: each query asks for at most :data:`MAX_POINTS` points per series
 (Prometheus' own limit is 11,000) and for at most
@@ -51,6 +55,7 @@ from powervc_osc.history import rows
 
 INFO = 'powervc_refcode_info'
 QUERIED = 'powervc_refcode_query_timestamp_seconds'
+CHANGED = 'powervc_refcode_last_change_timestamp_seconds'
 #: Points per series in one query; Prometheus refuses more than 11,000.
 MAX_POINTS = 11000
 #: Points in all (series x grid points) of one query's selectors, well
@@ -120,16 +125,20 @@ def _quoted(value: str) -> str:
 def edges_query(series: str, step: float) -> str:
     """The grid points where a series of ``series`` starts or ends.
 
-    A start's value is the time of the scrape that showed it, and the
-    query time of its code comes beside it; an end's value is 1.
+    Beside each start come the exporter's time of the change
+    (:data:`CHANGED`) and PowerVC's query time of the code
+    (:data:`QUERIED`). Every value but those two is 1. (``timestamp()``
+    would give the scrape's time, but costs Prometheus ten times more.)
     """
     before = '%s offset %dms' % (series, round(step * 1000))
-    # timestamp() of a selector, not of an expression: the scrape's time.
+    started = '(%s unless %s)' % (series, before)
     return ' or '.join((
-        _edge('timestamp(%s) unless %s' % (series, before), 'start'),
+        _edge(started, 'start'),
         _edge('%s unless %s' % (before, series), 'end'),
-        _edge('%s and on (cloud, server_id) (%s unless %s)'
-              % (QUERIED, series, before), 'queried'),
+        _edge('%s and on (cloud, server_id) %s' % (CHANGED, started),
+              'changed'),
+        _edge('%s and on (cloud, server_id) %s' % (QUERIED, started),
+              'queried'),
     ))
 
 
@@ -272,7 +281,7 @@ class PrometheusHistory:
                 'query': promql, 'start': _at(first), 'end': _at(last),
                 'step': '%dms' % round(step * 1000)})
             timelines.add(data.get('result') or ())
-        found = sorted(timelines.changes(),
+        found = sorted(timelines.changes(step),
                        key=lambda c: (c.observed_at, c.cloud, c.server_id),
                        reverse=True)
         return found[:limit] if limit is not None else found
@@ -302,9 +311,10 @@ class _Timelines:
     def __init__(self, present: ty.Iterable[_Labels]) -> None:
         #: The series of each server present now, by their info labels.
         self._present: dict[_Key, dict[tuple, _Labels]] = {}
-        #: (time, grid point, kind, labels) of every edge, by server.
-        self._edges: dict[_Key, list[tuple[float, float, str, _Labels]]] = {}
-        self._queried: dict[tuple[_Key, float], float] = {}
+        #: (grid point, kind, labels) of every edge, by server.
+        self._edges: dict[_Key, list[tuple[float, str, _Labels]]] = {}
+        #: The values of CHANGED and QUERIED, by (server, kind, point).
+        self._times: dict[tuple[_Key, str, float], float] = {}
         for labels in present:
             self._present.setdefault(_key(labels), {})[
                 _info(labels)] = labels
@@ -317,33 +327,30 @@ class _Timelines:
             key = _key(labels)
             for point, value in series.get('values') or ():
                 point = float(point)
-                if kind == 'queried':
-                    self._queried[key, point] = float(value)
+                if kind in ('changed', 'queried'):
+                    self._times[key, kind, point] = float(value)
                     continue
-                when = float(value) if kind == 'start' else point
                 self._edges.setdefault(key, []).append(
-                    (when, point, kind or '', labels))
+                    (point, kind or '', labels))
 
-    def changes(self) -> ty.Iterator[rows.Change]:
+    def changes(self, step: float) -> ty.Iterator[rows.Change]:
+        """Each server's changes, oldest first."""
         for key, edges in self._edges.items():
             present = self._present.get(key, {})
             shown = _observation(present)
             name = shown[0] if shown else None
             recorded = shown is not None
             # Ends before starts at one grid point: a code replaced.
-            edges.sort(key=lambda e: (e[1], e[2] != 'end'))
+            edges.sort(key=lambda e: (e[0], e[1] != 'end'))
             at = 0
             while at < len(edges):
-                point = edges[at][1]
-                when = point
-                while at < len(edges) and edges[at][1] == point:
-                    _, _, kind, labels = edges[at]
-                    info = _info(labels)
+                point = edges[at][0]
+                while at < len(edges) and edges[at][0] == point:
+                    _, kind, labels = edges[at]
                     if kind == 'end':
-                        present.pop(info, None)
+                        present.pop(_info(labels), None)
                     else:
-                        present[info] = labels
-                        when = min(when, edges[at][0])
+                        present[_info(labels)] = labels
                     at += 1
                 now = _observation(present)
                 if now == shown:
@@ -353,8 +360,20 @@ class _Timelines:
                 if not recorded and (now is None or now[1:3] == (None, None)):
                     continue  # as the store: no row before a first code
                 recorded = True
-                yield _change(key, now, name, when,
-                              self._queried.get((key, point)))
+                yield _change(key, now, name, self._when(key, point, step),
+                              self._times.get((key, 'queried', point)))
+
+    def _when(self, key: _Key, point: float, step: float) -> float:
+        """The exporter's time of a change seen at ``point``, if it fits.
+
+        It fits after the grid point before the one that still showed the
+        old code; else (a gap, a category or name changed alone) the
+        change is placed at ``point``.
+        """
+        changed = self._times.get((key, 'changed', point))
+        if changed is not None and point - 2 * step < changed <= point:
+            return changed
+        return point
 
 
 def _change(key: _Key, observation: tuple | None, name: str | None,

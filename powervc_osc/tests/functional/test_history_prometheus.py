@@ -106,6 +106,9 @@ class TestHistoryFromPrometheus(base.FunctionalTestCase):
             from_store = self.history(name, '--history',
                                       self.stores[cloud]).json()
             self.assertEqual(codes(from_store), codes(from_prometheus))
+            # The exporter's own time of each change, as in its store.
+            self.assertEqual([r['Observed At'] for r in from_store],
+                             [r['Observed At'] for r in from_prometheus])
             self.assertGreater(len(from_prometheus), 3)
             self.assertEqual(kwargs['stuck_at'],
                              from_prometheus[0]['Refcode'])
