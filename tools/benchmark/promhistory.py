@@ -187,6 +187,11 @@ def section_promhistory(quick: bool, log: ty.Callable[[str], None]) -> dict:
     from powervc_osc.history import prometheus
 
     profile = PROFILES['quick' if quick else 'full']
+    missing = [b for b in ('prometheus', 'promtool') if not shutil.which(b)]
+    if missing:
+        log('8. history --prometheus: skipped, no %s (Debian package '
+            'prometheus)' % ' and '.join(missing))
+        return {'skipped': 'no ' + ', '.join(missing)}
     log('8. history --prometheus: %(servers)d servers over %(days)d days, '
         'a sample every %(interval)d s' % profile)
     folder, meta = storage(profile, log)
@@ -212,6 +217,30 @@ def section_promhistory(quick: bool, log: ty.Callable[[str], None]) -> dict:
     log('  one server:   %(wall_s).2f s, %(queries)d queries, %(rows)d rows'
         % one)
     return result
+
+
+def evaluate(section: dict, add: ty.Callable[..., None]) -> None:
+    """Add this section's target row (``add(name, value, limit, ok)``)."""
+    if 'fleet' not in section:
+        return
+    fleet, profile = section['fleet'], section['profile']
+    add('history --prometheus, %d servers x %d days (s)' % (
+        profile['servers'], profile['days']), fleet['wall_s'],
+        '< %g' % TARGETS['fleet_s'], fleet['wall_s'] < TARGETS['fleet_s'])
+
+
+def render(section: dict) -> list[str]:
+    if 'fleet' not in section:
+        return ['\n8. history --prometheus: %s' % section.get('skipped')]
+    profile = section['profile']
+    lines = ['\n8. history --prometheus, %(servers)d servers over %(days)d '
+             'days (a sample every %(interval)d s)' % profile]
+    for name, label in (('fleet', 'every server'),
+                        ('one_server', 'one server')):
+        run = section[name]
+        lines.append('   %-14s %6.2f s  %3d queries  %6d rows' % (
+            label, run['wall_s'], run['queries'], run['rows']))
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
