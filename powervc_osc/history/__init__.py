@@ -47,9 +47,8 @@ __all__ = sorted(_EXPORTS)
 
 if ty.TYPE_CHECKING:
     from powervc_osc.history.prometheus import Credentials  # noqa: F401
-    from powervc_osc.history.prometheus import PrometheusError  # noqa: F401
-    from powervc_osc.history.prometheus import (  # noqa: F401
-        PrometheusHistory)
+    from powervc_osc.history.prometheus import PrometheusError  # noqa
+    from powervc_osc.history.prometheus import PrometheusHistory  # noqa
     from powervc_osc.history.rows import Change  # noqa: F401
     from powervc_osc.history.rows import Cycle  # noqa: F401
     from powervc_osc.history.store import default_path  # noqa: F401

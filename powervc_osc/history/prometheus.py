@@ -49,9 +49,9 @@ import typing as ty
 import requests
 
 from powervc_osc import exceptions
+from powervc_osc.history import rows
 from powervc_osc import model
 from powervc_osc import text
-from powervc_osc.history import rows
 
 INFO = 'powervc_refcode_info'
 QUERIED = 'powervc_refcode_query_timestamp_seconds'

@@ -134,8 +134,9 @@ class HistoryRefcode(mixins.UsageChecked, mixins.FreezeGCAtExit,
     def take_action(self, parsed_args: argparse.Namespace) -> tuple:
         from powervc_osc import history
 
-        if prometheus_args.url(parsed_args):
-            source: ty.Any = prometheus_args.source(parsed_args)
+        address = prometheus_args.url(parsed_args)
+        if address:
+            source: ty.Any = prometheus_args.source(address, parsed_args)
             window = {'since': parsed_args.since,
                       'until': parsed_args.until}
         else:
@@ -191,4 +192,3 @@ def _failure(source: ty.Any, problem: str) -> Exception:
     if isinstance(source, prometheus.PrometheusHistory):
         return prometheus.PrometheusError(source.url, problem)
     return history.HistoryError(source.path, problem)
-

@@ -28,8 +28,9 @@ if ty.TYPE_CHECKING:
     from powervc_osc.history import prometheus
 
 URL_ENV = 'OS_REFCODE_PROMETHEUS'
-TOKEN_ENV = 'OS_REFCODE_PROMETHEUS_TOKEN'
-PASSWORD_ENV = 'OS_REFCODE_PROMETHEUS_PASSWORD'
+# The names of variables, not secrets.
+TOKEN_ENV = 'OS_REFCODE_PROMETHEUS_TOKEN'  # nosec B105
+PASSWORD_ENV = 'OS_REFCODE_PROMETHEUS_PASSWORD'  # nosec B105
 
 RESOLUTION = (
     'Resolution: a change is placed at the first scrape that showed the new '
@@ -126,13 +127,11 @@ def _secret(path: str | None, env: str, what: str) -> str | None:
             what, path, getattr(exc, 'strerror', None) or exc))
 
 
-def source(parsed_args: argparse.Namespace,
+def source(address: str, parsed_args: argparse.Namespace,
            ) -> prometheus.PrometheusHistory:
-    """The :class:`PrometheusHistory` the options describe."""
+    """The :class:`PrometheusHistory` at ``address`` the options describe."""
     from powervc_osc.history import prometheus
 
-    address = url(parsed_args)
-    assert address is not None  # nosec B101: checked by the caller
     credentials = prometheus.Credentials(
         headers=dict(parsed_args.prometheus_header),
         ca_file=parsed_args.prometheus_ca_file,
