@@ -33,11 +33,12 @@ TOKEN_ENV = 'OS_REFCODE_PROMETHEUS_TOKEN'  # nosec B105
 PASSWORD_ENV = 'OS_REFCODE_PROMETHEUS_PASSWORD'  # nosec B105
 
 RESOLUTION = (
-    'Resolution: a change is placed at the first scrape that showed the new '
-    'code (it happened after the last scrape that showed the old one); a '
-    'code held for less than the scrape interval, or than --step, may be '
-    'missing; a time without any series of the server (exporter down, '
-    'target missing) is a row of category "gap".')
+    'Resolution: a change is placed between the last scrape that showed the '
+    'old code and the first that showed the new one (at the exporter\'s own '
+    'time of the change when it published one); a code held for less than '
+    'the scrape interval, or than --step, may be missing; a time without any '
+    'series of the server (exporter down, target missing) is a row of '
+    'category "gap". --since defaults to 24 hours before --until.')
 
 
 def _header(text: str) -> tuple[str, str]:
