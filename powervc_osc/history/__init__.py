@@ -17,7 +17,10 @@
 * :mod:`~powervc_osc.history.files`: the store's files: creating, checking
   and opening them safely;
 * :mod:`~powervc_osc.history.rows`: :class:`Change` and :class:`Cycle`,
-  what a row holds.
+  what a row holds;
+* :mod:`~powervc_osc.history.prometheus`: :class:`PrometheusHistory`,
+  the same :class:`Change` rows read from Prometheus' query API (with
+  :class:`Credentials` and :class:`PrometheusError`).
 
 The names below are handed on from where they live and imported lazily,
 so that ``from powervc_osc import history`` costs nothing (OSC imports the
@@ -36,11 +39,16 @@ _EXPORTS = {
                      'default_path', 'parse_duration', 'parse_since'),
                     'powervc_osc.history.store'),
     **dict.fromkeys(('Change', 'Cycle'), 'powervc_osc.history.rows'),
+    **dict.fromkeys(('PrometheusHistory', 'PrometheusError', 'Credentials'),
+                    'powervc_osc.history.prometheus'),
 }
 
 __all__ = sorted(_EXPORTS)
 
 if ty.TYPE_CHECKING:
+    from powervc_osc.history.prometheus import Credentials  # noqa: F401
+    from powervc_osc.history.prometheus import PrometheusError  # noqa
+    from powervc_osc.history.prometheus import PrometheusHistory  # noqa
     from powervc_osc.history.rows import Change  # noqa: F401
     from powervc_osc.history.rows import Cycle  # noqa: F401
     from powervc_osc.history.store import default_path  # noqa: F401

@@ -416,7 +416,9 @@ class HistoryStore:
     def changes(self, server: str | None = None, cloud: str | None = None,
                 since: datetime.datetime | None = None,
                 limit: int | None = None,
-                server_id: str | None = None) -> list[rows.Change]:
+                server_id: str | None = None,
+                until: datetime.datetime | None = None,
+                ) -> list[rows.Change]:
         """Recorded changes, newest first.
 
         A row that cannot be read is left out and logged (once).
@@ -427,6 +429,7 @@ class HistoryStore:
         :param since: only changes observed at or after this time (a naive
             time is read as UTC).
         :param limit: at most this many (up to :data:`SQLITE_MAX_INT`).
+        :param until: only changes observed at or before this time.
         """
         where, params = _filters(server, cloud)
         if server_id is not None:
@@ -436,6 +439,9 @@ class HistoryStore:
             since = utc.as_utc(since)
             where.append('observed_at >= ?')
             params.append(since.timestamp())
+        if until is not None:
+            where.append('observed_at <= ?')
+            params.append(utc.as_utc(until).timestamp())
         sql = _SELECT_CHANGES
         if where:
             sql += ' WHERE ' + ' AND '.join(where)

@@ -28,6 +28,8 @@ every command is the real ``openstack`` executable run as a subprocess
    rows over many cycles (:mod:`tools.benchmark.exporter`);
 7. 10,011 servers: fresh and warm ``refcode list`` and the exporter, side
    by side with OSC's ``server list --long`` (:mod:`.fleet10k`).
+8. ``history --prometheus`` over 10,000 servers and a week, backfilled
+   into a local Prometheus (:mod:`.promhistory`).
 
 Usage: ``python -m tools.benchmark [--quick] [--output FILE]``.
 """
@@ -52,6 +54,7 @@ import typing as ty
 
 from tools.benchmark import exporter
 from tools.benchmark import fleet10k
+from tools.benchmark import promhistory
 from tools.benchmark import stats
 from tools.benchmark import venvs
 
@@ -567,6 +570,8 @@ def evaluate(results: dict) -> list[dict]:
                           add)
     if results.get('fleet10k'):
         fleet10k.evaluate(results['fleet10k'], add)
+    if results.get('promhistory'):
+        promhistory.evaluate(results['promhistory'], add)
     return rows
 
 
@@ -644,6 +649,8 @@ def render(results: dict) -> str:
         lines += exporter.render(results['exporter'])
     if results.get('fleet10k'):
         lines += fleet10k.render(results['fleet10k'])
+    if results.get('promhistory'):
+        lines += promhistory.render(results['promhistory'])
     lines.append('\nTargets')
     for row in results['targets']:
         lines.append('   %-4s %-62s %-16s %s' % (
@@ -666,9 +673,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              'results/benchmark-results.json (quick.json '
                              'with --quick)')
     parser.add_argument('--sections',
-                        default='rt,wall,startup,fleet,exporter,fleet10k',
+                        default='rt,wall,startup,fleet,exporter,fleet10k,'
+                                'promhistory',
                         help='comma-separated subset of rt,wall,startup,'
-                             'fleet,exporter,fleet10k (default: all)')
+                             'fleet,exporter,fleet10k,promhistory (default: '
+                             'all)')
     parser.add_argument('--venv-dir', metavar='DIR',
                         help='where the start-up virtualenvs are cached '
                              '(default: %s)' % venvs.default_root())
@@ -742,6 +751,9 @@ def main(argv: list[str] | None = None) -> int:
             results['fleet10k'] = fleet10k.section_fleet10k(
                 runner, prefix, args.quick, CLOUD, LATENCY_MS, log,
                 exporter.run_probe)
+        if 'promhistory' in sections:
+            results['promhistory'] = promhistory.section_promhistory(
+                args.quick, log)
     except KeyboardInterrupt:
         log('interrupted')
         return 130

@@ -27,6 +27,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -172,8 +173,11 @@ class PrometheusProcess(fixtures.Fixture):
     """
 
     def __init__(self, binary: str, targets, rules: dict,
-                 interval: str = '1s', job: dict | None = None) -> None:
+                 interval: str = '1s', job: dict | None = None,
+                 args=()) -> None:
         super().__init__()
+        #: More command-line arguments (``--web.config.file``...).
+        self.args = list(args)
         self.binary = binary
         self.targets = list(targets)
         self.rules = rules
@@ -203,7 +207,7 @@ class PrometheusProcess(fixtures.Fixture):
         self.process = subprocess.Popen(
             [self.binary, '--config.file', config_path,
              '--storage.tsdb.path', os.path.join(workdir, 'data'),
-             '--web.listen-address', '127.0.0.1:%d' % port],
+             '--web.listen-address', '127.0.0.1:%d' % port] + self.args,
             stdout=self._log, stderr=subprocess.STDOUT)
         self.addCleanup(self._stop)
         wait_for('Prometheus to be ready', self._ready)
@@ -213,6 +217,8 @@ class PrometheusProcess(fixtures.Fixture):
             raise AssertionError('Prometheus ended: %s' % self.log())
         try:
             http_get(self.url + '/-/ready')
+        except urllib.error.HTTPError as exc:
+            return exc.code == 401  # ready, behind basic auth
         except OSError:
             return False
         return True

@@ -18,12 +18,16 @@ import sys
 import testtools
 
 from powervc_osc import history
+from powervc_osc.history import prometheus
 from powervc_osc.history import rows
 from powervc_osc.history import store
 
 DOCUMENTED = ('HistoryStore', 'Change', 'Cycle', 'HistoryError',
               'HistoryNotFound', 'default_path', 'parse_duration',
-              'parse_since')
+              'parse_since', 'PrometheusHistory', 'PrometheusError',
+              'Credentials')
+HOMES = {'Change': rows, 'Cycle': rows, 'PrometheusHistory': prometheus,
+         'PrometheusError': prometheus, 'Credentials': prometheus}
 
 
 class TestFace(testtools.TestCase):
@@ -31,7 +35,7 @@ class TestFace(testtools.TestCase):
     def test_documented_names_import_from_the_package(self):
         self.assertEqual(sorted(DOCUMENTED), history.__all__)
         for name in DOCUMENTED:
-            home = rows if name in ('Change', 'Cycle') else store
+            home = HOMES.get(name, store)
             self.assertIs(getattr(home, name), getattr(history, name), name)
 
     def test_an_unknown_name_is_an_attribute_error(self):

@@ -234,8 +234,7 @@ class TestErrors(HistoryCommandTestCase):
                 (['--limit', str(2 ** 63), 'x'],
                  "'9223372036854775808' is more than 9223372036854775807"),
                 (['--since', '20260229', 'x'],
-                 "'20260229' has no unit: write 20260229s"),
-                ([], 'server')):
+                 "'20260229' has no unit: write 20260229s")):
             err = io.StringIO()
             self.useFixture(fixtures.MonkeyPatch('sys.stderr', err))
             exc = self.assertRaises(SystemExit, shell.main,
