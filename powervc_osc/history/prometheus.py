@@ -36,7 +36,10 @@ Cost: each query asks for at most :data:`MAX_POINTS` points per series
 (Prometheus' own limit is 11,000) and for at most
 :data:`SAMPLES_PER_QUERY` points in all, so a long range over a large
 fleet is a few windows, each answered with the changes only (the query
-keeps the grid points where a series starts or ends).
+keeps the grid points where a series starts or ends). Over a large fleet
+a first pass (:func:`screen_query`) finds on the same grid the servers
+whose series start or end at all; only those are read edge by edge, so a
+server that held one code, without a gap, costs one cheap count.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import math
+import re
 import typing as ty
 
 import requests
@@ -65,6 +69,9 @@ SAMPLES_PER_QUERY = 4_000_000
 DEFAULT_STEP = 60.0
 #: The finest grid: Prometheus' own floor is a millisecond, 1 s is plenty.
 MIN_STEP = 1.0
+#: Servers in one regular expression of an edges query after the first
+#: pass (the request body stays small).
+SERVERS_PER_QUERY = 500
 #: The category of a row that marks missing series.
 GAP = 'gap'
 _EDGE = 'powervc_osc_edge'
@@ -122,24 +129,47 @@ def _quoted(value: str) -> str:
         '\n', '\\n')
 
 
-def edges_query(series: str, step: float) -> str:
+def edges_query(series: str, step: float, matchers: str = '') -> str:
     """The grid points where a series of ``series`` starts or ends.
 
     Beside each start come the exporter's time of the change
     (:data:`CHANGED`) and PowerVC's query time of the code
-    (:data:`QUERIED`). Every value but those two is 1. (``timestamp()``
-    would give the scrape's time, but costs Prometheus ten times more.)
+    (:data:`QUERIED`), read with ``matchers`` (``{cloud=...}``: labels
+    those series share with the info series). Every value but those two
+    is 1. (``timestamp()`` would give the scrape's time, but costs
+    Prometheus ten times more.)
     """
     before = '%s offset %dms' % (series, round(step * 1000))
     started = '(%s unless %s)' % (series, before)
     return ' or '.join((
         _edge(started, 'start'),
         _edge('%s unless %s' % (before, series), 'end'),
-        _edge('%s and on (cloud, server_id) %s' % (CHANGED, started),
-              'changed'),
-        _edge('%s and on (cloud, server_id) %s' % (QUERIED, started),
-              'queried'),
+        _edge('%s%s and on (cloud, server_id) %s' % (
+            CHANGED, matchers, started), 'changed'),
+        _edge('%s%s and on (cloud, server_id) %s' % (
+            QUERIED, matchers, started), 'queried'),
     ))
+
+
+def screen_query(series: str, first: int, last: int, step: int) -> tuple[
+        str, int]:
+    """The servers with a series that starts or ends on a grid: a query.
+
+    The grid is ``first, first + step, ... last`` (milliseconds); the
+    answer, at the returned time (milliseconds), counts by server the
+    series of ``series`` that are present at some grid points but not at
+    all: exactly the servers that :func:`edges_query` has edges for
+    between those points. A subquery evaluates at multiples of its step,
+    so an offset moves the grid onto them.
+    """
+    shift = -first % step
+    points = (last - first) // step + 1
+    offset = ' offset %dms' % shift if shift else ''
+    # Half a step more: the first point is inside whether the range is
+    # open or closed on the left (Prometheus 3 opened it).
+    return ('count by (cloud, server_id) (count_over_time((%s%s)[%dms:%dms])'
+            ' < %d)' % (series, offset, (points - 1) * step + step // 2,
+                        step, points)), last + shift
 
 
 def _edge(promql: str, name: str) -> str:
@@ -157,12 +187,14 @@ def plan(start: float, end: float, series: int, step: float = DEFAULT_STEP,
     """
     step = max(MIN_STEP, step)
     points = max(1, min(MAX_POINTS, SAMPLES_PER_QUERY // max(1, series)))
+    # On the milliseconds Prometheus reads, so that every window is on
+    # one grid however long the range.
     windows = []
-    first = start
-    while first <= end:
-        last = min(end, first + (points - 1) * step)
-        windows.append((first, last))
-        first = last + step
+    first, end_ms, step_ms = _ms(start), _ms(end), _ms(step)
+    while first <= end_ms:
+        last = min(end_ms, first + (points - 1) * step_ms)
+        windows.append((first / 1000, last / 1000))
+        first = last + step_ms
     return step, windows
 
 
@@ -175,18 +207,22 @@ class PrometheusHistory:
     :param step: the finest grid of a query, in seconds (default
         :data:`DEFAULT_STEP`; the scrape interval is the useful floor).
     :param clock: Unix time now (the default ``until``).
+    :param screen_above: the first pass (:func:`screen_query`) runs when
+        the info series times the grid points exceed this.
     """
 
     def __init__(self, url: str, credentials: Credentials | None = None,
                  step: float = DEFAULT_STEP,
                  clock: ty.Callable[[], float] | None = None,
-                 timeout: float = _TIMEOUT) -> None:
+                 timeout: float = _TIMEOUT,
+                 screen_above: int = SAMPLES_PER_QUERY) -> None:
         import time
 
         self.url = url.rstrip('/')
         self.step = step
         self._clock = clock or time.time
         self._timeout = timeout
+        self._screen_above = screen_above
         self._session = (credentials or Credentials()).session()
         #: Requests sent (the benchmark counts them).
         self.queries = 0
@@ -271,20 +307,68 @@ class PrometheusHistory:
             raise PrometheusError(self.url, 'no %s series between %s and %s'
                                   % (series, _shown(start), _shown(end)))
         step, windows = plan(start, end, len(known), self.step)
-        before = self._api('query', {'query': series,
-                                     'time': _at(start - step)})
-        timelines = _Timelines(
-            s.get('metric') or {} for s in before.get('result') or ())
-        promql = edges_query(series, step)
-        for first, last in windows:
-            data = self._api('query_range', {
-                'query': promql, 'start': _at(first), 'end': _at(last),
-                'step': '%dms' % round(step * 1000)})
-            timelines.add(data.get('result') or ())
+        points = (_ms(end) - _ms(start)) // _ms(step) + 2
+        timelines = _Timelines()
+        if len(known) * points <= self._screen_above:
+            self._read_edges(timelines, series, series[len(INFO):], step,
+                             start, end, len(known))
+        else:
+            by_server: dict[_Key, int] = {}
+            for labels in known:
+                key = _raw_key(labels)
+                by_server[key] = by_server.get(key, 0) + 1
+            moved = sorted(self._screen(series, start, end, step,
+                                        len(known)))
+            for chunk in _chunks(moved):
+                matchers = _matchers_of(chunk)
+                self._read_edges(timelines, INFO + matchers, matchers, step,
+                                 start, end, sum(by_server.get(key, 1)
+                                                 for key in chunk))
         found = sorted(timelines.changes(step),
                        key=lambda c: (c.observed_at, c.cloud, c.server_id),
                        reverse=True)
         return found[:limit] if limit is not None else found
+
+    def _read_edges(self, timelines: _Timelines, series: str, matchers: str,
+                    step: float, start: float, end: float,
+                    count: int) -> None:
+        """Add the edges of ``series`` (``count`` of them) to timelines."""
+        step, windows = plan(start, end, count, step)
+        before = self._api('query', {'query': series,
+                                     'time': _at(start - step)})
+        timelines.present(
+            s.get('metric') or {} for s in before.get('result') or ())
+        promql = edges_query(series, step, matchers)
+        for first, last in windows:
+            data = self._api('query_range', {
+                'query': promql, 'start': _at(first), 'end': _at(last),
+                'step': '%dms' % _ms(step)})
+            timelines.add(data.get('result') or ())
+
+    def _screen(self, series: str, start: float, end: float, step: float,
+                count: int) -> set[_Key]:
+        """The servers (raw labels) with an edge between start and end.
+
+        The grid of the edges queries, from the point before ``start``,
+        is cut into pieces that share their end points, so that every
+        pair of neighbouring points is in one piece.
+        """
+        step_ms = _ms(step)
+        first = _ms(start) - step_ms
+        end_ms = _ms(end)
+        points = max(2, min(MAX_POINTS, SAMPLES_PER_QUERY // max(1, count)))
+        moved: set[_Key] = set()
+        while True:
+            last = min(first + (points - 1) * step_ms,
+                       first + (end_ms - first) // step_ms * step_ms)
+            promql, at = screen_query(series, first, last, step_ms)
+            data = self._api('query', {'query': promql,
+                                       'time': _at(at / 1000)})
+            moved.update(_raw_key(s.get('metric') or {})
+                         for s in data.get('result') or ())
+            if last + step_ms > end_ms:
+                return moved
+            first = last
 
     def _range(self, since: datetime.datetime | None,
                until: datetime.datetime | None) -> tuple[float, float]:
@@ -308,14 +392,17 @@ class PrometheusHistory:
 class _Timelines:
     """Each server's series over the grid, and the changes they make."""
 
-    def __init__(self, present: ty.Iterable[_Labels]) -> None:
+    def __init__(self) -> None:
         #: The series of each server present now, by their info labels.
         self._present: dict[_Key, dict[tuple, _Labels]] = {}
         #: (grid point, kind, labels) of every edge, by server.
         self._edges: dict[_Key, list[tuple[float, str, _Labels]]] = {}
         #: The values of CHANGED and QUERIED, by (server, kind, point).
         self._times: dict[tuple[_Key, str, float], float] = {}
-        for labels in present:
+
+    def present(self, labels_seen: ty.Iterable[_Labels]) -> None:
+        """Take in the series present before the range."""
+        for labels in labels_seen:
             self._present.setdefault(_key(labels), {})[
                 _info(labels)] = labels
 
@@ -407,6 +494,36 @@ def _info(labels: _Labels) -> tuple:
 def _key(labels: _Labels) -> _Key:
     return (text.decode_text(labels.get('cloud')) or '',
             text.decode_text(labels.get('server_id')) or '')
+
+
+def _raw_key(labels: _Labels) -> _Key:
+    """(cloud, server ID) as the labels hold them, for a selector."""
+    return labels.get('cloud') or '', labels.get('server_id') or ''
+
+
+def _chunks(keys: list[_Key]) -> ty.Iterator[list[_Key]]:
+    """Servers of one cloud, at most :data:`SERVERS_PER_QUERY` at a time."""
+    chunk: list[_Key] = []
+    for key in keys:
+        if chunk and (len(chunk) == SERVERS_PER_QUERY
+                      or key[0] != chunk[0][0]):
+            yield chunk
+            chunk = []
+        chunk.append(key)
+    if chunk:
+        yield chunk
+
+
+def _matchers_of(keys: list[_Key]) -> str:
+    """``{cloud="c",server_id=~"a|b"}`` of servers of one cloud."""
+    ids = '|'.join(re.sub(r'([\\.+*?()|\[\]{}^$])', r'\\\1', server)
+                   for _, server in keys)
+    return '{cloud=%s,server_id=~%s}' % (_quoted(keys[0][0]), _quoted(ids))
+
+
+def _ms(seconds: float) -> int:
+    """A time or a step in the milliseconds of :func:`_at`."""
+    return round(float(_at(seconds)) * 1000)
 
 
 def _at(seconds: float) -> str:
