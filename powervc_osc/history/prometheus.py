@@ -153,23 +153,24 @@ def edges_query(series: str, step: float, matchers: str = '') -> str:
 
 def screen_query(series: str, first: int, last: int, step: int) -> tuple[
         str, int]:
-    """The servers with a series that starts or ends on a grid: a query.
+    """The series that start or end on a grid, and the time to ask.
 
     The grid is ``first, first + step, ... last`` (milliseconds); the
-    answer, at the returned time (milliseconds), counts by server the
-    series of ``series`` that are present at some grid points but not at
-    all: exactly the servers that :func:`edges_query` has edges for
-    between those points. A subquery evaluates at multiples of its step,
-    so an offset moves the grid onto them.
+    answer, at the returned time (milliseconds), holds the series of
+    ``series`` present at some grid points but not at all, each with the
+    number of points it is present at: exactly the series that
+    :func:`edges_query` has edges of between those points. A subquery
+    evaluates at multiples of its step: an offset moves the grid onto
+    them.
     """
     shift = -first % step
     points = (last - first) // step + 1
     offset = ' offset %dms' % shift if shift else ''
     # Half a step more: the first point is inside whether the range is
     # open or closed on the left (Prometheus 3 opened it).
-    return ('count by (cloud, server_id) (count_over_time((%s%s)[%dms:%dms])'
-            ' < %d)' % (series, offset, (points - 1) * step + step // 2,
-                        step, points)), last + shift
+    return ('count_over_time((%s%s)[%dms:%dms]) < %d' % (
+        series, offset, (points - 1) * step + step // 2, step, points),
+        last + shift)
 
 
 def _edge(promql: str, name: str) -> str:
@@ -310,34 +311,28 @@ class PrometheusHistory:
         points = (_ms(end) - _ms(start)) // _ms(step) + 2
         timelines = _Timelines()
         if len(known) * points <= self._screen_above:
+            before = self._present_at(series, _ms(start - step))
+            timelines.present(before.values())
             self._read_edges(timelines, series, series[len(INFO):], step,
                              start, end, len(known))
         else:
-            by_server: dict[_Key, int] = {}
-            for labels in known:
-                key = _raw_key(labels)
-                by_server[key] = by_server.get(key, 0) + 1
-            moved = sorted(self._screen(series, start, end, step,
-                                        len(known)))
-            for chunk in _chunks(moved):
-                matchers = _matchers_of(chunk)
-                self._read_edges(timelines, INFO + matchers, matchers, step,
-                                 start, end, sum(by_server.get(key, 1)
-                                                 for key in chunk))
+            self._screened(timelines, series, step, start, end, known)
         found = sorted(timelines.changes(step),
                        key=lambda c: (c.observed_at, c.cloud, c.server_id),
                        reverse=True)
         return found[:limit] if limit is not None else found
+
+    def _present_at(self, series: str, at: int) -> dict[tuple, _Labels]:
+        """The series of ``series`` present at ``at`` (ms), by identity."""
+        data = self._api('query', {'query': series, 'time': _at(at / 1000)})
+        return {_identity(s.get('metric') or {}): s.get('metric') or {}
+                for s in data.get('result') or ()}
 
     def _read_edges(self, timelines: _Timelines, series: str, matchers: str,
                     step: float, start: float, end: float,
                     count: int) -> None:
         """Add the edges of ``series`` (``count`` of them) to timelines."""
         step, windows = plan(start, end, count, step)
-        before = self._api('query', {'query': series,
-                                     'time': _at(start - step)})
-        timelines.present(
-            s.get('metric') or {} for s in before.get('result') or ())
         promql = edges_query(series, step, matchers)
         for first, last in windows:
             data = self._api('query_range', {
@@ -345,30 +340,87 @@ class PrometheusHistory:
                 'step': '%dms' % _ms(step)})
             timelines.add(data.get('result') or ())
 
-    def _screen(self, series: str, start: float, end: float, step: float,
-                count: int) -> set[_Key]:
-        """The servers (raw labels) with an edge between start and end.
+    def _screened(self, timelines: _Timelines, series: str, step: float,
+                  start: float, end: float, known: list[_Labels]) -> None:
+        """Read a large fleet piece by piece, each after a first pass.
 
-        The grid of the edges queries, from the point before ``start``,
-        is cut into pieces that share their end points, so that every
-        pair of neighbouring points is in one piece.
+        The grid (from the point before ``start``) is cut into pieces
+        that share their end points. In each, :func:`screen_query` names
+        the series that start or end. One missing at the piece's first
+        point only started at the next; one missing at its last point
+        only ended there (a server appearing, an exporter stopping: no
+        edges query). The servers of any other series that moved are read
+        with :func:`edges_query` over the piece; the rest have no edges.
         """
-        step_ms = _ms(step)
+        step_ms, end_ms = _ms(step), _ms(end)
+        per_server: dict[_Key, int] = {}
+        for labels in known:
+            key = _raw_key(labels)
+            per_server[key] = per_server.get(key, 0) + 1
+        points = max(2, min(MAX_POINTS,
+                            SAMPLES_PER_QUERY // max(1, len(known))))
         first = _ms(start) - step_ms
-        end_ms = _ms(end)
-        points = max(2, min(MAX_POINTS, SAMPLES_PER_QUERY // max(1, count)))
-        moved: set[_Key] = set()
+        shown = {first: self._present_at(series, first)}
+        timelines.present(shown[first].values())
         while True:
             last = min(first + (points - 1) * step_ms,
                        first + (end_ms - first) // step_ms * step_ms)
             promql, at = screen_query(series, first, last, step_ms)
             data = self._api('query', {'query': promql,
                                        'time': _at(at / 1000)})
-            moved.update(_raw_key(s.get('metric') or {})
-                         for s in data.get('result') or ())
+            moved: set[_Key] = set()
+            simple: list[tuple[int, str, _Labels]] = []
+            for result in data.get('result') or ():
+                labels = result.get('metric') or {}
+                seen = float((result.get('value') or (0, 0))[1])
+                if seen == (last - first) // step_ms:
+                    if _identity(labels) not in shown[first]:
+                        simple.append((first + step_ms, 'start', labels))
+                        continue
+                    if last not in shown:
+                        shown[last] = self._present_at(series, last)
+                    if _identity(labels) not in shown[last]:
+                        simple.append((last, 'end', labels))
+                        continue
+                moved.add(_raw_key(labels))
+            simple = [e for e in simple if _raw_key(e[2]) not in moved]
+            self._add_simple(timelines, series, first + step_ms, simple)
+            for chunk in _chunks(sorted(moved)):
+                matchers = _matchers_of(chunk)
+                self._read_edges(
+                    timelines, INFO + matchers, matchers, step,
+                    (first + step_ms) / 1000, last / 1000,
+                    sum(per_server.get(key, 1) for key in chunk))
             if last + step_ms > end_ms:
-                return moved
+                return
+            shown = {last: shown[last] if last in shown
+                     else self._present_at(series, last)}
             first = last
+
+    def _add_simple(self, timelines: _Timelines, series: str, started: int,
+                    edges: list[tuple[int, str, _Labels]]) -> None:
+        """Add edges found by the first pass, with the times of the starts.
+
+        The starts are all at ``started`` (ms); their exporter's and
+        PowerVC's times are read there, as :func:`edges_query` would.
+        """
+        starts = {_raw_key(labels) for _, kind, labels in edges
+                  if kind == 'start'}
+        if starts:
+            matchers = series[len(INFO):]
+            data = self._api('query', {
+                'query': '%s%s or %s%s' % (CHANGED, matchers, QUERIED,
+                                           matchers),
+                'time': _at(started / 1000)})
+            for result in data.get('result') or ():
+                labels = result.get('metric') or {}
+                kind = {CHANGED: 'changed', QUERIED: 'queried'}.get(
+                    labels.get('__name__', ''))
+                if kind and _raw_key(labels) in starts:
+                    timelines.time(labels, kind, started / 1000, float(
+                        (result.get('value') or (0, 0))[1]))
+        for point, kind, labels in edges:
+            timelines.edge(point / 1000, kind, labels)
 
     def _range(self, since: datetime.datetime | None,
                until: datetime.datetime | None) -> tuple[float, float]:
@@ -410,15 +462,21 @@ class _Timelines:
         """Take in one window's answer of :func:`edges_query`."""
         for series in result:
             labels = series.get('metric') or {}
-            kind = labels.get(_EDGE)
-            key = _key(labels)
+            kind = labels.get(_EDGE) or ''
             for point, value in series.get('values') or ():
-                point = float(point)
                 if kind in ('changed', 'queried'):
-                    self._times[key, kind, point] = float(value)
-                    continue
-                self._edges.setdefault(key, []).append(
-                    (point, kind or '', labels))
+                    self.time(labels, kind, float(point), float(value))
+                else:
+                    self.edge(float(point), kind, labels)
+
+    def edge(self, point: float, kind: str, labels: _Labels) -> None:
+        """A series of ``labels`` starts or ends at ``point``."""
+        self._edges.setdefault(_key(labels), []).append((point, kind, labels))
+
+    def time(self, labels: _Labels, kind: str, point: float,
+             value: float) -> None:
+        """The exporter's (``changed``) or PowerVC's time at ``point``."""
+        self._times[_key(labels), kind, point] = value
 
     def changes(self, step: float) -> ty.Iterator[rows.Change]:
         """Each server's changes, oldest first."""
@@ -494,6 +552,12 @@ def _info(labels: _Labels) -> tuple:
 def _key(labels: _Labels) -> _Key:
     return (text.decode_text(labels.get('cloud')) or '',
             text.decode_text(labels.get('server_id')) or '')
+
+
+def _identity(labels: _Labels) -> tuple:
+    """What tells a series from another: its labels but the name."""
+    return tuple(sorted((name, value) for name, value in labels.items()
+                        if name != '__name__'))
 
 
 def _raw_key(labels: _Labels) -> _Key:
