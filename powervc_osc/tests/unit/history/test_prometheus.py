@@ -15,6 +15,7 @@
 import datetime
 import urllib.parse
 
+import fixtures
 import requests
 import requests_mock
 from requests_mock.contrib import fixture as rm_fixture
@@ -159,6 +160,139 @@ class TestChanges(PrometheusTestCase):
                                                cloud='east')])
         self.assertEqual([('east', 'srv-9'), ('powervc', ID)],
                          self.source.servers('lpar-1'))
+
+
+class TestFirstPass(PrometheusTestCase):
+    """Over a large fleet a first pass names the series that moved."""
+
+    #: The grid of the first pass: from the point before --since to now.
+    FIRST, LAST = T0 - 3600 - STEP, T0
+    #: Points of that grid but one: a series missing at one end only.
+    ALL_BUT_ONE = 3660 // 60
+
+    def setUp(self):
+        super().setUp()
+        self.source = prometheus.PrometheusHistory(
+            URL, step=STEP, clock=lambda: T0, screen_above=0)
+
+    def screened(self, series, shown, moved, times=(), edges=()):
+        """Prometheus' answers.
+
+        :param shown: the info series present, by time.
+        :param moved: (labels, points present) of the first pass.
+        :param times: (metric, labels, value) of the changes' times.
+        """
+        self.answer('series', series)
+
+        def query(request, context):
+            asked = form(request)
+            promql, when = asked['query'][0], float(asked['time'][0])
+            if promql.startswith('count_over_time('):
+                result = [{'metric': labels, 'value': [when, str(n)]}
+                          for labels, n in moved]
+            elif ' or ' in promql:
+                result = [{'metric': dict(labels, __name__=name),
+                           'value': [when, str(value)]}
+                          for name, labels, value in times]
+            else:
+                result = [{'metric': dict(labels, __name__=prometheus.INFO),
+                           'value': [when, '1']}
+                          for labels in shown.get(when, ())]
+            return {'status': 'success',
+                    'data': {'resultType': 'vector', 'result': result}}
+
+        self.mock.post(URL + '/api/v1/query', json=query)
+        self.answer('query_range', {'resultType': 'matrix',
+                                    'result': list(edges)})
+
+    def edges_asked(self):
+        return [form(r)['query'][0] for r in self.mock.request_history
+                if r.path.endswith('/query_range')]
+
+    def test_a_server_that_changed_is_read_the_unchanged_is_not(self):
+        old, new = info('C2001000'), info('C6004031')
+        steady = info('00000000', server_id='srv-4', name='lpar-4')
+        self.screened([old, new, steady], {self.FIRST: [old, steady]},
+                      [(old, 52), (new, 10)],
+                      edges=[edge('end', old, (T0 - 600, 1)),
+                             edge('start', new, (T0 - 600, 1))])
+        self.assertEqual([(T0 - 600, 'C6004031', 'progress')], self.rows())
+        asked, = self.edges_asked()
+        self.assertIn('powervc_refcode_info{cloud="powervc",server_id=~'
+                      '"srv-1"}', asked)
+        self.assertNotIn('srv-4', asked)
+
+    def test_the_first_pass_query_is_on_the_grid(self):
+        self.screened([info('x')], {}, [])
+        self.assertEqual([], self.rows())
+        screen = form(self.mock.request_history[2])
+        # 62 points from FIRST; the offset puts them on multiples of 60 s.
+        self.assertEqual(
+            (['count_over_time((powervc_refcode_info{} offset 40000ms)'
+              '[3690000ms:60000ms]) < 62'], ['%.3f' % (T0 + 40)]),
+            (screen['query'], screen['time']))
+        self.assertEqual([], self.edges_asked())
+
+    def test_gaps_inside_and_at_the_end(self):
+        stopped = info('00000000', server_id='srv-2', name='lpar-2')
+        failed = info('B2008105', category='error', server_id='srv-3',
+                      name='lpar-3')
+        self.screened(
+            [stopped, failed],
+            {self.FIRST: [stopped, failed], self.LAST: [failed]},
+            [(stopped, self.ALL_BUT_ONE), (failed, self.ALL_BUT_ONE)],
+            edges=[edge('end', failed, (T0 - 900, 1)),
+                   edge('start', failed, (T0 - 300, 1))])
+        changes = self.source.changes(since=at(T0 - 3600))
+        self.assertEqual(
+            [(T0, 'srv-2', 'gap'), (T0 - 300, 'srv-3', 'error'),
+             (T0 - 900, 'srv-3', 'gap')],
+            [(c.observed_at.timestamp(), c.server_id, c.category)
+             for c in changes])
+        # The exporter that stopped needs no edges query; the gap does.
+        asked, = self.edges_asked()
+        self.assertIn('server_id=~"srv-3"', asked)
+        self.assertNotIn('srv-2', asked)
+
+    def test_servers_that_appear(self):
+        first = info('00000000', category='running', server_id='srv-5',
+                     name='lpar-5')
+        later = info('C2001000', server_id='srv-6', name='lpar-6')
+        ids = [{'cloud': 'powervc', 'server_id': s}
+               for s in ('srv-5', 'srv-6')]
+        self.screened(
+            [first, later], {}, [(first, self.ALL_BUT_ONE), (later, 20)],
+            times=[(prometheus.CHANGED, ids[0], T0 - 3620),
+                   (prometheus.QUERIED, ids[0], T0 - 3630),
+                   (prometheus.CHANGED, ids[1], T0 - 3610)],
+            edges=[edge('start', later, (T0 - 1200, 1))])
+        changes = self.source.changes(since=at(T0 - 3600))
+        self.assertEqual(
+            [(T0 - 1200, 'srv-6', 'C2001000'),
+             # At the first point of the range: its exporter's time.
+             (T0 - 3620, 'srv-5', '00000000')],
+            [(c.observed_at.timestamp(), c.server_id, c.refcode)
+             for c in changes])
+        self.assertEqual(at(T0 - 3630), changes[1].queried_at)
+        asked, = self.edges_asked()
+        self.assertIn('server_id=~"srv-6"', asked)
+        self.assertNotIn('srv-5', asked)
+
+    def test_servers_are_read_in_chunks_of_one_cloud(self):
+        self.useFixture(fixtures.MockPatchObject(
+            prometheus, 'SERVERS_PER_QUERY', 2))
+        moved = [info('x', server_id='a.%d' % n, cloud=cloud)
+                 for cloud in ('east', 'west') for n in range(3)]
+        self.screened(moved, {}, [(labels, 3) for labels in moved])
+        self.rows()
+        self.assertEqual(
+            ['{cloud="east",server_id=~"a\\\\.0|a\\\\.1"}',
+             '{cloud="east",server_id=~"a\\\\.2"}',
+             '{cloud="west",server_id=~"a\\\\.0|a\\\\.1"}',
+             '{cloud="west",server_id=~"a\\\\.2"}'],
+            [q[len(prometheus.INFO):q.index('}') + 1]
+             for q in (a[a.index(prometheus.INFO):]
+                       for a in self.edges_asked())])
 
 
 class TestPlan(testtools.TestCase):
