@@ -18,6 +18,7 @@ the real ``openstack`` reads the changes back from Prometheus alone, and
 they agree with the SQLite history each exporter wrote in the same run.
 """
 
+import datetime
 import os
 
 import bcrypt
@@ -26,6 +27,7 @@ import requests
 import yaml
 
 from powervc_osc import history
+from powervc_osc.history import prometheus
 from powervc_osc.simulator import fixture as sim_fixture
 from powervc_osc.simulator import server as sim_server
 from powervc_osc.tests.functional import base
@@ -151,6 +153,30 @@ class TestHistoryFromPrometheus(base.FunctionalTestCase):
         self.assertEqual([(stuck, 'progress'), (None, 'gap'),
                           (stuck, 'progress')],
                          [(r['Refcode'], r['Category']) for r in rows[:3]])
+
+    def test_the_first_pass_answers_as_reading_every_edge(self):
+        self.ipl()
+        exporter = self.exporters[base.ADMIN]
+        self.assertEqual(0, exporter.stop())
+        ef.wait_for('Prometheus to see the exporter down', lambda:
+                    self.prometheus.query('up == 0'))
+        self.useFixture(ef.ExporterProcess(exporter.args,
+                                           self.environment()))
+        ef.wait_for('the series again', lambda: self.prometheus.query(
+            'powervc_refcode_info{server_name="ipl-west"}'))
+        # Small pieces, so that changes fall on either side of their ends.
+        self.useFixture(fixtures.MockPatchObject(
+            prometheus, 'SAMPLES_PER_QUERY', 200))
+        until = datetime.datetime.now(datetime.timezone.utc)
+        since = until - datetime.timedelta(minutes=10)
+        answers = []
+        for screen_above in (0, 10 ** 12):
+            with prometheus.PrometheusHistory(
+                    self.prometheus.url, step=1.0,
+                    screen_above=screen_above) as source:
+                answers.append(source.changes(since=since, until=until))
+        self.assertEqual(answers[1], answers[0])
+        self.assertIn(prometheus.GAP, [c.category for c in answers[0]])
 
     def one_line(self, *args):
         result = self.history(*args, status=1)
