@@ -408,14 +408,15 @@ class PrometheusHistory:
                   if kind == 'start'}
         if starts:
             matchers = series[len(INFO):]
+            # Told apart by a label: ``or`` drops the second of two series
+            # with the same labels but the name.
             data = self._api('query', {
-                'query': '%s%s or %s%s' % (CHANGED, matchers, QUERIED,
-                                           matchers),
+                'query': '%s or %s' % (_edge(CHANGED + matchers, 'changed'),
+                                       _edge(QUERIED + matchers, 'queried')),
                 'time': _at(started / 1000)})
             for result in data.get('result') or ():
                 labels = result.get('metric') or {}
-                kind = {CHANGED: 'changed', QUERIED: 'queried'}.get(
-                    labels.get('__name__', ''))
+                kind = labels.get(_EDGE)
                 if kind and _raw_key(labels) in starts:
                     timelines.time(labels, kind, started / 1000, float(
                         (result.get('value') or (0, 0))[1]))

@@ -180,7 +180,7 @@ class TestFirstPass(PrometheusTestCase):
 
         :param shown: the info series present, by time.
         :param moved: (labels, points present) of the first pass.
-        :param times: (metric, labels, value) of the changes' times.
+        :param times: (kind, labels, value) of the changes' times.
         """
         self.answer('series', series)
 
@@ -191,9 +191,9 @@ class TestFirstPass(PrometheusTestCase):
                 result = [{'metric': labels, 'value': [when, str(n)]}
                           for labels, n in moved]
             elif ' or ' in promql:
-                result = [{'metric': dict(labels, __name__=name),
+                result = [{'metric': dict(labels, powervc_osc_edge=kind),
                            'value': [when, str(value)]}
-                          for name, labels, value in times]
+                          for kind, labels, value in times]
             else:
                 result = [{'metric': dict(labels, __name__=prometheus.INFO),
                            'value': [when, '1']}
@@ -262,9 +262,9 @@ class TestFirstPass(PrometheusTestCase):
                for s in ('srv-5', 'srv-6')]
         self.screened(
             [first, later], {}, [(first, self.ALL_BUT_ONE), (later, 20)],
-            times=[(prometheus.CHANGED, ids[0], T0 - 3620),
-                   (prometheus.QUERIED, ids[0], T0 - 3630),
-                   (prometheus.CHANGED, ids[1], T0 - 3610)],
+            times=[('changed', ids[0], T0 - 3620),
+                   ('queried', ids[0], T0 - 3630),
+                   ('changed', ids[1], T0 - 3610)],
             edges=[edge('start', later, (T0 - 1200, 1))])
         changes = self.source.changes(since=at(T0 - 3600))
         self.assertEqual(
