@@ -362,6 +362,12 @@ class PrometheusHistory:
         first = _ms(start) - step_ms
         shown = {first: self._present_at(series, first)}
         timelines.present(shown[first].values())
+
+        def shown_at(at: int) -> dict[tuple, _Labels]:
+            if at not in shown:
+                shown[at] = self._present_at(series, at)
+            return shown[at]
+
         while True:
             last = min(first + (points - 1) * step_ms,
                        first + (end_ms - first) // step_ms * step_ms)
@@ -374,12 +380,10 @@ class PrometheusHistory:
                 labels = result.get('metric') or {}
                 seen = float((result.get('value') or (0, 0))[1])
                 if seen == (last - first) // step_ms:
-                    if _identity(labels) not in shown[first]:
+                    if _identity(labels) not in shown_at(first):
                         simple.append((first + step_ms, 'start', labels))
                         continue
-                    if last not in shown:
-                        shown[last] = self._present_at(series, last)
-                    if _identity(labels) not in shown[last]:
+                    if _identity(labels) not in shown_at(last):
                         simple.append((last, 'end', labels))
                         continue
                 moved.add(_raw_key(labels))
@@ -393,8 +397,8 @@ class PrometheusHistory:
                     sum(per_server.get(key, 1) for key in chunk))
             if last + step_ms > end_ms:
                 return
-            shown = {last: shown[last] if last in shown
-                     else self._present_at(series, last)}
+            for at in [at for at in shown if at < last]:
+                del shown[at]
             first = last
 
     def _add_simple(self, timelines: _Timelines, series: str, started: int,
