@@ -138,7 +138,8 @@ class TestHistoryFromPrometheus(base.FunctionalTestCase):
         self.assertEqual(codes(self.prometheus_history(
             'ipl-west').json()), codes(by_env))
 
-    def test_an_exporter_down_is_a_gap(self):
+    def ipl_and_a_gap(self):
+        """IPL; stop one exporter until Prometheus sees it down; restart."""
         self.ipl()
         exporter = self.exporters[base.ADMIN]
         self.assertEqual(0, exporter.stop())
@@ -148,6 +149,9 @@ class TestHistoryFromPrometheus(base.FunctionalTestCase):
                                            self.environment()))
         ef.wait_for('the series again', lambda: self.prometheus.query(
             'powervc_refcode_info{server_name="ipl-west"}'))
+
+    def test_an_exporter_down_is_a_gap(self):
+        self.ipl_and_a_gap()
         rows = self.prometheus_history('ipl-west').json()
         stuck = IPL[base.ADMIN][1]['stuck_at']
         self.assertEqual([(stuck, 'progress'), (None, 'gap'),
@@ -155,15 +159,7 @@ class TestHistoryFromPrometheus(base.FunctionalTestCase):
                          [(r['Refcode'], r['Category']) for r in rows[:3]])
 
     def test_the_first_pass_answers_as_reading_every_edge(self):
-        self.ipl()
-        exporter = self.exporters[base.ADMIN]
-        self.assertEqual(0, exporter.stop())
-        ef.wait_for('Prometheus to see the exporter down', lambda:
-                    self.prometheus.query('up == 0'))
-        self.useFixture(ef.ExporterProcess(exporter.args,
-                                           self.environment()))
-        ef.wait_for('the series again', lambda: self.prometheus.query(
-            'powervc_refcode_info{server_name="ipl-west"}'))
+        self.ipl_and_a_gap()
         # Small pieces, so that changes fall on either side of their ends.
         self.useFixture(fixtures.MockPatchObject(
             prometheus, 'SAMPLES_PER_QUERY', 200))
