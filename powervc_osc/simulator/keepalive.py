@@ -54,7 +54,7 @@ class Handler(serving.WSGIRequestHandler):
             return
         environ = self.make_environ()
         length = int(self.headers.get('Content-Length') or 0)
-        body = wsgi.LimitedStream(self.rfile, length)
+        body = wsgi.LimitedStream(ty.cast(ty.IO[bytes], self.rfile), length)
         environ['wsgi.input'] = body
         try:
             self._answer(environ)
