@@ -45,6 +45,7 @@ import dataclasses
 import datetime
 import math
 import typing as ty
+import urllib.parse
 
 import requests
 
@@ -68,6 +69,8 @@ MIN_STEP = 1.0
 #: The category of a row that marks missing series.
 GAP = 'gap'
 _EDGE = 'powervc_osc_edge'
+_NOT_SERIES = ('its answer is not a list of series (is the URL the '
+               'Prometheus query API?)')
 _TIMEOUT = 60.0
 _Labels = ty.Dict[str, str]
 _Key = ty.Tuple[str, str]
@@ -77,8 +80,17 @@ class PrometheusError(exceptions.RefcodeError):
     """Prometheus cannot answer; the message names the URL and why."""
 
     def __init__(self, url: str, problem: str) -> None:
+        url = _without_userinfo(url)
         super().__init__('Prometheus at %s: %s' % (url, problem))
         self.url = url
+
+
+def _without_userinfo(url: str) -> str:
+    """``url`` without a ``user:password@`` part, which is never shown."""
+    parts = urllib.parse.urlsplit(url)
+    if '@' not in parts.netloc:
+        return url
+    return parts._replace(netloc=parts.netloc.rpartition('@')[2]).geturl()
 
 
 @dataclasses.dataclass
@@ -234,7 +246,22 @@ class PrometheusHistory:
         """The label sets of the info series matching any selector."""
         data = self._api('series', [('match[]', s) for s in selectors] + [
             ('start', _at(start)), ('end', _at(end))])
-        return [s for s in data or () if isinstance(s, dict)]
+        if not isinstance(data, list):
+            raise PrometheusError(self.url, _NOT_SERIES)
+        return [s for s in data if isinstance(s, dict)]
+
+    def _result(self, data: ty.Any) -> list[dict[str, ty.Any]]:
+        """A query's series, each with its labels and its points as floats.
+
+        :raises PrometheusError: the answer does not have that shape.
+        """
+        try:
+            return [{'metric': dict(s.get('metric') or {}),
+                     'values': [(float(point), float(value))
+                                for point, value in s.get('values') or ()]}
+                    for s in data.get('result')]
+        except (AttributeError, TypeError, ValueError):
+            raise PrometheusError(self.url, _NOT_SERIES)
 
     def servers(self, server: str, cloud: str | None = None,
                 since: datetime.datetime | None = None,
@@ -273,14 +300,13 @@ class PrometheusHistory:
         step, windows = plan(start, end, len(known), self.step)
         before = self._api('query', {'query': series,
                                      'time': _at(start - step)})
-        timelines = _Timelines(
-            s.get('metric') or {} for s in before.get('result') or ())
+        timelines = _Timelines(s['metric'] for s in self._result(before))
         promql = edges_query(series, step)
         for first, last in windows:
             data = self._api('query_range', {
                 'query': promql, 'start': _at(first), 'end': _at(last),
                 'step': '%dms' % round(step * 1000)})
-            timelines.add(data.get('result') or ())
+            timelines.add(self._result(data))
         found = sorted(timelines.changes(step),
                        key=lambda c: (c.observed_at, c.cloud, c.server_id),
                        reverse=True)

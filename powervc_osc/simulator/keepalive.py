@@ -45,15 +45,16 @@ class Handler(serving.WSGIRequestHandler):
     disable_nagle_algorithm = True
 
     def run_wsgi(self) -> None:
-        if self.headers.get('Transfer-Encoding') or self.headers.get(
-                'Expect'):
-            # Bodies this handler does not frame: Werkzeug's way (it
-            # closes the connection after the answer).
+        length = _length(self.headers.get('Content-Length'))
+        if length is None or self.headers.get(
+                'Transfer-Encoding') or self.headers.get('Expect'):
+            # Bodies this handler does not frame (or a Content-Length
+            # that is not a length): Werkzeug's way (it closes the
+            # connection after the answer).
             self.close_connection = True
             super().run_wsgi()
             return
         environ = self.make_environ()
-        length = int(self.headers.get('Content-Length') or 0)
         body = wsgi.LimitedStream(ty.cast(ty.IO[bytes], self.rfile), length)
         environ['wsgi.input'] = body
         try:
@@ -130,3 +131,10 @@ class Handler(serving.WSGIRequestHandler):
 def _chain(first: bytes, rest: ty.Iterator[bytes]) -> ty.Iterator[bytes]:
     yield first
     yield from rest
+
+
+def _length(header: str | None) -> int | None:
+    """The body length a Content-Length header gives, None if not one."""
+    if not header:
+        return 0
+    return int(header) if header.isdigit() else None

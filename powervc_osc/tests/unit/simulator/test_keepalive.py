@@ -60,3 +60,15 @@ class TestKeepAlive(testtools.TestCase):
         answer, body = self.get()
         self.assertEqual(200, answer.status)
         self.assertIn('versions', json.loads(body))
+
+    def test_a_content_length_that_is_no_length_gets_an_answer(self):
+        for length in ('abc', '-5'):
+            connection = http.client.HTTPConnection(
+                '127.0.0.1', self.connection.port, timeout=10)
+            self.addCleanup(connection.close)
+            connection.putrequest('POST', COMPUTE)
+            connection.putheader('Content-Length', length)
+            connection.endheaders()
+            answer = connection.getresponse()
+            answer.read()
+            self.assertTrue(answer.will_close, length)
