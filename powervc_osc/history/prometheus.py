@@ -49,6 +49,7 @@ import datetime
 import math
 import re
 import typing as ty
+import urllib.parse
 
 import requests
 
@@ -75,6 +76,8 @@ SERVERS_PER_QUERY = 500
 #: The category of a row that marks missing series.
 GAP = 'gap'
 _EDGE = 'powervc_osc_edge'
+_NOT_SERIES = ('its answer is not a list of series (is the URL the '
+               'Prometheus query API?)')
 _TIMEOUT = 60.0
 _Labels = ty.Dict[str, str]
 _Key = ty.Tuple[str, str]
@@ -84,8 +87,17 @@ class PrometheusError(exceptions.RefcodeError):
     """Prometheus cannot answer; the message names the URL and why."""
 
     def __init__(self, url: str, problem: str) -> None:
+        url = _without_userinfo(url)
         super().__init__('Prometheus at %s: %s' % (url, problem))
         self.url = url
+
+
+def _without_userinfo(url: str) -> str:
+    """``url`` without a ``user:password@`` part, which is never shown."""
+    parts = urllib.parse.urlsplit(url)
+    if '@' not in parts.netloc:
+        return url
+    return parts._replace(netloc=parts.netloc.rpartition('@')[2]).geturl()
 
 
 @dataclasses.dataclass
@@ -271,7 +283,25 @@ class PrometheusHistory:
         """The label sets of the info series matching any selector."""
         data = self._api('series', [('match[]', s) for s in selectors] + [
             ('start', _at(start)), ('end', _at(end))])
-        return [s for s in data or () if isinstance(s, dict)]
+        if not isinstance(data, list):
+            raise PrometheusError(self.url, _NOT_SERIES)
+        return [s for s in data if isinstance(s, dict)]
+
+    def _result(self, data: ty.Any) -> list[dict[str, ty.Any]]:
+        """A query's series, each with its labels and its points as floats.
+
+        An instant query's one point is the first of ``values``.
+
+        :raises PrometheusError: the answer does not have that shape.
+        """
+        try:
+            return [{'metric': dict(s.get('metric') or {}),
+                     'values': [(float(point), float(value))
+                                for point, value in s.get('values') or (
+                                    [s['value']] if 'value' in s else ())]}
+                    for s in data.get('result')]
+        except (AttributeError, TypeError, ValueError):
+            raise PrometheusError(self.url, _NOT_SERIES)
 
     def servers(self, server: str, cloud: str | None = None,
                 since: datetime.datetime | None = None,
@@ -325,8 +355,8 @@ class PrometheusHistory:
     def _present_at(self, series: str, at: int) -> dict[tuple, _Labels]:
         """The series of ``series`` present at ``at`` (ms), by identity."""
         data = self._api('query', {'query': series, 'time': _at(at / 1000)})
-        return {_identity(s.get('metric') or {}): s.get('metric') or {}
-                for s in data.get('result') or ()}
+        return {_identity(s['metric']): s['metric']
+                for s in self._result(data)}
 
     def _read_edges(self, timelines: _Timelines, series: str, matchers: str,
                     step: float, start: float, end: float,
@@ -338,7 +368,7 @@ class PrometheusHistory:
             data = self._api('query_range', {
                 'query': promql, 'start': _at(first), 'end': _at(last),
                 'step': '%dms' % _ms(step)})
-            timelines.add(data.get('result') or ())
+            timelines.add(self._result(data))
 
     def _screened(self, timelines: _Timelines, series: str, step: float,
                   start: float, end: float, known: list[_Labels]) -> None:
@@ -376,9 +406,9 @@ class PrometheusHistory:
                                        'time': _at(at / 1000)})
             moved: set[_Key] = set()
             simple: list[tuple[int, str, _Labels]] = []
-            for result in data.get('result') or ():
-                labels = result.get('metric') or {}
-                seen = float((result.get('value') or (0, 0))[1])
+            for result in self._result(data):
+                labels = result['metric']
+                seen = (result['values'] or [(0, 0.0)])[0][1]
                 if seen == (last - first) // step_ms:
                     if _identity(labels) not in shown_at(first):
                         simple.append((first + step_ms, 'start', labels))
@@ -418,12 +448,12 @@ class PrometheusHistory:
                 'query': '%s or %s' % (_edge(CHANGED + matchers, 'changed'),
                                        _edge(QUERIED + matchers, 'queried')),
                 'time': _at(started / 1000)})
-            for result in data.get('result') or ():
-                labels = result.get('metric') or {}
+            for result in self._result(data):
+                labels = result['metric']
                 kind = labels.get(_EDGE)
-                if kind and _raw_key(labels) in starts:
-                    timelines.time(labels, kind, started / 1000, float(
-                        (result.get('value') or (0, 0))[1]))
+                if kind and result['values'] and _raw_key(labels) in starts:
+                    timelines.time(labels, kind, started / 1000,
+                                   result['values'][0][1])
         for point, kind, labels in edges:
             timelines.edge(point / 1000, kind, labels)
 
@@ -470,9 +500,9 @@ class _Timelines:
             kind = labels.get(_EDGE) or ''
             for point, value in series.get('values') or ():
                 if kind in ('changed', 'queried'):
-                    self.time(labels, kind, float(point), float(value))
+                    self.time(labels, kind, point, value)
                 else:
-                    self.edge(float(point), kind, labels)
+                    self.edge(point, kind, labels)
 
     def edge(self, point: float, kind: str, labels: _Labels) -> None:
         """A series of ``labels`` starts or ends at ``point``."""

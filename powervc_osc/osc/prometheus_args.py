@@ -41,6 +41,11 @@ RESOLUTION = (
     'category "gap". --since defaults to 24 hours before --until.')
 
 
+#: Headers that carry credentials: refused by ``--prometheus-header``.
+_SECRET_HEADERS = frozenset(('authorization', 'proxy-authorization',
+                             'cookie'))
+
+
 def _header(text: str) -> tuple[str, str]:
     """argparse type of ``--prometheus-header``: ``Name: value``."""
     name, colon, value = text.partition(':')
@@ -48,6 +53,11 @@ def _header(text: str) -> tuple[str, str]:
             c in text for c in '\r\n'):
         raise argparse.ArgumentTypeError(
             'expected "Name: value", got %r' % text.split(':')[0])
+    if name.lower() in _SECRET_HEADERS:
+        # A secret on the command line is seen by every user of the host.
+        raise argparse.ArgumentTypeError(
+            '%s would put a secret on the command line: use '
+            '--prometheus-token-file or --prometheus-password-file' % name)
     return name, value.strip()
 
 

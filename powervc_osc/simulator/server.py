@@ -42,6 +42,7 @@ from powervc_osc.simulator import app as sim_app
 from powervc_osc.simulator import control
 from powervc_osc.simulator import faults as faults_mod
 from powervc_osc.simulator import identity
+from powervc_osc.simulator import keepalive
 from powervc_osc.simulator import records as sim_records
 from powervc_osc.simulator import requestlog
 from powervc_osc.simulator import settings as sim_settings
@@ -57,8 +58,8 @@ CLOUD_USERS = (
 )
 
 
-class _Handler(serving.WSGIRequestHandler):
-    """Logs to the module logger (debug) rather than to stderr."""
+class _Handler(keepalive.Handler):
+    """Keeps connections open; logs to the module logger (debug)."""
 
     def log(self, type: str, message: str, *args: ty.Any) -> None:
         LOG.debug('%s - %s', self.address_string(), message % args)

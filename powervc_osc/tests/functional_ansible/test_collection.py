@@ -109,7 +109,8 @@ class TestDocPlaybook(base.AnsibleTestCase):
             [base.ansible_tool('ansible-playbook'), '-i', 'localhost,',
              DOC_PLAYBOOK, '-e', 'cloud=%s' % base.ADMIN,
              '-e', 'host=%s' % host, '-e', 'wait_interval=1',
-             '-e', 'ansible_python_interpreter=%s' % sys.executable],
+             # As JSON: key=value splits at a space in the venv's path.
+             '-e', json.dumps({'ansible_python_interpreter': sys.executable})],
             env=self.ansible_environment())
         self.assertIn(' changed=1 ', result.out)     # ibmi-dev-1
         self.assertIn(' failed=0 ', result.out)

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 import uuid
 
@@ -214,7 +215,8 @@ class TestWithoutPowervcOsc(base.AnsibleTestCase):
         # This Python without its site-packages, where powervc_osc is.
         python = os.path.join(self.home, 'bare-python')
         with open(python, 'w') as stream:
-            stream.write('#!/bin/sh\nexec %s -S "$@"\n' % sys.executable)
+            stream.write('#!/bin/sh\nexec %s -S "$@"\n'
+                         % shlex.quote(sys.executable))
         os.chmod(python, 0o755)
         result, = self.results(self.playbook(
             [task('refcode', server='ibmi-prod-1', ignore_errors=True)],

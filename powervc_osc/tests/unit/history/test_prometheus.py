@@ -361,6 +361,31 @@ class TestErrors(PrometheusTestCase):
             'Prometheus query API (is the URL its root, with any path prefix '
             'such as /prometheus?)' % URL, self.failure())
 
+    def test_answers_of_the_wrong_shape(self):
+        wrong = 'its answer is not a list of series'
+        self.answer('series', json={'status': 'success'})
+        self.assertIn(wrong, self.failure())
+        for before, edges in (
+                ({'result': None}, {'result': []}),
+                ({'resultType': 'vector', 'result': []}, ['not', 'a dict']),
+                ({'resultType': 'vector', 'result': []},
+                 {'result': [{'metric': {}, 'values': [['abc', '1']]}]})):
+            self.answer('series', [info('x')])
+            self.answer('query', before)
+            self.answer('query_range', edges)
+            self.assertIn(wrong, self.failure())
+
+    def test_a_password_in_the_url_is_never_shown(self):
+        source = prometheus.PrometheusHistory(
+            'http://reader:s3cret@prometheus.test:9090', clock=lambda: T0)
+        self.mock.post('http://reader:s3cret@prometheus.test:9090'
+                       '/api/v1/series', status_code=401)
+        message = str(self.assertRaises(prometheus.PrometheusError,
+                                        source.changes))
+        self.assertIn('Prometheus at http://prometheus.test:9090: HTTP 401',
+                      message)
+        self.assertNotIn('s3cret', message)
+
     def test_prometheus_own_words(self):
         self.answer('series', status_code=422, json={
             'status': 'error', 'errorType': 'execution',

@@ -146,6 +146,9 @@ class TestFromPrometheus(th.HistoryCommandTestCase):
                  '--prometheus-password-file needs --prometheus-user'),
                 (['--prometheus', PROM, '--prometheus-header', 'no colon'],
                  "expected \"Name: value\", got 'no colon'"),
+                (['--prometheus', PROM, '--prometheus-header',
+                  'Authorization: Bearer x'],
+                 'Authorization would put a secret on the command line'),
                 (['--prometheus', PROM, '--step', '0.5'], '0.5')):
             status, _, err = self.history(*argv, status=2)
             self.assertIn(culprit, err.splitlines()[-1], argv)
