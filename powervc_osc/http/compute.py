@@ -44,6 +44,7 @@ from powervc_osc import exceptions
 from powervc_osc.http import concurrency
 from powervc_osc.http import deadline
 from powervc_osc.http import errors
+from powervc_osc.http import lean
 from powervc_osc.http import tokens
 from powervc_osc.http import transport
 from powervc_osc import text
@@ -103,6 +104,10 @@ class ComputeHTTP:
         self._login_lock = threading.Lock()
         self._login_error: str | None = None
         self._endpoint: str | None = None
+        #: The metadata GETs' path past keystoneauth (None: always through
+        #: keystoneauth).
+        self.lean: lean.LeanTransport | None = lean.LeanTransport(
+            session, LOG)
         transport.mount(session, pool_size)
         tokens.fit_margin(session.auth)
         transport.remember_environment(session)
@@ -208,8 +213,11 @@ class ComputeHTTP:
             pass
 
     def _send(self, request: _Request, attempt: deadline.Attempt,
-              **kwargs: ty.Any) -> requests.Response:
+              **kwargs: ty.Any) -> requests.Response | lean.LeanResponse:
         """One attempt, read whole by its response hook.
+
+        A metadata GET to an origin keystoneauth has sent a GET to goes
+        over :mod:`powervc_osc.http.lean`.
 
         Connection failures, and any failure of an attempt whose deadline
         passed, are raised as they are, for :meth:`request` to retry.
@@ -217,12 +225,20 @@ class ComputeHTTP:
         if self._login_error is not None:
             raise exceptions.LoginFailed(self._login_error, status_code=401)
         try:
-            return self.adapter.request(
-                self._absolute(request.url), request.method, raise_exc=False,
+            url = self._absolute(request.url)
+            route = self.lean and not kwargs and request.method == 'GET' and (
+                request.path.endswith('/metadata')) and self.lean.route(url)
+            if route:
+                return self.lean.send(route, request.method, url, attempt)
+            response = self.adapter.request(
+                url, request.method, raise_exc=False,
                 allow_reauth=False, redirect=False, stream=True,
                 timeout=attempt.timeout,
                 headers={'Accept': 'application/json'},
                 hooks=attempt.hooks, **kwargs)
+            if self.lean and not kwargs:
+                self.lean.learn(response)
+            return response
         except ks_exc.ClientException as exc:
             if attempt.expired() or isinstance(
                     exc, ks_exc.RetriableConnectionFailure):
