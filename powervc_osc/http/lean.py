@@ -85,15 +85,19 @@ class LeanTransport:
             return
         origin = _origin(url)
         if origin not in self._routes:
-            self._routes[origin] = self._route_for(sent)
+            self._routes[origin] = self._route_for(response)
 
-    def _route_for(self, sent: requests.PreparedRequest) -> _Route | None:
+    def _route_for(self, response: ty.Any) -> _Route | None:
+        sent = response.request
         session = self.session
         requests_session = getattr(session, 'session', None)
         if requests_session is None:
             return None
-        adapter = requests_session.get_adapter(sent.url)
-        if type(adapter) is not transport.DeadlineAdapter:
+        # The transport that answered, not just the one mounted: a test's
+        # requests-mock answers in place of the mounted one.
+        adapter = getattr(response, 'connection', None)
+        if type(adapter) is not transport.DeadlineAdapter or (
+                requests_session.get_adapter(sent.url) is not adapter):
             return None
         try:
             if session.get_auth_connection_params():
