@@ -232,7 +232,8 @@ class LeanResponse:
         return json.loads(self.content)
 
 
-def _requests_error(exc: BaseException) -> requests.exceptions.RequestException:
+def _requests_error(
+        exc: BaseException) -> requests.exceptions.RequestException:
     """The exception requests' adapter raises for urllib3's ``exc``."""
     if isinstance(exc, (u3.ProtocolError, OSError, u3.ClosedPoolError)):
         return requests.exceptions.ConnectionError(exc)
