@@ -49,7 +49,8 @@ from powervc_osc.http import transport
 class _Route:
     """How GETs to one origin go: the pool's key and what keystoneauth sent."""
 
-    def __init__(self, adapter: ty.Any, host: dict, pool_kwargs: dict,
+    def __init__(self, adapter: ty.Any, host: ty.Mapping[str, ty.Any],
+                 pool_kwargs: ty.Mapping[str, ty.Any],
                  headers: dict[str, str], logged: frozenset[str]) -> None:
         self.adapter = adapter
         self.host = host
@@ -80,10 +81,10 @@ class LeanTransport:
     def learn(self, response: ty.Any) -> None:
         """Learn an origin from a GET that keystoneauth sent there."""
         sent = getattr(response, 'request', None)
-        url = getattr(sent, 'url', None)
-        if not url or sent.method != 'GET' or sent.body is not None:
+        if sent is None or not sent.url or sent.method != 'GET' or (
+                sent.body is not None):
             return
-        origin = _origin(url)
+        origin = _origin(sent.url)
         if origin not in self._routes:
             self._routes[origin] = self._route_for(response)
 
@@ -155,7 +156,8 @@ class LeanTransport:
                 raise _requests_error(exc)
             response = LeanResponse(raw, url, headers, datetime.timedelta(
                 seconds=time.monotonic() - started))
-            attempt.hook(response)
+            # The hook reads only the fields a LeanResponse has.
+            attempt.hook(ty.cast(requests.Response, response))
         except requests.exceptions.RequestException as exc:
             raise _keystoneauth_error(exc, url)
         self.session._http_log_response(response=response, logger=self._log,

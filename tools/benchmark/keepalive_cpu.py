@@ -18,7 +18,8 @@ another in this process's main thread through each layer, and
 ``time.process_time`` per GET is printed: the client's whole path
 (``ComputeHTTP.request``, over the lean path of
 :mod:`powervc_osc.http.lean` and with it turned off), requests' transport
-alone (``adapter.send``), urllib3's pool alone, and a bare ``http.client`` loop (the floor).
+alone (``adapter.send``), urllib3's pool alone, and a bare ``http.client``
+loop (the floor).
 
 Usage: ``python -m tools.benchmark.keepalive_cpu [--reads N]``.
 """
