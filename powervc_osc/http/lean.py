@@ -23,7 +23,8 @@ cap), the errors those of requests and keystoneauth, so that the messages
 are the same.  It does so only over the transport the project mounts
 (:class:`~powervc_osc.http.transport.DeadlineAdapter`) and when no proxy
 applies; otherwise (another transport, a proxy, an auth plugin with its
-own connection settings) requests go through keystoneauth as before.
+own connection settings, a session that collects timings) requests go
+through keystoneauth as before.
 """
 
 from __future__ import annotations
@@ -92,8 +93,9 @@ class LeanTransport:
         sent = response.request
         session = self.session
         requests_session = getattr(session, 'session', None)
-        if requests_session is None:
-            return None
+        if requests_session is None or getattr(session, '_collect_timing',
+                                               False):
+            return None     # keystoneauth records each request's timing
         # The transport that answered, not just the one mounted: a test's
         # requests-mock answers in place of the mounted one.
         adapter = getattr(response, 'connection', None)
