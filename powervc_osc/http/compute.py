@@ -44,6 +44,7 @@ from powervc_osc import exceptions
 from powervc_osc.http import concurrency
 from powervc_osc.http import deadline
 from powervc_osc.http import errors
+from powervc_osc.http import lean
 from powervc_osc.http import tokens
 from powervc_osc.http import transport
 from powervc_osc import text
@@ -63,6 +64,8 @@ REQUEST_ID_HEADER = 'x-openstack-request-id'
 #: Same-origin redirects followed for one request.
 MAX_REDIRECTS = 5
 _REDIRECT_STATUSES = (301, 302, 303, 305, 307, 308)
+#: An answer: through keystoneauth, or over the lean path.
+Answer = ty.Union[requests.Response, lean.LeanResponse]
 #: Our backoff between retries: 0.5, 1, 2... seconds, at most a minute.
 _FIRST_BACKOFF = 0.5
 _MAX_BACKOFF = 60.0
@@ -103,6 +106,10 @@ class ComputeHTTP:
         self._login_lock = threading.Lock()
         self._login_error: str | None = None
         self._endpoint: str | None = None
+        #: The metadata GETs' path past keystoneauth (None: always through
+        #: keystoneauth).
+        self.lean: lean.LeanTransport | None = lean.LeanTransport(
+            session, LOG)
         transport.mount(session, pool_size)
         tokens.fit_margin(session.auth)
         transport.remember_environment(session)
@@ -208,8 +215,11 @@ class ComputeHTTP:
             pass
 
     def _send(self, request: _Request, attempt: deadline.Attempt,
-              **kwargs: ty.Any) -> requests.Response:
+              **kwargs: ty.Any) -> Answer:
         """One attempt, read whole by its response hook.
+
+        A metadata GET to an origin keystoneauth has sent a GET to goes
+        over :mod:`powervc_osc.http.lean`.
 
         Connection failures, and any failure of an attempt whose deadline
         passed, are raised as they are, for :meth:`request` to retry.
@@ -217,12 +227,22 @@ class ComputeHTTP:
         if self._login_error is not None:
             raise exceptions.LoginFailed(self._login_error, status_code=401)
         try:
-            return self.adapter.request(
-                self._absolute(request.url), request.method, raise_exc=False,
+            url = self._absolute(request.url)
+            fast = self.lean
+            if fast is not None and not kwargs and request.method == 'GET' \
+                    and request.path.endswith('/metadata'):
+                route = fast.route(url)
+                if route is not None:
+                    return fast.send(route, request.method, url, attempt)
+            response = self.adapter.request(
+                url, request.method, raise_exc=False,
                 allow_reauth=False, redirect=False, stream=True,
                 timeout=attempt.timeout,
                 headers={'Accept': 'application/json'},
                 hooks=attempt.hooks, **kwargs)
+            if self.lean and not kwargs:
+                self.lean.learn(response)
+            return response
         except ks_exc.ClientException as exc:
             if attempt.expired() or isinstance(
                     exc, ks_exc.RetriableConnectionFailure):
@@ -252,7 +272,7 @@ class ComputeHTTP:
             self._endpoint = endpoint.rstrip('/')
         return self._endpoint + '/' + url.lstrip('/')
 
-    def _reauthenticate(self, response: requests.Response) -> bool:
+    def _reauthenticate(self, response: Answer) -> bool:
         """Log in again after a 401, once for all the requests that got it.
 
         Returns whether there is a new token to retry with. A request sent
@@ -316,7 +336,7 @@ class _Request:
     def __str__(self) -> str:
         return '%s %s' % (self.method, self.path)
 
-    def follow(self, response: requests.Response) -> None:
+    def follow(self, response: Answer) -> None:
         """Take a redirect, if it stays on the origin that was asked.
 
         The token would go wherever the request goes, so a redirect to
@@ -363,7 +383,7 @@ def _backoff() -> ty.Iterator[float]:
             for n in itertools.count())
 
 
-def _retry_after(response: requests.Response) -> float | None:
+def _retry_after(response: Answer) -> float | None:
     """``Retry-After`` in seconds, kept within what a script can wait.
 
     A date, a negative or a missing value gives None (use the backoff).

@@ -1,0 +1,228 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The lean path of metadata GETs, against a real server on loopback.
+
+Every failure is also sent through keystoneauth (the lean path turned
+off): the user must read the same message either way.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import logging
+import socket
+import struct
+import threading
+from unittest import mock
+
+import fixtures
+from keystoneauth1 import plugin
+from keystoneauth1 import session as ks_session
+import testtools
+
+from powervc_osc import exceptions
+from powervc_osc.http import compute
+
+TOKENS = ('gAAAA-first-token-value', 'gAAAA-second-token-value')
+METADATA = '/servers/%s/metadata'
+
+
+class Logins(plugin.BaseAuthPlugin):
+    """A token per login; each invalidation makes the next login new."""
+
+    def __init__(self, endpoint: str) -> None:
+        super().__init__()
+        self.endpoint = endpoint
+        self.logins = 0
+        self._token: str | None = None
+
+    def get_token(self, session, **kwargs):
+        if self._token is None:
+            self._token = TOKENS[min(self.logins, len(TOKENS) - 1)]
+            self.logins += 1
+        return self._token
+
+    def invalidate(self):
+        self._token = None
+        return True
+
+    def get_endpoint(self, session, **kwargs):
+        return self.endpoint
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+
+    def do_GET(self):
+        server = self.server
+        server.seen.append((self.path, self.headers.get('X-Auth-Token'),
+                            self.client_address))
+        answer = server.answer(self)
+        if answer is None:              # reset the connection
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack('ii', 1, 0))
+            self.close_connection = True
+            return
+        status, headers, body = answer
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        if 'Transfer-Encoding' in headers:
+            self.end_headers()
+            self.wfile.write(b'%x\r\n%s\r\n0\r\n\r\n' % (len(body), body))
+            return
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def ok(request):
+    if request.headers.get('X-Auth-Token') != request.server.token:
+        return 401, {}, b'{"error": {"message": "The request you have made '
+        b'requires authentication."}}'
+    return 200, {'Content-Type': 'application/json'}, json.dumps(
+        {'metadata': {'path': request.path[len('/v2.1'):]}}).encode()
+
+
+class TestLeanPath(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.server = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
+                                                      Handler)
+        self.server.daemon_threads = True
+        self.server.seen = []
+        self.server.token = TOKENS[0]
+        self.server.answer = ok
+        thread = threading.Thread(target=self.server.serve_forever,
+                                  daemon=True)
+        thread.start()
+        self.addCleanup(thread.join, 10)
+        self.addCleanup(self.server.server_close)
+        self.addCleanup(self.server.shutdown)
+        self.port = self.server.server_address[1]
+        self.endpoint = 'http://127.0.0.1:%d/v2.1' % self.port
+
+    def client(self, lean=True):
+        self.auth = Logins(self.endpoint)
+        http = compute.ComputeHTTP(ks_session.Session(auth=self.auth),
+                                   retries=0, timeout=10)
+        if not lean:
+            http.lean = None
+        # keystoneauth's first GET teaches the lean path the origin.
+        http.request('GET', METADATA % 'first', server='first')
+        return http
+
+    def get(self, http, name='web-1'):
+        return http.request('GET', METADATA % name, server=name)
+
+    def both(self, answer, **patches):
+        """The error each path gives once the server answers so."""
+        for name, value in patches.items():
+            self.useFixture(fixtures.MonkeyPatch(
+                'powervc_osc.http.deadline.' + name, value))
+        messages = []
+        for lean in (False, True):
+            http = self.client(lean)
+            self.server.answer = answer
+            exc = self.assertRaises(exceptions.RefcodeError, self.get, http)
+            messages.append(str(exc))
+            self.server.answer = ok
+        self.assertEqual(messages[0], messages[1])
+        return messages[1]
+
+    def test_metadata_gets_skip_keystoneauth_over_one_connection(self):
+        http = self.client()
+        with mock.patch.object(http.adapter, 'request',
+                               side_effect=AssertionError('keystoneauth')):
+            for name in ('web-1', 'web-2', 'web-3'):
+                self.assertEqual({'metadata': {'path': METADATA % name}},
+                                 self.get(http, name))
+        self.assertEqual(1, len({seen[2] for seen in self.server.seen}))
+
+    def test_keystoneauth_keeps_other_requests(self):
+        http = self.client()
+        self.assertIsNone(http.lean.route('http://localhost:%d/v2.1'
+                                          % self.port))
+        calls = []
+        real = http.adapter.request
+        with mock.patch.object(http.adapter, 'request',
+                               side_effect=lambda *a, **k: calls.append(a)
+                               or real(*a, **k)):
+            http.request('GET', '/servers/web-1', server='web-1')
+        self.assertEqual(1, len(calls))
+
+    def test_a_401_logs_in_again_once(self):
+        http = self.client()
+        self.server.token = TOKENS[1]
+        self.assertEqual({'metadata': {'path': METADATA % 'web-1'}},
+                         self.get(http))
+        self.assertEqual(2, self.auth.logins)
+        self.assertEqual([TOKENS[0], TOKENS[0], TOKENS[1]],
+                         [seen[1] for seen in self.server.seen])
+
+    def test_a_refused_new_token_is_reported_like_today(self):
+        def refused(request):
+            return 401, {}, b'{"error": {"message": "No."}}'
+        message = self.both(refused)
+        self.assertIn('401', message)
+
+    def test_a_redirect_is_followed_on_the_same_origin(self):
+        http = self.client()
+
+        def moved(request):
+            if request.path.endswith('/web-1/metadata'):
+                return 302, {'Location': '/v2.1' + METADATA % 'web-2'}, b''
+            return ok(request)
+        self.server.answer = moved
+        self.assertEqual({'metadata': {'path': METADATA % 'web-2'}},
+                         self.get(http))
+
+    def test_a_redirect_elsewhere_is_refused_like_today(self):
+        def elsewhere(request):
+            return 302, {'Location': 'http://localhost:%d/v2.1%s' % (
+                self.port, METADATA % 'web-2')}, b''
+        message = self.both(elsewhere)
+        self.assertIn('to another site (http://localhost:%d)' % self.port,
+                      message)
+        self.assertNotIn('/v2.1' + METADATA % 'web-2',
+                         [seen[0] for seen in self.server.seen])
+
+    def test_a_body_over_the_cap_is_refused_like_today(self):
+        def large(request):
+            return 200, {'Transfer-Encoding': 'chunked',
+                         'Content-Type': 'application/json'}, b'{' * 4096
+        message = self.both(large, MAX_ANSWER_BYTES=2 * 2 ** 20 // 1024)
+        self.assertIn('is larger than', message)
+        self.assertIn('it was not read', message)
+
+    def test_a_reset_connection_is_reported_like_today(self):
+        message = self.both(lambda request: None)
+        self.assertIn('for server web-1', message)
+
+    def test_debug_logs_name_the_request_but_never_the_token(self):
+        logs = self.useFixture(fixtures.FakeLogger(level=logging.DEBUG))
+        http = self.client()
+        self.server.token = TOKENS[1]
+        self.get(http)
+        self.assertEqual(2, logs.output.count(
+            'REQ: curl -g -i -X GET %s%s -H "Accept: application/json" -H '
+            '"User-Agent: ' % (self.endpoint, METADATA % 'web-1')))
+        self.assertIn('RESP: [200]', logs.output)
+        self.assertIn('X-Auth-Token: {SHA256}', logs.output)
+        for token in TOKENS:
+            self.assertNotIn(token, logs.output)
