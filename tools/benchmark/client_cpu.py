@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import typing as ty
 
 import requests
 
@@ -111,10 +112,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--reads', type=int, default=400)
     parser.add_argument('--rounds', type=int, default=7)
     args = parser.parse_args(argv)
+    return report(max(1000, args.reads * 2),
+                  lambda: measure(args.reads, args.rounds))
+
+
+def report(servers: int, run: ty.Callable[[], dict]) -> int:
+    """Print ``run()``'s figures, run beside a simulator, and the load."""
     with tempfile.TemporaryDirectory() as workdir:
-        sim = _start_simulator(workdir, max(1000, args.reads * 2))
+        sim = _start_simulator(workdir, servers)
         try:
-            result = measure(args.reads, args.rounds)
+            result = run()
         finally:
             sim.terminate()
             sim.wait()

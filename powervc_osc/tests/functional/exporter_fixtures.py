@@ -75,6 +75,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def add_unreachable_cloud(clouds_yaml: str, like: str, name: str) -> None:
+    """Add cloud ``name``: cloud ``like`` with a Keystone nobody serves."""
+    with open(clouds_yaml) as f:
+        clouds = yaml.safe_load(f)
+    broken = dict(clouds['clouds'][like])
+    broken['auth'] = dict(broken['auth'], auth_url='http://127.0.0.1:%d/v3'
+                          % free_port())
+    clouds['clouds'][name] = broken
+    with open(clouds_yaml, 'w') as f:
+        yaml.safe_dump(clouds, f)
+
+
 def wait_for(what: str, probe, timeout: float = WAIT, step: float = 0.2):
     """Call ``probe`` until it returns something true; return that."""
     deadline = time.monotonic() + timeout

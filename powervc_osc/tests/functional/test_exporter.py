@@ -91,14 +91,7 @@ class TestServe(ExporterTestCase):
         self.assertEqual([], self.recorded())
 
     def test_one_cloud_down_does_not_stop_the_other(self):
-        with open(self.sim.clouds_yaml) as f:
-            clouds = yaml.safe_load(f)
-        broken = dict(clouds['clouds'][base.ADMIN])
-        broken['auth'] = dict(broken['auth'], auth_url='http://127.0.0.1:%d/v3'
-                              % ef.free_port())
-        clouds['clouds']['broken'] = broken
-        with open(self.sim.clouds_yaml, 'w') as f:
-            yaml.safe_dump(clouds, f)
+        ef.add_unreachable_cloud(self.sim.clouds_yaml, base.ADMIN, 'broken')
         exporter = self.exporter('--os-cloud', base.ADMIN, '--os-cloud',
                                  'broken', '--interval', '1')
         text = ef.wait_for('two failed polls', lambda: (

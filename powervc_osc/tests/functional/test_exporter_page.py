@@ -23,7 +23,6 @@ import json
 import os
 import shutil
 
-import yaml
 
 from powervc_osc.exporter import fleet_view
 from powervc_osc.tests.functional import base
@@ -184,14 +183,7 @@ class TestTimeline(PageTestCase):
 class TestFailedCloud(PageTestCase):
 
     def more_clouds(self):
-        with open(self.sim.clouds_yaml) as f:
-            clouds = yaml.safe_load(f)
-        broken = dict(clouds['clouds'][base.ADMIN])
-        broken['auth'] = dict(broken['auth'], auth_url='http://127.0.0.1:%d/v3'
-                              % ef.free_port())
-        clouds['clouds']['broken'] = broken
-        with open(self.sim.clouds_yaml, 'w') as f:
-            yaml.safe_dump(clouds, f)
+        ef.add_unreachable_cloud(self.sim.clouds_yaml, base.ADMIN, 'broken')
         return ['--os-cloud', 'broken']
 
     def test_a_failed_cloud_is_named_at_the_top(self):
