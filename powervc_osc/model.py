@@ -62,12 +62,16 @@ def parse_query_ts(value: ty.Any) -> datetime.datetime | None:
     match = _TIMESTAMP.match(shown.strip())
     if not match:
         return None
-    whole, micro = match.group(1), match.group(2) or '000000'
+    whole, micro = match.group(1), match.group(2) or '0'
     try:
-        stamp = datetime.datetime.strptime(whole, '%Y%m%d%H%M%S')
+        # Fourteen digits split only one way: what strptime('%Y%m%d%H%M%S')
+        # reads, at a tenth of its cost (a fleet read parses thousands).
+        return datetime.datetime(
+            int(whole[:4]), int(whole[4:6]), int(whole[6:8]),
+            int(whole[8:10]), int(whole[10:12]), int(whole[12:]),
+            int(micro))
     except ValueError:
         return None
-    return stamp.replace(microsecond=int(micro))
 
 
 def decode_required(value: ty.Any) -> bool:

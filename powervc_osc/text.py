@@ -58,7 +58,9 @@ def _as_str(value: ty.Any) -> str:
 
 
 def _printable(value: str) -> str:
-    value = ''.join(ch if ch.isprintable() else '\ufffd' for ch in value)
+    if not value.isprintable():
+        value = ''.join(ch if ch.isprintable() else '\ufffd'
+                        for ch in value)
     if len(value) > MAX_TEXT:
         value = value[:MAX_TEXT] + '\u2026'
     return value

@@ -69,11 +69,17 @@ class _Route:
 class LeanTransport:
     """GETs over the urllib3 pool of a keystoneauth session's transport."""
 
-    def __init__(self, session: ty.Any, logger: ty.Any) -> None:
+    def __init__(self, session: ty.Any, logger: ty.Any,
+                 clock: ty.Callable[[], float] = time.time) -> None:
         self.session = session
         self._log = logger
+        #: The wall clock (seconds since the epoch) that token expiries are
+        #: compared with, as keystoneauth compares them.
+        self.clock = clock
         #: origin -> its route, or None where the lean path does not apply.
         self._routes: dict[tuple[str, str], _Route | None] = {}
+        #: (the plugin's access, until when, its auth headers)
+        self._held: tuple[ty.Any, float, dict[str, str]] | None = None
 
     def route(self, url: str) -> _Route | None:
         """The route to ``url``'s origin, once keystoneauth has used it."""
@@ -130,12 +136,13 @@ class LeanTransport:
         Raises what keystoneauth would for the same failure.
         """
         headers = dict(route.headers)
-        auth = self.session.get_auth_headers()
+        auth = self._auth_headers()
         if auth is None:
             raise ks_exc.AuthorizationFailure(
                 'No valid authentication is available')
         headers.update(auth)
-        if self._log.isEnabledFor(logging.DEBUG):
+        logged = shows_debug(self._log)
+        if logged:
             self.session._http_log_request(
                 url, method=method, logger=self._log, split_loggers=False,
                 headers={name: value for name, value in headers.items()
@@ -162,9 +169,36 @@ class LeanTransport:
             attempt.hook(ty.cast(requests.Response, response))
         except requests.exceptions.RequestException as exc:
             raise _keystoneauth_error(exc, url)
-        self.session._http_log_response(response=response, logger=self._log,
-                                        split_loggers=False)
+        if logged:
+            self.session._http_log_response(
+                response=response, logger=self._log, split_loggers=False)
         return response
+
+    def _auth_headers(self) -> dict[str, str] | None:
+        """keystoneauth's auth headers, asked again only when they may change.
+
+        keystoneauth parses the token's expiry twice at each request; the
+        headers are kept while the plugin holds the same token and until
+        that token enters the plugin's re-login margin, where keystoneauth
+        would log in again. An invalidated token (a 401) is another token.
+        """
+        auth = self.session.auth
+        held = self._held
+        if held is not None and held[0] is getattr(auth, 'auth_ref', None) \
+                and self.clock() < held[1]:
+            return held[2]
+        self._held = None
+        headers = self.session.get_auth_headers()
+        access = getattr(auth, 'auth_ref', None)
+        margin = getattr(auth, 'MIN_TOKEN_LIFE_SECONDS', None)
+        try:
+            expires = access.expires if access is not None else None
+        except (KeyError, TypeError, ValueError, NotImplementedError):
+            expires = None
+        if headers and isinstance(expires, datetime.datetime) and isinstance(
+                margin, (int, float)) and expires.tzinfo is not None:
+            self._held = (access, expires.timestamp() - margin, headers)
+        return headers
 
 
 class _Sent:
@@ -275,6 +309,28 @@ def _keystoneauth_error(exc: requests.exceptions.RequestException,
             'Unexpected exception for %s: %s' % (url, exc), exc)
     error.__cause__ = exc
     return error
+
+
+def shows_debug(logger: logging.Logger) -> bool:
+    """Whether a debug record of ``logger`` would reach a handler.
+
+    OpenStackClient sets the root logger to DEBUG and filters in its
+    handlers, so ``isEnabledFor`` is true even without ``--debug``: the
+    two records keystoneauth builds for each request would cost a fleet
+    read more than urllib3 does.
+    """
+    if not logger.isEnabledFor(logging.DEBUG):
+        return False
+    current: logging.Logger | None = logger
+    handlers: list[logging.Handler] = []
+    while current is not None:
+        handlers.extend(current.handlers)
+        if not current.propagate:
+            break
+        current = current.parent
+    if not handlers and logging.lastResort is not None:
+        handlers.append(logging.lastResort)
+    return any(handler.level <= logging.DEBUG for handler in handlers)
 
 
 def _origin(url: str) -> tuple[str, str]:

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import logging
 import typing as ty
 
 from powervc_osc.osc import timeouts
@@ -28,6 +29,7 @@ def make_client(app: ty.Any, max_workers: int | None = None,
     """A RefcodeClient on OSC's own session, region, interface and TLS."""
     from powervc_osc import client as client_mod
 
+    quiet_urllib3(app)
     manager = app.client_manager
     endpoint = manager.get_endpoint_for_service_type(
         'compute', region_name=manager.region_name,
@@ -39,3 +41,17 @@ def make_client(app: ty.Any, max_workers: int | None = None,
         manager.session, region_name=manager.region_name,
         interface=manager.interface, endpoint_override=endpoint,
         timeout=timeouts.api_timeout(app), **kwargs)
+
+
+def quiet_urllib3(app: ty.Any) -> None:
+    """Quiet urllib3 as osc-lib quiets requests: errors only, but --debug.
+
+    osc-lib sets the root logger to DEBUG and quiets the ``requests``
+    logger, under which urllib3 logged when requests carried it; urllib3
+    now logs under its own name, a record for every request of a fleet
+    read. A level the user set is kept.
+    """
+    logger = logging.getLogger('urllib3')
+    if logger.level == logging.NOTSET:
+        debug = getattr(getattr(app, 'options', None), 'debug', False)
+        logger.setLevel(logging.DEBUG if debug else logging.ERROR)

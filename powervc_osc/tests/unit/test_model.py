@@ -64,6 +64,14 @@ class TestDecoding(testtools.TestCase):
         self.assertEqual(datetime.datetime(2021, 1, 2, 3, 4, 5),
                          model.parse_query_ts('20210102030405'))
 
+    def test_timestamp_that_is_no_date_is_none(self):
+        # Fourteen digits, but month 13, 30 February, second 60.
+        for text in ('20211302030405', '20210230030405', '20210102030460',
+                     '20210102240000'):
+            self.assertIsNone(model.parse_query_ts(text), text)
+        self.assertEqual(datetime.datetime(2024, 2, 29, 23, 59, 59, 123456),
+                         model.parse_query_ts('20240229235959123456'))
+
     def test_led_code_all_padding_is_none(self):
         self.assertIsNone(model.decode_led_code('_' * 32))
         self.assertEqual('IPL in_progress',

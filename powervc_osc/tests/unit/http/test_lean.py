@@ -18,6 +18,7 @@ off): the user must read the same message either way.
 
 from __future__ import annotations
 
+import datetime
 import http.server
 import json
 import logging
@@ -27,12 +28,16 @@ import threading
 from unittest import mock
 
 import fixtures
+from keystoneauth1 import access
+from keystoneauth1 import fixture as ks_fixture
+from keystoneauth1.identity import base as identity_base
 from keystoneauth1 import plugin
 from keystoneauth1 import session as ks_session
 import testtools
 
 from powervc_osc import exceptions
 from powervc_osc.http import compute
+from powervc_osc.http import lean as lean_mod
 
 TOKENS = ('gAAAA-first-token-value', 'gAAAA-second-token-value')
 METADATA = '/servers/%s/metadata'
@@ -56,6 +61,26 @@ class Logins(plugin.BaseAuthPlugin):
     def invalidate(self):
         self._token = None
         return True
+
+    def get_endpoint(self, session, **kwargs):
+        return self.endpoint
+
+
+class Tokens(identity_base.BaseIdentityPlugin):
+    """Keystone-like logins: tokens that live an hour, with an expiry."""
+
+    def __init__(self, endpoint: str) -> None:
+        super().__init__(auth_url=endpoint)
+        self.endpoint = endpoint
+        self.logins = 0
+
+    def get_auth_ref(self, session, **kwargs):
+        issued = datetime.datetime.now(datetime.timezone.utc)
+        body = ks_fixture.V3Token(
+            issued=issued, expires=issued + datetime.timedelta(hours=1))
+        token = TOKENS[min(self.logins, len(TOKENS) - 1)]
+        self.logins += 1
+        return access.create(body=body, auth_token=token)
 
     def get_endpoint(self, session, **kwargs):
         return self.endpoint
@@ -117,8 +142,8 @@ class TestLeanPath(testtools.TestCase):
         self.port = self.server.server_address[1]
         self.endpoint = 'http://127.0.0.1:%d/v2.1' % self.port
 
-    def client(self, lean=True):
-        self.auth = Logins(self.endpoint)
+    def client(self, lean=True, auth=Logins):
+        self.auth = auth(self.endpoint)
         http = compute.ComputeHTTP(ks_session.Session(auth=self.auth),
                                    retries=0, timeout=10)
         if not lean:
@@ -153,6 +178,14 @@ class TestLeanPath(testtools.TestCase):
                 self.assertEqual({'metadata': {'path': METADATA % name}},
                                  self.get(http, name))
         self.assertEqual(1, len({seen[2] for seen in self.server.seen}))
+
+    def test_a_session_closed_under_it_opens_a_new_connection(self):
+        http = self.client()
+        self.get(http)
+        http.adapter.session.session.close()    # closes every pool
+        self.assertEqual({'metadata': {'path': METADATA % 'web-2'}},
+                         self.get(http, 'web-2'))
+        self.assertEqual(2, len({seen[2] for seen in self.server.seen}))
 
     def test_keystoneauth_keeps_other_requests(self):
         http = self.client()
@@ -226,3 +259,94 @@ class TestLeanPath(testtools.TestCase):
         self.assertIn('X-Auth-Token: {SHA256}', logs.output)
         for token in TOKENS:
             self.assertNotIn(token, logs.output)
+
+    def test_the_token_is_asked_again_only_when_it_may_change(self):
+        http = self.client(auth=Tokens)
+        expires = self.auth.auth_ref.expires.timestamp()
+        now = [expires - 3600]
+        http.lean.clock = lambda: now[0]
+        asked = []
+        real = http.adapter.session.get_auth_headers
+        with mock.patch.object(http.adapter.session, 'get_auth_headers',
+                               side_effect=lambda: asked.append(1) or real()):
+            for _ in range(3):
+                self.get(http)
+            self.assertEqual(1, len(asked))     # then kept
+            # Within keystoneauth's margin before the expiry: asked at
+            # each request, as keystoneauth itself would log in again.
+            now[0] = expires - self.auth.MIN_TOKEN_LIFE_SECONDS + 1
+            self.get(http)
+            self.get(http)
+        self.assertEqual(3, len(asked))
+        self.assertEqual([TOKENS[0]] * 6,
+                         [seen[1] for seen in self.server.seen])
+
+    def test_a_token_refused_is_never_sent_again(self):
+        http = self.client(auth=Tokens)
+        self.get(http)
+        self.server.token = TOKENS[1]
+        for _ in range(2):
+            self.assertEqual({'metadata': {'path': METADATA % 'web-1'}},
+                             self.get(http))
+        self.assertEqual(2, self.auth.logins)
+        self.assertEqual([TOKENS[0]] * 3 + [TOKENS[1]] * 2,
+                         [seen[1] for seen in self.server.seen])
+
+    def test_no_debug_record_when_no_handler_shows_debug(self):
+        # As OpenStackClient without --debug: the root logger at DEBUG,
+        # its handler at WARNING.
+        root = logging.getLogger()
+        self.addCleanup(root.setLevel, root.level)
+        root.setLevel(logging.DEBUG)
+        handler = logging.NullHandler(logging.WARNING)
+        root.addHandler(handler)
+        self.addCleanup(root.removeHandler, handler)
+        records = []
+
+        class Count(logging.Filter):
+            def filter(self, record):
+                records.append(record.getMessage())
+                return True
+        count = Count()
+        compute.LOG.addFilter(count)
+        self.addCleanup(compute.LOG.removeFilter, count)
+        http = self.client()
+        del records[:]                  # keystoneauth's first GET
+        self.get(http)
+        self.assertEqual([], records)
+        handler.setLevel(logging.DEBUG)         # as with --debug
+        self.get(http)
+        self.assertIn('REQ: curl -g -i -X GET', records[0])
+        self.assertIn('RESP: [200]', records[1])
+        self.assertNotIn(TOKENS[0], ' '.join(records))
+
+
+class TestShowsDebug(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.logger = logging.getLogger('powervc_osc.tests.shows_debug')
+        self.addCleanup(self.logger.setLevel, self.logger.level)
+        self.logger.setLevel(logging.DEBUG)
+
+    def handler(self, level, logger=None):
+        handler = logging.NullHandler(level)
+        (logger or self.logger).addHandler(handler)
+        self.addCleanup((logger or self.logger).removeHandler, handler)
+
+    def test_a_debug_handler_up_the_tree(self):
+        self.handler(logging.INFO)
+        self.handler(logging.DEBUG, logging.getLogger('powervc_osc.tests'))
+        self.assertTrue(lean_mod.shows_debug(self.logger))
+
+    def test_not_past_a_logger_that_does_not_propagate(self):
+        self.handler(logging.DEBUG, logging.getLogger('powervc_osc.tests'))
+        self.addCleanup(setattr, self.logger, 'propagate', True)
+        self.logger.propagate = False
+        self.handler(logging.WARNING)
+        self.assertFalse(lean_mod.shows_debug(self.logger))
+
+    def test_not_below_the_loggers_level(self):
+        self.handler(logging.DEBUG)
+        self.logger.setLevel(logging.INFO)
+        self.assertFalse(lean_mod.shows_debug(self.logger))

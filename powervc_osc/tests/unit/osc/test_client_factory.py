@@ -13,6 +13,7 @@
 """The RefcodeClient of a command, on OSC's own session."""
 
 import argparse
+import logging
 import types
 
 import fixtures
@@ -63,3 +64,30 @@ class TestMakeClient(testtools.TestCase):
         self.useFixture(fixtures.EnvironmentVariable('OS_API_TIMEOUT', '7'))
         client = client_factory.make_client(self.app, max_workers=3)
         self.assertEqual((3, 7.0), (client.max_workers, client.timeout))
+
+
+class TestQuietUrllib3(testtools.TestCase):
+    """urllib3 logs a record per request; OSC's root logger takes all."""
+
+    def setUp(self):
+        super().setUp()
+        self.logger = logging.getLogger('urllib3')
+        self.addCleanup(self.logger.setLevel, self.logger.level)
+        self.logger.setLevel(logging.NOTSET)
+
+    def app(self, debug):
+        return types.SimpleNamespace(options=argparse.Namespace(debug=debug))
+
+    def test_errors_only_without_debug(self):
+        client_factory.quiet_urllib3(self.app(False))
+        self.assertFalse(self.logger.isEnabledFor(logging.WARNING))
+        self.assertTrue(self.logger.isEnabledFor(logging.ERROR))
+
+    def test_every_request_with_debug(self):
+        client_factory.quiet_urllib3(self.app(True))
+        self.assertTrue(self.logger.isEnabledFor(logging.DEBUG))
+
+    def test_a_level_the_user_set_is_kept(self):
+        self.logger.setLevel(logging.INFO)
+        client_factory.quiet_urllib3(self.app(False))
+        self.assertEqual(logging.INFO, self.logger.level)
