@@ -26,10 +26,13 @@ every command is the real ``openstack`` executable run as a subprocess
 5. peak memory (max RSS) of those ``refcode list`` runs;
 6. ``powervc-osc-exporter``: a poll cycle, a scrape, memory and history
    rows over many cycles (:mod:`tools.benchmark.exporter`);
-7. 10,011 servers: fresh and warm ``refcode list`` and the exporter, side
-   by side with OSC's ``server list --long`` (:mod:`.fleet10k`).
+7. 10,011 servers: fresh (default options and ``--max-rate 0``) and warm
+   ``refcode list`` and the exporter, side by side with OSC's ``server
+   list --long`` and beside their floors (:mod:`.fleet10k`).
 8. ``history --prometheus`` over 10,000 servers and a week, backfilled
    into a local Prometheus (:mod:`.promhistory`).
+9. the client's CPU per metadata GET beside a bare ``http.client`` loop
+   (:mod:`.cpu`).
 
 Usage: ``python -m tools.benchmark [--quick] [--output FILE]``.
 """
@@ -52,6 +55,7 @@ import threading
 import time
 import typing as ty
 
+from tools.benchmark import cpu
 from tools.benchmark import exporter
 from tools.benchmark import fleet10k
 from tools.benchmark import promhistory
@@ -570,6 +574,8 @@ def evaluate(results: dict) -> list[dict]:
                           add)
     if results.get('fleet10k'):
         fleet10k.evaluate(results['fleet10k'], add)
+    if results.get('cpu'):
+        cpu.evaluate(results['cpu'], add)
     if results.get('promhistory'):
         promhistory.evaluate(results['promhistory'], add)
     return rows
@@ -649,6 +655,8 @@ def render(results: dict) -> str:
         lines += exporter.render(results['exporter'])
     if results.get('fleet10k'):
         lines += fleet10k.render(results['fleet10k'])
+    if results.get('cpu'):
+        lines += cpu.render(results['cpu'])
     if results.get('promhistory'):
         lines += promhistory.render(results['promhistory'])
     lines.append('\nTargets')
@@ -673,11 +681,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              'results/benchmark-results.json (quick.json '
                              'with --quick)')
     parser.add_argument('--sections',
-                        default='rt,wall,startup,fleet,exporter,fleet10k,'
-                                'promhistory',
+                        default='rt,wall,startup,fleet,exporter,cpu,'
+                                'fleet10k,promhistory',
                         help='comma-separated subset of rt,wall,startup,'
-                             'fleet,exporter,fleet10k,promhistory (default: '
-                             'all)')
+                             'fleet,exporter,cpu,fleet10k,promhistory '
+                             '(default: all)')
     parser.add_argument('--venv-dir', metavar='DIR',
                         help='where the start-up virtualenvs are cached '
                              '(default: %s)' % venvs.default_root())
@@ -747,6 +755,8 @@ def main(argv: list[str] | None = None) -> int:
         if 'exporter' in sections:
             results['exporter'] = exporter.section_exporter(
                 runner, prefix, args.quick, CLOUD, LATENCY_MS, log)
+        if 'cpu' in sections:
+            results['cpu'] = cpu.section_cpu(args.quick, log)
         if 'fleet10k' in sections:
             results['fleet10k'] = fleet10k.section_fleet10k(
                 runner, prefix, args.quick, CLOUD, LATENCY_MS, log,

@@ -13,12 +13,15 @@
 """The client's CPU per metadata GET, before and after the hot-path cuts.
 
 Issue 21: the simulator runs in a process of its own (so that its CPU is
-not counted), the reads run one after another in this process's main
-thread, and the CPU time (``time.process_time``) and the Python function
-calls (``cProfile``) per GET are measured with the cuts undone ("before":
-the endpoint looked up in the catalog at each request, the environment
-read at each request, the deadline watchdog woken at each request) and in
-place ("after"), interleaved.
+not counted; it keeps connections open), the reads of the fleet's read
+path (``read_listed``: budget, lean path, decoding) run one after another
+in this process's main thread, and the CPU time (``time.process_time``)
+and the Python function calls (``cProfile``) per GET are measured with
+the cuts undone ("before": the endpoint looked up in the catalog at each
+request, the environment read at each request, the deadline watchdog
+woken at each request) and in place ("after"), interleaved. Issue 29: the
+same run times the same GETs in a bare ``http.client`` keep-alive loop,
+the floor (``floor``).
 
 Usage: ``python -m tools.benchmark.client_cpu [--reads N] [--rounds N]``.
 """
@@ -37,6 +40,7 @@ import sys
 import tempfile
 import time
 import typing as ty
+import urllib.parse
 
 import requests
 
@@ -77,6 +81,35 @@ def _reads(client, listed, before: bool) -> None:
         fleet_reads.read_listed(client, server)
 
 
+def http_client_floor(compute: ty.Any, ids: ty.Sequence[str],
+                      reads: int) -> float:
+    """CPU per GET (us) of the same GETs in a bare ``http.client`` loop.
+
+    One kept-alive connection, the token and ``Accept`` header only, the
+    JSON body parsed: the least any client in Python does per GET.
+    """
+    import http.client
+    import json as json_mod
+
+    endpoint = compute.adapter.get_endpoint().rstrip('/')
+    parts = urllib.parse.urlsplit(endpoint)
+    paths = [parts.path + '/servers/%s/metadata' % i for i in ids]
+    headers = {'X-Auth-Token': compute.adapter.get_token(),
+               'Accept': 'application/json'}
+    bare = http.client.HTTPConnection(parts.hostname, parts.port)
+    try:
+        for path in paths[:20]:             # the connection
+            bare.request('GET', path, headers=headers)
+            json_mod.loads(bare.getresponse().read())
+        started = time.process_time()
+        for n in range(reads):
+            bare.request('GET', paths[n % len(paths)], headers=headers)
+            json_mod.loads(bare.getresponse().read())
+        return (time.process_time() - started) / reads * 1e6
+    finally:
+        bare.close()
+
+
 def measure(reads: int, rounds: int) -> dict:
     from powervc_osc.fleet import listing
 
@@ -100,11 +133,17 @@ def measure(reads: int, rounds: int) -> dict:
         profile.disable()
         calls[before] = pstats.Stats(
             profile, stream=io.StringIO()).total_calls / len(listed)
-    return {name: {'cpu_us_median': statistics.median(cpu[before]),
-                   'cpu_us_min': min(cpu[before]),
-                   'cpu_us': [round(x) for x in cpu[before]],
-                   'calls_per_get': round(calls[before])}
-            for name, before in (('before', True), ('after', False))}
+    out: dict = {name: {'cpu_us_median': statistics.median(cpu[before]),
+                        'cpu_us_min': min(cpu[before]),
+                        'cpu_us': [round(x) for x in cpu[before]],
+                        'calls_per_get': round(calls[before])}
+                 for name, before in (('before', True), ('after', False))}
+    floors = [http_client_floor(clients[False]._http,
+                                [s.id for s in listed], len(listed))
+              for _ in range(rounds)]
+    out['floor'] = {'cpu_us_median': statistics.median(floors),
+                    'cpu_us': [round(x) for x in floors]}
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,8 +155,9 @@ def main(argv: list[str] | None = None) -> int:
                   lambda: measure(args.reads, args.rounds))
 
 
-def report(servers: int, run: ty.Callable[[], dict]) -> int:
-    """Print ``run()``'s figures, run beside a simulator, and the load."""
+def beside_simulator(servers: int, run: ty.Callable[[], dict]) -> dict:
+    """``run()``'s figures, run beside a simulator, and the load."""
+    before = os.environ.get('OS_CLIENT_CONFIG_FILE')
     with tempfile.TemporaryDirectory() as workdir:
         sim = _start_simulator(workdir, servers)
         try:
@@ -125,8 +165,17 @@ def report(servers: int, run: ty.Callable[[], dict]) -> int:
         finally:
             sim.terminate()
             sim.wait()
+            if before is None:
+                os.environ.pop('OS_CLIENT_CONFIG_FILE', None)
+            else:
+                os.environ['OS_CLIENT_CONFIG_FILE'] = before
     result['load'] = [round(x, 2) for x in os.getloadavg()]
-    print(json.dumps(result, indent=1))
+    return result
+
+
+def report(servers: int, run: ty.Callable[[], dict]) -> int:
+    """Print ``run()``'s figures, run beside a simulator, and the load."""
+    print(json.dumps(beside_simulator(servers, run), indent=1))
     return 0
 
 

@@ -39,8 +39,6 @@ from tools.benchmark import client_cpu
 
 
 def measure(reads: int) -> dict:
-    import http.client
-
     import powervc_osc
     from powervc_osc.fleet import listing
 
@@ -56,8 +54,6 @@ def measure(reads: int) -> dict:
     adapter = compute.adapter.session.session.get_adapter(endpoint)
     pool = adapter.poolmanager.connection_from_url(endpoint)
     timeout = urllib3.Timeout(10, 10)
-    parts = urllib.parse.urlsplit(endpoint)
-    bare = http.client.HTTPConnection(parts.hostname, parts.port)
 
     slow = powervc_osc.RefcodeClient.from_cloud('powervc-simulator')._http
     slow.lean = None                    # every GET through keystoneauth
@@ -85,22 +81,19 @@ def measure(reads: int) -> dict:
         json.loads(answer.read(16 * 2 ** 20 + 1, decode_content=True))
         answer.release_conn()
 
-    def floor(n: int) -> None:
-        bare.request('GET', paths[n], headers=headers)
-        json.loads(bare.getresponse().read())
-
     out = {}
     for name, get in (('ComputeHTTP.request, lean path', lean_path),
                       ('ComputeHTTP.request, keystoneauth', session_path),
                       ('requests adapter.send', transport_only),
-                      ('urllib3 pool', urllib3_pool),
-                      ('http.client (floor)', floor)):
+                      ('urllib3 pool', urllib3_pool)):
         for n in range(len(urls)):
             get(n)                      # connections, caches
         started = time.process_time()
         for n in range(reads):
             get(n % len(urls))
         out[name] = round((time.process_time() - started) / reads * 1e6)
+    out['http.client (floor)'] = round(
+        client_cpu.http_client_floor(compute, ids, reads))
     # The lean path was the one taken (it falls back silently otherwise).
     out['lean path taken'] = bool(compute.lean.route(urls[0]))
     return out
