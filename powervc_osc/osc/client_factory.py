@@ -44,14 +44,15 @@ def make_client(app: ty.Any, max_workers: int | None = None,
 
 
 def quiet_urllib3(app: ty.Any) -> None:
-    """Quiet urllib3 as osc-lib quiets requests: errors only, but --debug.
+    """Keep urllib3's debug records for --debug, as osc-lib does requests'.
 
     osc-lib sets the root logger to DEBUG and quiets the ``requests``
     logger, under which urllib3 logged when requests carried it; urllib3
-    now logs under its own name, a record for every request of a fleet
-    read. A level the user set is kept.
+    now logs under its own name, a debug record for every request of a
+    fleet read. Its warnings (a full pool) still show; a level the user
+    set is kept.
     """
     logger = logging.getLogger('urllib3')
     if logger.level == logging.NOTSET:
         debug = getattr(getattr(app, 'options', None), 'debug', False)
-        logger.setLevel(logging.DEBUG if debug else logging.ERROR)
+        logger.setLevel(logging.DEBUG if debug else logging.WARNING)
