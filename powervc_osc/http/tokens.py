@@ -21,6 +21,7 @@ per request, counting the catalog lookups (a 40 s token: 7,380 logins for
 
 from __future__ import annotations
 
+import datetime
 import typing as ty
 
 
@@ -46,12 +47,35 @@ def fit_margin(auth: ty.Any) -> None:
     auth.get_auth_ref = log_in
 
 
+#: What an AccessInfo raises for a token without the field asked for.
+_UNSAID = (KeyError, TypeError, ValueError, NotImplementedError)
+
+
 def lifetime(access: ty.Any) -> float:
     """Seconds a token lives (infinite when it does not say)."""
     try:
         expires, issued = access.expires, access.issued
-    except (KeyError, TypeError, ValueError, NotImplementedError):
+    except _UNSAID:
         return float('inf')
     if expires is None or issued is None or expires <= issued:
         return float('inf')
     return (expires - issued).total_seconds()
+
+
+def relogin_at(auth: ty.Any, access: ty.Any) -> float | None:
+    """When keystoneauth will log ``auth`` in again, in epoch seconds.
+
+    The token ``access`` is replaced once it expires within the plugin's
+    margin (``MIN_TOKEN_LIFE_SECONDS``); None when that is not known (no
+    expiry, no margin, a plugin that is not keystoneauth's identity kind).
+    """
+    margin = getattr(auth, 'MIN_TOKEN_LIFE_SECONDS', None)
+    if access is None or not isinstance(margin, (int, float)):
+        return None
+    try:
+        expires = access.expires
+    except _UNSAID:
+        return None
+    if not isinstance(expires, datetime.datetime) or expires.tzinfo is None:
+        return None
+    return expires.timestamp() - margin

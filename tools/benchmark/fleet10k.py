@@ -42,6 +42,8 @@ from __future__ import annotations
 import os
 import typing as ty
 
+from powervc_osc import defaults
+from powervc_osc.exporter import options as exporter_options
 from tools.benchmark import stats
 
 PROFILES = {'full': {'servers': 10011, 'cycles': 2},
@@ -50,12 +52,12 @@ TARGETS = {'fresh_s': 15.0, 'fresh_rss_mib': 300.0, 'fresh_ratio': 0.3,
            'warm_ratio': 0.15, 'to_floor': 1.3}
 PAGE = 1000
 MIB = 1024.0
-#: The defaults the floors assume (powervc_osc.defaults).
-LIST_RATE = 1000.0
-EXPORTER_RATE = 100.0
-#: What the runs without a rate use.
-UNLIMITED = ('--max-rate', '0', '--max-workers', '64')
-WORKERS = 64
+#: The default rates the floors assume.
+LIST_RATE = defaults.LIST_MAX_RATE
+EXPORTER_RATE = exporter_options.DEFAULT_MAX_RATE
+#: What the runs without a rate use: the most workers a default allows.
+WORKERS = defaults.MAX_WORKERS_CAP
+UNLIMITED = ('--max-rate', '0', '--max-workers', str(WORKERS))
 
 
 def fleet(count: int) -> list[dict]:

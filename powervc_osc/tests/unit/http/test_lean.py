@@ -260,25 +260,40 @@ class TestLeanPath(testtools.TestCase):
         for token in TOKENS:
             self.assertNotIn(token, logs.output)
 
-    def test_the_token_is_asked_again_only_when_it_may_change(self):
+    def any_token(self, request):
+        """Answer every token this test's logins hand out."""
+        request.server.token = request.headers.get('X-Auth-Token')
+        if request.server.token not in TOKENS:
+            return 401, {}, b'{}'
+        return ok(request)
+
+    def test_a_new_token_goes_out_when_keystoneauth_would_log_in(self):
         http = self.client(auth=Tokens)
+        self.server.answer = self.any_token
         expires = self.auth.auth_ref.expires.timestamp()
+        until = expires - self.auth.MIN_TOKEN_LIFE_SECONDS
         now = [expires - 3600]
         http.lean.clock = lambda: now[0]
         asked = []
         real = http.adapter.session.get_auth_headers
+
+        def ask(*args, **kwargs):
+            asked.append(1)
+            return real(*args, **kwargs)
         with mock.patch.object(http.adapter.session, 'get_auth_headers',
-                               side_effect=lambda: asked.append(1) or real()):
-            for _ in range(3):
-                self.get(http)
-            self.assertEqual(1, len(asked))     # then kept
-            # Within keystoneauth's margin before the expiry: asked at
-            # each request, as keystoneauth itself would log in again.
-            now[0] = expires - self.auth.MIN_TOKEN_LIFE_SECONDS + 1
+                               side_effect=ask):
+            self.get(http)
+            now[0] = until - 0.001
+            self.get(http)
+            self.assertEqual(1, len(asked))     # kept, not asked again
+            # The token enters keystoneauth's margin: the real clock is
+            # an hour before the expiry, so widen the margin for it.
+            now[0] = until
+            self.auth.MIN_TOKEN_LIFE_SECONDS = 3601
             self.get(http)
             self.get(http)
-        self.assertEqual(3, len(asked))
-        self.assertEqual([TOKENS[0]] * 6,
+        self.assertEqual(2, self.auth.logins)
+        self.assertEqual([TOKENS[0]] * 3 + [TOKENS[1]] * 2,
                          [seen[1] for seen in self.server.seen])
 
     def test_a_token_refused_is_never_sent_again(self):
@@ -292,15 +307,42 @@ class TestLeanPath(testtools.TestCase):
         self.assertEqual([TOKENS[0]] * 3 + [TOKENS[1]] * 2,
                          [seen[1] for seen in self.server.seen])
 
+    def test_headers_another_thread_replaced_meanwhile_are_not_kept(self):
+        http = self.client(auth=Tokens)
+        self.server.token = TOKENS[1]
+        session = http.adapter.session
+        real = session.get_auth_headers
+        raced = []
+
+        def racing(*args, **kwargs):
+            headers = real(*args, **kwargs)
+            if not raced:
+                # Meanwhile another request got a 401 and logged in again.
+                raced.append(1)
+                self.auth.invalidate()
+                self.auth.get_access(session)
+            return headers
+        with mock.patch.object(session, 'get_auth_headers',
+                               side_effect=racing):
+            for _ in range(2):
+                self.assertEqual({'metadata': {'path': METADATA % 'web-1'}},
+                                 self.get(http))
+        self.assertEqual([TOKENS[0]] * 2 + [TOKENS[1]] * 2,
+                         [seen[1] for seen in self.server.seen])
+
     def test_no_debug_record_when_no_handler_shows_debug(self):
-        # As OpenStackClient without --debug: the root logger at DEBUG,
-        # its handler at WARNING.
-        root = logging.getLogger()
-        self.addCleanup(root.setLevel, root.level)
-        root.setLevel(logging.DEBUG)
+        # As OpenStackClient without --debug: a logger chain at DEBUG
+        # whose handler is at WARNING (a chain of its own, so that the
+        # test runner's handlers do not count).
+        top = logging.getLogger('powervc_osc.tests.osc_root')
+        log = logging.getLogger('powervc_osc.tests.osc_root.compute')
+        self.addCleanup(setattr, top, 'propagate', True)
+        top.propagate = False
+        self.addCleanup(log.setLevel, log.level)
+        log.setLevel(logging.DEBUG)
         handler = logging.NullHandler(logging.WARNING)
-        root.addHandler(handler)
-        self.addCleanup(root.removeHandler, handler)
+        top.addHandler(handler)
+        self.addCleanup(top.removeHandler, handler)
         records = []
 
         class Count(logging.Filter):
@@ -308,10 +350,10 @@ class TestLeanPath(testtools.TestCase):
                 records.append(record.getMessage())
                 return True
         count = Count()
-        compute.LOG.addFilter(count)
-        self.addCleanup(compute.LOG.removeFilter, count)
+        log.addFilter(count)
+        self.addCleanup(log.removeFilter, count)
         http = self.client()
-        del records[:]                  # keystoneauth's first GET
+        http.lean._log = log
         self.get(http)
         self.assertEqual([], records)
         handler.setLevel(logging.DEBUG)         # as with --debug

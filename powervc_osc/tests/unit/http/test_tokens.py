@@ -99,3 +99,36 @@ class TestLifetime(fakes.TestCase):
         wrapped = auth.get_auth_ref
         tokens.fit_margin(auth)
         self.assertIs(wrapped, auth.get_auth_ref)
+
+
+class TestReloginAt(fakes.TestCase):
+
+    def access(self, expires):
+        class Access:
+            pass
+        access = Access()
+        access.expires = expires
+        return access
+
+    def test_the_expiry_less_the_margin(self):
+        class Auth:
+            MIN_TOKEN_LIFE_SECONDS = 120
+        expires = datetime.datetime(2026, 12, 7, 12, 0,
+                                    tzinfo=datetime.timezone.utc)
+        self.assertEqual(expires.timestamp() - 120,
+                         tokens.relogin_at(Auth(), self.access(expires)))
+
+    def test_unknown_without_an_expiry_a_zone_or_a_margin(self):
+        class Auth:
+            MIN_TOKEN_LIFE_SECONDS = 120
+
+        class Broken:
+            @property
+            def expires(self):
+                raise KeyError('expires_at')
+        naive = datetime.datetime(2026, 12, 7, 12, 0)
+        aware = naive.replace(tzinfo=datetime.timezone.utc)
+        for auth, access in ((Auth(), None), (Auth(), self.access(None)),
+                             (Auth(), self.access(naive)), (Auth(), Broken()),
+                             (object(), self.access(aware))):
+            self.assertIsNone(tokens.relogin_at(auth, access))
