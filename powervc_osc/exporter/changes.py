@@ -183,17 +183,20 @@ class HistoryChanges:
         self._store.prune(self._retention)
         self._pruned_at = now
 
-    def recent(self, server_id: str, limit: int) -> list[history.Change]:
+    def recent(self, server_id: str, limit: int,
+               cloud: str | None = None) -> list[history.Change]:
         """The server's last ``limit`` recorded changes, newest first.
 
-        The fleet page's timeline; empty once the exporter is stopping.
+        The fleet page's timeline (of that cloud's server, with
+        ``cloud``); empty once the exporter is stopping.
 
         :raises StoreFailed: when the store cannot be read.
         """
         if self._closed:
             return []
         try:
-            return self._store.changes(server_id=server_id, limit=limit)
+            return self._store.changes(server_id=server_id, cloud=cloud,
+                                       limit=limit)
         except history.HistoryError as exc:
             raise StoreFailed(str(exc))
 

@@ -190,14 +190,17 @@ class FleetView:
         with self._lock:
             return [self._gzipped if compressed else self._body]
 
-    def server_history(self, server_id: str) -> bytes | None:
-        """The body of ``/api/history?server=ID`` (None: no store).
+    def server_history(self, server_id: str,
+                       cloud: str | None = None) -> bytes | None:
+        """The body of ``/api/history?server=ID[&cloud=NAME]``.
 
-        Reads the store: call it off the event loop.
+        None without a store. Reads the store: call it off the event loop.
         """
         if self._store is None:
             return None
-        changes = self._store.recent(server_id, HISTORY_LIMIT)
+        changes = self._store.recent(server_id, HISTORY_LIMIT, cloud)
         document = timeline(changes, self._clock())
         document['server'] = server_id
+        if cloud is not None:
+            document['cloud'] = cloud
         return json.dumps(document, separators=(',', ':')).encode('utf-8')

@@ -421,18 +421,26 @@ class MetricsServer:
 
     async def _history(self, request: Request,
                        ) -> tuple[int, str, list[bytes]]:
-        """``/api/history?server=ID``: the store read off the loop."""
+        """``/api/history?server=ID[&cloud=NAME]``: read off the loop.
+
+        Without ``cloud``, the server's changes in every cloud.
+        """
         assert self.fleet is not None
         if not self.fleet.history:
             return 404, TEXT, [b'No history: the exporter runs without '
                                b'--history\n']
-        found = urllib.parse.parse_qs(request.query).get('server', [])
+        query = urllib.parse.parse_qs(request.query, keep_blank_values=True)
+        found = query.get('server', [])
         server = nova.valid_id(found[0]) if len(found) == 1 else None
         if server is None:
             return 400, TEXT, [b'Give one server ID: ?server=ID\n']
+        clouds = query.get('cloud')
+        if clouds is not None and (len(clouds) != 1 or not clouds[0]):
+            return 400, TEXT, [b'Give one cloud name: &cloud=NAME\n']
+        cloud = clouds[0] if clouds else None
         try:
             body = await self._loop.run_in_executor(
-                self._read_pool, self.fleet.server_history, server)
+                self._read_pool, self.fleet.server_history, server, cloud)
         except Exception as exc:  # a store that fails answers 503
             LOG.warning('The history of server %s could not be read: %s',
                         server, exc)

@@ -338,7 +338,8 @@
       view.selected = server;
       drawRows();
     }
-    fetch('api/history?server=' + encodeURIComponent(server.id),
+    fetch('api/history?server=' + encodeURIComponent(server.id) +
+          '&cloud=' + encodeURIComponent(server.cloud),
           {cache: 'no-store', credentials: 'same-origin'})
       .then(function (answer) {
         if (!answer.ok) { throw new Error('HTTP ' + answer.status); }

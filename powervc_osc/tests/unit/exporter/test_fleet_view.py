@@ -141,8 +141,8 @@ class History:
         self.changes = changes
         self.asked = []
 
-    def recent(self, server_id, limit):
-        self.asked.append((server_id, limit))
+    def recent(self, server_id, limit, cloud=None):
+        self.asked.append((server_id, limit, cloud))
         return self.changes
 
 
@@ -177,8 +177,11 @@ class TestFleetView(testtools.TestCase):
         doc = json.loads(view.server_history(base.server_id(1)))
         self.assertEqual(base.server_id(1), doc['server'])
         self.assertEqual([50.0], [c['seconds'] for c in doc['changes']])
-        self.assertEqual([(base.server_id(1), fleet_view.HISTORY_LIMIT)],
-                         store.asked)
+        self.assertEqual([(base.server_id(1), fleet_view.HISTORY_LIMIT,
+                           None)], store.asked)
+        self.assertEqual('dr', json.loads(view.server_history(
+            base.server_id(1), 'dr'))['cloud'])
+        self.assertEqual('dr', store.asked[-1][2])
 
     def test_the_refresh_follows_the_interval_within_bounds(self):
         self.assertEqual(2.0,

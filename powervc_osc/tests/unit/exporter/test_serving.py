@@ -31,6 +31,7 @@ from powervc_osc.exporter import fleet_view
 from powervc_osc.exporter import serving
 from powervc_osc.exporter import webconfig
 from powervc_osc import history
+from powervc_osc import model
 from powervc_osc.tests import tls_fixtures as tf
 from powervc_osc.tests.unit.exporter import base
 from powervc_osc.tests.unit.exporter import test_metrics
@@ -502,6 +503,33 @@ class TestFleetHistory(ServingTestCase):
             {'Accept-Encoding': 'gzip'}, self.served)
         self.assertEqual('gzip', answer.getheader('Content-Encoding'))
         self.assertEqual(doc, json.loads(gzip.decompress(zipped)))
+
+    def test_one_clouds_server_when_two_clouds_share_its_id(self):
+        sid = base.server_id(2)
+        for cloud, code in (('prod', 'C6004031'), ('dr', 'B2008105')):
+            self.store.record(cloud, [model.Refcode.from_metadata(
+                sid, 'ibmi-prod-2', base.metadata(code))],
+                lambda rc: 'progress')
+        both = json.loads(self.get('/api/history?server=%s' % sid,
+                                   server=self.served)[1])
+        self.assertEqual({'dr', 'prod'},
+                         {c['cloud'] for c in both['changes']})
+        answer, body = self.get('/api/history?server=%s&cloud=dr' % sid,
+                                server=self.served)
+        self.assertEqual(200, answer.status, body)
+        doc = json.loads(body)
+        self.assertEqual(('dr', [('dr', 'B2008105')]), (doc['cloud'], [
+            (c['cloud'], c['refcode']) for c in doc['changes']]))
+        self.assertEqual([], json.loads(self.get(
+            '/api/history?server=%s&cloud=other' % sid,
+            server=self.served)[1])['changes'])
+
+    def test_one_cloud_name_if_any(self):
+        for query in ('&cloud=', '&cloud=a&cloud=b'):
+            answer, body = self.get('/api/history?server=x' + query,
+                                    server=self.served)
+            self.assertEqual(400, answer.status, query)
+            self.assertEqual(b'Give one cloud name: &cloud=NAME\n', body)
 
     def test_one_server_id_is_asked_for(self):
         for query in ('', '?server=', '?server=a&server=b', '?server=..',
